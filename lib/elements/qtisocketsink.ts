@@ -1,0 +1,150 @@
+/**
+ * qtisocketsink: sends each buffer to a qtisocketsrc in another process over a UNIX socket, without
+ * copying it. The memory's file descriptors travel with SCM_RIGHTS, the metadata (caps, timestamps,
+ * offsets, flags, memory layout, video meta) in the message. The sink keeps a reference to each
+ * buffer until the receiver returns it, so upstream cannot reuse memory the receiver still reads;
+ * when the receiver goes away, every buffer it held is released at once.
+ *
+ * The receiver listens; the sink connects. While no receiver listens, buffers are dropped (a warning
+ * says so once), or, with wait-for-connection=true, the sink waits for one (interruptibly).
+ * Upstream is offered a pool of memfd-backed buffers so that it draws straight into shareable
+ * memory; a buffer in other memory is copied into a memfd once (counted in `stats`).
+ *
+ * Sender:   gst-launch-1.0 videotestsrc ! video/x-raw,format=I420,width=1920,height=1080 ! qtisocketsink socket=/tmp/cam.sock
+ * Receiver: gst-launch-1.0 qtisocketsrc socket=/tmp/cam.sock ! videoconvert ! autovideosink
+ */
+import { AUTHOR, CAPS, ElementImpl, SOCKET_PROPERTY, socketPathProblem } from '../element'
+import { GstBase } from '../gst'
+import { Hook, HookResult, LogLevel } from '../native'
+import { decodeDesc } from '../protocol/desc'
+import { decodeMessage, encodeBuffer, encodeEos, encodeHello, PROTOCOL_MAJOR, PROTOCOL_MINOR,
+  ProtocolError } from '../protocol/wire'
+
+export class QtiSocketSink extends GstBase.BaseSink {
+  static GTypeName = 'GstQtiSocketSink'
+}
+
+const ENOENT = 2
+const ECONNREFUSED = 111
+const EAGAIN = 11
+const ETIMEDOUT = 110
+
+class Impl extends ElementImpl {
+  private refusedPath?: string
+  private path = ''
+  private caps?: string
+  /** caps go in-band with the first buffer of each connection and after every change */
+  private capsSent = false
+  /** end-of-stream went to the receiver: its going away afterwards is expected */
+  private eosSent = false
+
+  override validateProperty(name: string, value: string | null): string | undefined {
+    if (name !== 'socket')
+      return undefined
+    const problem = value === null ? undefined : socketPathProblem(value)
+    this.refusedPath = problem ? value! : undefined
+    return problem
+  }
+
+  dispatch(hook: Hook, data: Buffer | undefined, str: string | undefined, num: number): HookResult | undefined {
+    switch (hook) {
+      case Hook.Render: return this.render(data!)
+      case Hook.Start: return this.start()
+      case Hook.Stop: this.caps = undefined; this.capsSent = false; return undefined
+      case Hook.SetCaps: this.caps = str; this.capsSent = false; return undefined
+      case Hook.Handshake: return this.handshake(data, num)
+      case Hook.Eos:
+        this.eosSent = true
+        return { data: encodeEos() }
+      case Hook.NoReceiver: return this.noReceiver(num, str ?? '')
+      case Hook.Disconnected:
+        if (this.eosSent) {
+          this.log(LogLevel.Info, `receiver on ${this.path} closed after end-of-stream`)
+          return undefined
+        }
+        return { warning: `The receiver on "${this.path}" went away; released the ${num} buffers it held` }
+      case Hook.PeerMessage:
+        this.log(LogLevel.Warning, `unexpected message of ${data?.byteLength} bytes from the receiver: ignored`)
+        return undefined
+      default:
+        return undefined
+    }
+  }
+
+  private start(): HookResult {
+    const path = this.refusedPath ?? this.prop<string | null>('socket')
+    const problem = socketPathProblem(path)
+    if (problem)
+      return { error: problem }
+    this.path = path!
+    this.capsSent = false
+    this.eosSent = false
+    return { path: this.path, number: this.prop<number>('max-in-flight') }
+  }
+
+  private handshake(data: Buffer | undefined, errno: number): HookResult {
+    if (!data) {
+      return { error: errno === ETIMEDOUT
+        ? `The receiver on "${this.path}" did not greet within 5 s: is it a qtisocketsrc of qtisocket-ts?`
+        : `No greeting from the receiver on "${this.path}"` }
+    }
+    this.capsSent = false
+    this.eosSent = false
+    let hello
+    try {
+      hello = decodeMessage(data)
+    } catch (e) {
+      if (!(e instanceof ProtocolError))
+        throw e
+      return { error: `The receiver on "${this.path}" sent a malformed greeting: ${e.message}` }
+    }
+    if (hello.type !== 'hello')
+      return { error: `The receiver on "${this.path}" sent a ${hello.type} message instead of a greeting` }
+    // our greeting goes back in every case, so that the receiver can report a version mismatch too
+    const reply = encodeHello()
+    if (hello.major !== PROTOCOL_MAJOR) {
+      return { data: reply, error: `The receiver on "${this.path}" speaks qtisocket protocol ` +
+        `${hello.major}.${hello.minor} (${hello.software}); this sink speaks ${PROTOCOL_MAJOR}.${PROTOCOL_MINOR}` }
+    }
+    this.log(LogLevel.Info, `receiver on ${this.path} speaks ${hello.software} protocol ${hello.major}.${hello.minor}`)
+    return { data: reply }
+  }
+
+  private render(desc: Buffer): HookResult {
+    const buffer = decodeDesc(desc)
+    const caps = this.capsSent ? undefined : this.caps
+    this.capsSent = true
+    return { data: encodeBuffer(buffer, caps), fds: buffer.memories.map(m => m.index) }
+  }
+
+  private noReceiver(errno: number, reason: string): HookResult {
+    if (errno === ENOENT || errno === ECONNREFUSED || errno === EAGAIN) {
+      return { warning: this.prop<boolean>('wait-for-connection')
+        ? `No receiver is listening on "${this.path}": waiting for one`
+        : `No receiver is listening on "${this.path}": dropping buffers until one connects` }
+    }
+    return { error: `Cannot connect to "${this.path}": ${reason}` }
+  }
+}
+
+export const sinkSpec = {
+  factory: 'qtisocketsink',
+  rank: 0,
+  role: 'sink' as const,
+  longname: 'QTI socket sink (TypeScript)',
+  klass: 'Sink/Network',
+  description: 'Sends buffers to a qtisocketsrc in another process over a UNIX socket, passing their memory as file descriptors (zero-copy)',
+  author: AUTHOR,
+  templates: [{ name: 'sink', direction: 'sink' as const, caps: CAPS }],
+  properties: [
+    SOCKET_PROPERTY,
+    { name: 'wait-for-connection', nick: 'Wait for connection', type: 'boolean' as const, default: false,
+      writable: true, blurb: 'Wait (interruptibly) for a receiver instead of dropping buffers while none is connected' },
+    { name: 'max-in-flight', nick: 'Max in flight', type: 'uint' as const, default: 16, min: 1, max: 1024,
+      writable: true, mutableReady: true,
+      blurb: 'Buffers the receiver may hold before the sink waits for one to come back' },
+    { name: 'stats', nick: 'Statistics', type: 'structure' as const,
+      blurb: 'Counters: sent, returned, in-flight, dropped, copied, bytes-copied, connections' },
+  ],
+  impl: Impl,
+}

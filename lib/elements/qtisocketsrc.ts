@@ -1,0 +1,154 @@
+/**
+ * qtisocketsrc: receives buffers from a qtisocketsink in another process over a UNIX socket and pushes
+ * them downstream without copying: the file descriptors that arrive with each message are wrapped as
+ * read-only fd (or DMA-BUF) memory, and the metadata, caps and video meta are restored. When
+ * downstream frees the last memory of a buffer, the source tells the sender, which then releases it.
+ *
+ * The source listens on the socket (a stale socket file left by a crashed receiver is replaced; one
+ * that someone still listens on is not) and serves one sender at a time. Caps come from the sender,
+ * in-band: no capsfilter is needed. It is a live source. End-of-stream from the sender ends the
+ * stream; a sender that disconnects without it is reported with a warning and the source waits for
+ * the next sender.
+ *
+ * Receiver: gst-launch-1.0 qtisocketsrc socket=/tmp/cam.sock ! videoconvert ! x264enc ! mp4mux ! filesink location=out.mp4 -e
+ * Sender:   gst-launch-1.0 videotestsrc num-buffers=300 ! video/x-raw,format=I420 ! qtisocketsink socket=/tmp/cam.sock
+ */
+import { AUTHOR, CAPS, ElementImpl, SOCKET_PROPERTY, socketPathProblem } from '../element'
+import { GstBase } from '../gst'
+import { Action, Hook, HookResult, LogLevel, native } from '../native'
+import { decodeFdFacts, encodeDesc, FdFacts } from '../protocol/desc'
+import { BufferMessage, decodeMessage, encodeHello, PROTOCOL_MAJOR, PROTOCOL_MINOR, ProtocolError } from '../protocol/wire'
+
+export class QtiSocketSrc extends GstBase.PushSrc {
+  static GTypeName = 'GstQtiSocketSrc'
+}
+
+/** mini-object flags live below the buffer flags and never travel */
+const BUFFER_FLAGS_MASK = ~0xf >>> 0
+
+class Impl extends ElementImpl {
+  private refusedPath?: string
+  private path = ''
+  /** the sender greeted us with a version we speak */
+  private greeted = false
+  private caps?: string
+
+  override validateProperty(name: string, value: string | null): string | undefined {
+    if (name !== 'socket')
+      return undefined
+    const problem = value === null ? undefined : socketPathProblem(value)
+    this.refusedPath = problem ? value! : undefined
+    return problem
+  }
+
+  dispatch(hook: Hook, data: Buffer | undefined, _str: string | undefined, num: number): HookResult | undefined {
+    switch (hook) {
+      case Hook.Message: return this.message(data!, num)
+      case Hook.Start: return this.start()
+      case Hook.Stop: this.caps = undefined; this.greeted = false; return undefined
+      case Hook.Connected:
+        this.greeted = false
+        this.caps = undefined
+        return { data: encodeHello() }
+      case Hook.Disconnected:
+        return { warning: `The sender on "${this.path}" disconnected without end-of-stream; waiting for a new sender` }
+      default:
+        return undefined
+    }
+  }
+
+  private start(): HookResult {
+    const path = this.refusedPath ?? this.prop<string | null>('socket')
+    const problem = socketPathProblem(path)
+    if (problem)
+      return { error: problem }
+    this.path = path!
+    const error = native().listen(this.ptr, this.path)
+    if (error)
+      return { error: `Cannot listen on "${this.path}": ${error}` }
+    this.log(LogLevel.Info, `listening on ${this.path}`)
+    return {}
+  }
+
+  private message(data: Buffer, payloadLength: number): HookResult {
+    const facts = decodeFdFacts(data.subarray(payloadLength))
+    let msg
+    try {
+      msg = decodeMessage(data.subarray(0, payloadLength))
+    } catch (e) {
+      if (!(e instanceof ProtocolError))
+        throw e
+      return { action: Action.None, warning: `Dropped a malformed message from the sender on "${this.path}": ${e.message}` }
+    }
+    if (msg.type === 'hello') {
+      if (msg.major !== PROTOCOL_MAJOR) {
+        return { action: Action.Error, error: `The sender on "${this.path}" speaks qtisocket protocol ` +
+          `${msg.major}.${msg.minor} (${msg.software}); this receiver speaks ${PROTOCOL_MAJOR}.${PROTOCOL_MINOR}` }
+      }
+      this.greeted = true
+      this.log(LogLevel.Info, `sender on ${this.path} speaks ${msg.software} protocol ${msg.major}.${msg.minor}`)
+      return { action: Action.None }
+    }
+    if (!this.greeted)
+      return { action: Action.Disconnect, warning: `The sender on "${this.path}" did not greet: disconnected it` }
+    if (msg.type === 'eos')
+      return { action: Action.Eos }
+    if (msg.type !== 'buffer')
+      return { action: Action.None, warning: `Ignored a ${msg.type} message from the sender on "${this.path}"` }
+    return this.buffer(msg, facts)
+  }
+
+  private buffer(msg: BufferMessage, facts: FdFacts[]): HookResult {
+    const problem = checkMemories(msg, facts)
+    if (problem)
+      return { action: Action.None, warning: `Dropped a buffer from the sender on "${this.path}": ${problem}` }
+    let caps: string | undefined
+    if (msg.caps !== undefined && msg.caps !== this.caps)
+      caps = this.caps = msg.caps
+    if (this.caps === undefined)
+      return { action: Action.None, warning: `Dropped a buffer from the sender on "${this.path}": no caps yet` }
+    msg.buffer.flags &= BUFFER_FLAGS_MASK
+    return { action: Action.Buffer, data: encodeDesc(msg.buffer, facts.length), caps }
+  }
+}
+
+/** every memory must lie inside a mappable fd that came with the message */
+function checkMemories(msg: BufferMessage, facts: FdFacts[]): string | undefined {
+  const b = msg.buffer
+  let total = 0n
+  for (const [i, m] of b.memories.entries()) {
+    const fd = facts[m.index]
+    if (!fd)
+      return `memory ${i} refers to fd ${m.index}, but ${facts.length} fds came with the message`
+    if (fd.kind === 0)
+      return `memory ${i} is on an fd that is not mappable memory`
+    if (m.maxsize > fd.size)
+      return `memory ${i} claims ${m.maxsize} bytes of an fd of ${fd.size}`
+    if (m.offset + m.size > m.maxsize)
+      return `memory ${i} spans ${m.offset}+${m.size} beyond its ${m.maxsize} bytes`
+    total += m.size
+  }
+  const v = b.video
+  if (v) {
+    for (let p = 0; p < v.nPlanes; p++)
+      if (v.offsets[p]! >= total && total > 0n)
+        return `video plane ${p} starts at ${v.offsets[p]}, past the buffer's ${total} bytes`
+  }
+  return undefined
+}
+
+export const srcSpec = {
+  factory: 'qtisocketsrc',
+  rank: 0,
+  role: 'src' as const,
+  longname: 'QTI socket source (TypeScript)',
+  klass: 'Source/Network',
+  description: 'Receives buffers from a qtisocketsink in another process over a UNIX socket, wrapping their file descriptors (zero-copy)',
+  author: AUTHOR,
+  templates: [{ name: 'src', direction: 'src' as const, caps: CAPS }],
+  properties: [
+    SOCKET_PROPERTY,
+    { name: 'stats', nick: 'Statistics', type: 'structure' as const, blurb: 'Counters: received, returned, connections' },
+  ],
+  impl: Impl,
+}

@@ -1,0 +1,122 @@
+// The native helper (plugin/helper, an N-API addon) and the small binary contract with it:
+// hook numbers, action numbers, and the BufferDesc layout in which the helper describes a GstBuffer
+// to us (sink) and we describe the buffer it must build (src). Keep in step with plugin/helper.
+import * as fs from 'fs'
+import * as path from 'path'
+
+export enum Hook {
+  Start = 1,
+  Stop = 2,
+  SetProperty = 3,
+  Finalize = 4,
+  SetCaps = 5,
+  Handshake = 6,
+  Render = 7,
+  Eos = 8,
+  Connected = 9,
+  Message = 10,
+  Disconnected = 11,
+  NoReceiver = 12,
+  PeerMessage = 13,
+}
+
+export enum Action {
+  None = 0,
+  Buffer = 1,
+  Eos = 2,
+  Error = 3,
+  Disconnect = 4,
+}
+
+/** What a hook returns to the helper; every field is optional. */
+export interface HookResult {
+  action?: Action
+  data?: Uint8Array
+  fds?: number[]
+  caps?: string
+  path?: string
+  warning?: string
+  error?: string
+  number?: number
+}
+
+/** (hook, element pointer, bytes, string, number) => result */
+export type Dispatch = (hook: Hook, ptr: number, data: Buffer | undefined, str: string | undefined,
+  num: number) => HookResult | undefined
+
+export interface PadTemplateSpec {
+  name: string
+  direction: 'sink' | 'src'
+  caps: string
+}
+
+export interface PropertySpec {
+  name: string
+  nick: string
+  blurb: string
+  type: 'string' | 'boolean' | 'uint' | 'uint64' | 'int' | 'structure'
+  default?: string | number | boolean | null
+  min?: number
+  max?: number
+  writable?: boolean
+  /** writable only in the NULL and READY states */
+  mutableReady?: boolean
+}
+
+export interface ElementDefinition {
+  gtype: bigint
+  role: 'sink' | 'src'
+  factory: string
+  longname: string
+  klass: string
+  description: string
+  author: string
+  templates: PadTemplateSpec[]
+  properties: PropertySpec[]
+  dispatch: Dispatch
+}
+
+export interface NativeHelper {
+  defineElement(def: ElementDefinition): void
+  registerElement(plugin: bigint, factory: string, rank: number, gtype: bigint): boolean
+  /** src: binds and listens; null, or why it failed */
+  listen(ptr: number, socketPath: string): string | null
+  getProperty(ptr: number, name: string): string | boolean | number | null | undefined
+  log(ptr: number, level: LogLevel, message: string): void
+}
+
+export enum LogLevel { Error = 1, Warning = 2, Fixme = 3, Info = 4, Debug = 5, Log = 6, Trace = 7 }
+
+interface HostBinding { plugin: bigint, root: string, builddir: string, ready(error?: string): void }
+
+/** The shim's linked binding when running inside a GStreamer process, else undefined. */
+export function hostBinding(): HostBinding | undefined {
+  const p = process as unknown as { _linkedBinding?: (name: string) => HostBinding }
+  try {
+    return p._linkedBinding?.('qtisocket_host')
+  } catch {
+    return undefined
+  }
+}
+
+export const projectRoot = path.resolve(__dirname, '..', '..')
+
+function helperPath(): string {
+  const candidates = [
+    process.env.QTISOCKET_NATIVE,
+    hostBinding() && path.join(hostBinding()!.builddir, 'qtisocket_native.node'),
+    path.join(projectRoot, 'build', 'meson', 'qtisocket_native.node'),
+  ]
+  for (const c of candidates)
+    if (c && fs.existsSync(c))
+      return c
+  throw new Error(`the native helper is not built (looked for ${candidates.filter(Boolean).join(', ')}): ` +
+    'run scripts/setup.sh')
+}
+
+let helper: NativeHelper | undefined
+export function native(): NativeHelper {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  helper ??= require(helperPath()) as NativeHelper
+  return helper
+}

@@ -1,0 +1,251 @@
+// The qtisocket wire protocol, version 1 (docs/protocol.md): pure encode/parse, no I/O.
+//
+// Framing (done natively, shared with the vendor's elements): a 4-byte big-endian length record,
+// then the payload record with the fds attached as SCM_RIGHTS. A payload is a sequence of items,
+// each starting with a u32 little-endian identity:
+//  - the vendor's items (identities 0..11) have fixed sizes and no length field;
+//  - our items have identity 0x5154xxxx ("QT"), a u32 body length, and the body padded to 4 bytes.
+// A vendor parser stops at the first identity it does not know, so our items always come last.
+import { BufferDesc, DESC_MEM, DESC_VMETA, MemKind, readMemory, readVideoMeta, VideoMetaDesc, writeMemory,
+  writeVideoMeta } from './desc'
+
+export const PROTOCOL_MAJOR = 1
+export const PROTOCOL_MINOR = 0
+export const SOFTWARE = 'qtisocket-ts'
+
+export const ITEM_BASE = 0x51540000
+export enum Item {
+  Hello = ITEM_BASE | 1,
+  Caps = ITEM_BASE | 2,
+  Buffer = ITEM_BASE | 3,
+  VideoMeta = ITEM_BASE | 4,
+  Release = ITEM_BASE | 5,
+}
+
+/** The vendor's identities that we use as they are. */
+export enum VendorItem {
+  Eos = 0,
+  Disconnect = 1,
+}
+export const VENDOR_ITEM_SIZES = [4, 4, 72, 88, 60, 1044, 44, 8, 1044, 588, 9876, 4140]
+
+/** limits a receiver enforces before it trusts a message */
+export const MAX_MEMORIES = 64
+export const MAX_CAPS_LENGTH = 64 * 1024
+
+export class ProtocolError extends Error {}
+
+export interface Hello { type: 'hello', major: number, minor: number, features: number, software: string }
+export interface BufferMessage {
+  type: 'buffer'
+  caps?: string
+  buffer: BufferDesc
+}
+export interface EosMessage { type: 'eos' }
+export interface ReleaseMessage { type: 'release', ids: bigint[] }
+export type Message = Hello | BufferMessage | EosMessage | ReleaseMessage
+
+// ---- encoding ------------------------------------------------------------------------------------
+const BUFFER_HEADER = 56
+const utf8 = new TextEncoder()
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true })
+
+function pad4(n: number): number {
+  return (n + 3) & ~3
+}
+
+/** Lays out items: each as (identity, body) with our header and padding. */
+function items(parts: Array<[number, Uint8Array | null]>): Uint8Array {
+  let size = 0
+  for (const [id, body] of parts)
+    size += isOurs(id) ? 8 + pad4(body!.byteLength) : VENDOR_ITEM_SIZES[id]!
+  const out = new Uint8Array(size)
+  const v = new DataView(out.buffer)
+  let at = 0
+  for (const [id, body] of parts) {
+    v.setUint32(at, id, true)
+    if (isOurs(id)) {
+      v.setUint32(at + 4, body!.byteLength, true)
+      out.set(body!, at + 8)
+      at += 8 + pad4(body!.byteLength)
+    } else {
+      if (body)
+        out.set(body.subarray(0, VENDOR_ITEM_SIZES[id]! - 4), at + 4)
+      at += VENDOR_ITEM_SIZES[id]!
+    }
+  }
+  return out
+}
+
+function isOurs(id: number): boolean {
+  return (id & 0xffff0000) >>> 0 === ITEM_BASE
+}
+
+export function encodeHello(features = 0): Uint8Array {
+  const sw = utf8.encode(SOFTWARE)
+  const body = new Uint8Array(8 + sw.byteLength)
+  const v = new DataView(body.buffer)
+  v.setUint16(0, PROTOCOL_MAJOR, true)
+  v.setUint16(2, PROTOCOL_MINOR, true)
+  v.setUint32(4, features, true)
+  body.set(sw, 8)
+  return items([[Item.Hello, body]])
+}
+
+export function encodeBuffer(buffer: BufferDesc, caps?: string): Uint8Array {
+  const parts: Array<[number, Uint8Array]> = []
+  if (caps !== undefined)
+    parts.push([Item.Caps, utf8.encode(caps)])
+  const body = new Uint8Array(BUFFER_HEADER + buffer.memories.length * DESC_MEM)
+  const v = new DataView(body.buffer)
+  v.setBigUint64(0, buffer.id, true)
+  v.setBigUint64(8, buffer.pts, true)
+  v.setBigUint64(16, buffer.dts, true)
+  v.setBigUint64(24, buffer.duration, true)
+  v.setBigUint64(32, buffer.offset, true)
+  v.setBigUint64(40, buffer.offsetEnd, true)
+  v.setUint32(48, buffer.flags, true)
+  v.setUint32(52, buffer.memories.length, true)
+  buffer.memories.forEach((m, i) => writeMemory(v, BUFFER_HEADER + i * DESC_MEM, m))
+  parts.push([Item.Buffer, body])
+  if (buffer.video) {
+    const vm = new Uint8Array(DESC_VMETA)
+    writeVideoMeta(new DataView(vm.buffer), 0, buffer.video)
+    parts.push([Item.VideoMeta, vm])
+  }
+  return items(parts)
+}
+
+export function encodeEos(): Uint8Array {
+  return items([[VendorItem.Eos, null]])
+}
+
+export function encodeRelease(ids: bigint[]): Uint8Array {
+  const body = new Uint8Array(8 + 8 * ids.length)
+  const v = new DataView(body.buffer)
+  v.setUint32(0, ids.length, true)
+  ids.forEach((id, i) => v.setBigUint64(8 + 8 * i, id, true))
+  return items([[Item.Release, body]])
+}
+
+// ---- parsing --------------------------------------------------------------------------------------
+interface RawItem { id: number, body: Uint8Array }
+
+export function splitItems(payload: Uint8Array): RawItem[] {
+  const v = new DataView(payload.buffer, payload.byteOffset, payload.byteLength)
+  const out: RawItem[] = []
+  let at = 0
+  while (at < payload.byteLength) {
+    if (at + 4 > payload.byteLength)
+      throw new ProtocolError(`truncated item identity at byte ${at}`)
+    const id = v.getUint32(at, true)
+    if (isOurs(id)) {
+      if (at + 8 > payload.byteLength)
+        throw new ProtocolError(`truncated item header at byte ${at}`)
+      const len = v.getUint32(at + 4, true)
+      if (len > payload.byteLength - at - 8)
+        throw new ProtocolError(`item 0x${id.toString(16)} claims ${len} bytes, only ${payload.byteLength - at - 8} left`)
+      out.push({ id, body: payload.subarray(at + 8, at + 8 + len) })
+      at += 8 + pad4(len)
+    } else {
+      const size = VENDOR_ITEM_SIZES[id]
+      if (size === undefined)
+        throw new ProtocolError(`unknown item identity 0x${id.toString(16)} at byte ${at}`)
+      if (size > payload.byteLength - at)
+        throw new ProtocolError(`truncated vendor item ${id} at byte ${at}`)
+      out.push({ id, body: payload.subarray(at + 4, at + size) })
+      at += size
+    }
+  }
+  return out
+}
+
+function parseBuffer(body: Uint8Array): BufferDesc {
+  if (body.byteLength < BUFFER_HEADER)
+    throw new ProtocolError(`buffer item of ${body.byteLength} bytes is too short`)
+  const v = new DataView(body.buffer, body.byteOffset, body.byteLength)
+  const n = v.getUint32(52, true)
+  if (n > MAX_MEMORIES)
+    throw new ProtocolError(`buffer with ${n} memories (at most ${MAX_MEMORIES})`)
+  if (body.byteLength < BUFFER_HEADER + n * DESC_MEM)
+    throw new ProtocolError(`buffer item announces ${n} memories in ${body.byteLength} bytes`)
+  const memories = []
+  for (let i = 0; i < n; i++) {
+    const m = readMemory(v, BUFFER_HEADER + i * DESC_MEM)
+    if (m.kind !== MemKind.Fd && m.kind !== MemKind.DmaBuf)
+      throw new ProtocolError(`memory ${i} of unknown kind ${m.kind}`)
+    memories.push(m)
+  }
+  return {
+    id: v.getBigUint64(0, true),
+    pts: v.getBigUint64(8, true),
+    dts: v.getBigUint64(16, true),
+    duration: v.getBigUint64(24, true),
+    offset: v.getBigUint64(32, true),
+    offsetEnd: v.getBigUint64(40, true),
+    flags: v.getUint32(48, true),
+    memories,
+  }
+}
+
+function parseVideoMeta(body: Uint8Array): VideoMetaDesc {
+  if (body.byteLength < DESC_VMETA)
+    throw new ProtocolError(`video meta item of ${body.byteLength} bytes is too short`)
+  const m = readVideoMeta(new DataView(body.buffer, body.byteOffset, body.byteLength), 0)
+  if (m.nPlanes < 1 || m.nPlanes > 4)
+    throw new ProtocolError(`video meta with ${m.nPlanes} planes`)
+  return m
+}
+
+function text(body: Uint8Array, what: string): string {
+  if (body.byteLength > MAX_CAPS_LENGTH)
+    throw new ProtocolError(`${what} of ${body.byteLength} bytes is too long`)
+  try {
+    return utf8Decoder.decode(body)
+  } catch {
+    throw new ProtocolError(`${what} is not UTF-8`)
+  }
+}
+
+/** Parses one payload into a message; throws ProtocolError on anything malformed. */
+export function decodeMessage(payload: Uint8Array): Message {
+  const parts = splitItems(payload)
+  if (parts.length === 0)
+    throw new ProtocolError('empty message')
+  const first = parts[0]!
+  if (first.id === Item.Hello) {
+    if (first.body.byteLength < 8)
+      throw new ProtocolError('hello item too short')
+    const v = new DataView(first.body.buffer, first.body.byteOffset, first.body.byteLength)
+    return { type: 'hello', major: v.getUint16(0, true), minor: v.getUint16(2, true), features: v.getUint32(4, true),
+      software: text(first.body.subarray(8), 'software name') }
+  }
+  if (first.id === VendorItem.Eos)
+    return { type: 'eos' }
+  if (first.id === Item.Release) {
+    const v = new DataView(first.body.buffer, first.body.byteOffset, first.body.byteLength)
+    const n = first.body.byteLength >= 8 ? v.getUint32(0, true) : -1
+    if (n < 0 || first.body.byteLength < 8 + 8 * n)
+      throw new ProtocolError('release item too short')
+    const ids = []
+    for (let i = 0; i < n; i++)
+      ids.push(v.getBigUint64(8 + 8 * i, true))
+    return { type: 'release', ids }
+  }
+  let caps: string | undefined
+  let buffer: BufferDesc | undefined
+  let video: VideoMetaDesc | undefined
+  for (const p of parts) {
+    switch (p.id) {
+      case Item.Caps: caps = text(p.body, 'caps'); break
+      case Item.Buffer: buffer = parseBuffer(p.body); break
+      case Item.VideoMeta: video = parseVideoMeta(p.body); break
+      default: break // items of later minor versions and vendor metas we do not read yet
+    }
+  }
+  if (!buffer)
+    throw new ProtocolError(`message without a buffer (items ${parts.map(p => '0x' + p.id.toString(16)).join(', ')})`)
+  if (video)
+    buffer.video = video
+  return { type: 'buffer', caps, buffer }
+}

@@ -1,0 +1,335 @@
+/* The N-API surface of the helper (typed in lib/native.ts). */
+#include "qtisocket.h"
+
+#include <string.h>
+
+GST_DEBUG_CATEGORY (qs_sink_debug);
+GST_DEBUG_CATEGORY (qs_src_debug);
+
+void
+qs_napi_throw_last (napi_env env, const char *what)
+{
+  const napi_extended_error_info *info = NULL;
+  bool pending = false;
+  napi_get_last_error_info (env, &info);
+  napi_is_exception_pending (env, &pending);
+  if (!pending)
+    napi_throw_error (env, NULL, info && info->error_message ? info->error_message : what);
+}
+
+static gchar *
+prop_string (napi_env env, napi_value obj, const char *name)
+{
+  napi_value v;
+  napi_valuetype t;
+  size_t len;
+  gchar *s;
+  if (napi_get_named_property (env, obj, name, &v) != napi_ok ||
+      napi_typeof (env, v, &t) != napi_ok || t != napi_string)
+    return NULL;
+  napi_get_value_string_utf8 (env, v, NULL, 0, &len);
+  s = g_malloc (len + 1);
+  napi_get_value_string_utf8 (env, v, s, len + 1, &len);
+  return s;
+}
+
+static gdouble
+prop_number (napi_env env, napi_value obj, const char *name, gdouble def)
+{
+  napi_value v;
+  napi_valuetype t;
+  gdouble d = def;
+  if (napi_get_named_property (env, obj, name, &v) == napi_ok &&
+      napi_typeof (env, v, &t) == napi_ok && t == napi_number)
+    napi_get_value_double (env, v, &d);
+  return d;
+}
+
+static gboolean
+prop_bool (napi_env env, napi_value obj, const char *name)
+{
+  napi_value v;
+  napi_valuetype t;
+  bool b = false;
+  if (napi_get_named_property (env, obj, name, &v) == napi_ok &&
+      napi_typeof (env, v, &t) == napi_ok && t == napi_boolean)
+    napi_get_value_bool (env, v, &b);
+  return b;
+}
+
+static guint64
+prop_bigint (napi_env env, napi_value obj, const char *name)
+{
+  napi_value v;
+  guint64 u = 0;
+  bool lossless;
+  if (napi_get_named_property (env, obj, name, &v) == napi_ok)
+    napi_get_value_bigint_uint64 (env, v, &u, &lossless);
+  return u;
+}
+
+static gpointer
+arg_pointer (napi_env env, napi_value v)
+{
+  gdouble d = 0;
+  napi_get_value_double (env, v, &d);
+  return (gpointer) (guintptr) d;
+}
+
+static GParamSpec *
+make_pspec (napi_env env, napi_value spec)
+{
+  gchar *name = prop_string (env, spec, "name");
+  gchar *nick = prop_string (env, spec, "nick");
+  gchar *blurb = prop_string (env, spec, "blurb");
+  gchar *type = prop_string (env, spec, "type");
+  GParamFlags flags = G_PARAM_READABLE;
+  GParamSpec *p = NULL;
+
+  if (prop_bool (env, spec, "writable"))
+    flags |= G_PARAM_WRITABLE;
+  if (prop_bool (env, spec, "mutableReady"))
+    flags |= GST_PARAM_MUTABLE_READY;
+  if (!name || !type)
+    goto out;
+  if (g_str_equal (type, "string")) {
+    gchar *def = prop_string (env, spec, "default");
+    p = g_param_spec_string (name, nick, blurb, def, flags);
+    g_free (def);
+  } else if (g_str_equal (type, "boolean")) {
+    p = g_param_spec_boolean (name, nick, blurb, prop_bool (env, spec, "default"), flags);
+  } else if (g_str_equal (type, "uint")) {
+    p = g_param_spec_uint (name, nick, blurb, prop_number (env, spec, "min", 0),
+        prop_number (env, spec, "max", G_MAXUINT), prop_number (env, spec, "default", 0), flags);
+  } else if (g_str_equal (type, "uint64")) {
+    p = g_param_spec_uint64 (name, nick, blurb, prop_number (env, spec, "min", 0),
+        prop_number (env, spec, "max", (gdouble) G_MAXUINT64),
+        prop_number (env, spec, "default", 0), flags);
+  } else if (g_str_equal (type, "int")) {
+    p = g_param_spec_int (name, nick, blurb, prop_number (env, spec, "min", G_MININT),
+        prop_number (env, spec, "max", G_MAXINT), prop_number (env, spec, "default", 0), flags);
+  } else if (g_str_equal (type, "structure")) {
+    p = g_param_spec_boxed (name, nick, blurb, GST_TYPE_STRUCTURE, G_PARAM_READABLE);
+  }
+out:
+  g_free (name);
+  g_free (nick);
+  g_free (blurb);
+  g_free (type);
+  return p;
+}
+
+/* defineElement({gtype, role, factory, longname, klass, description, author, templates, properties,
+ *                dispatch}) */
+static napi_value
+define_element (napi_env env, napi_callback_info info)
+{
+  size_t argc = 1;
+  napi_value opts, templates, properties, dispatch;
+  GType type;
+  gchar *role, *factory, *longname, *klassname, *description, *author, *error = NULL;
+  GstElementClass *eclass;
+  GPtrArray *pspecs;
+  uint32_t i, n;
+  gboolean ok = FALSE;
+
+  QS_NAPI_CALL (env, napi_get_cb_info (env, info, &argc, &opts, NULL, NULL), NULL);
+  type = (GType) prop_bigint (env, opts, "gtype");
+  role = prop_string (env, opts, "role");
+  factory = prop_string (env, opts, "factory");
+  longname = prop_string (env, opts, "longname");
+  klassname = prop_string (env, opts, "klass");
+  description = prop_string (env, opts, "description");
+  author = prop_string (env, opts, "author");
+  napi_get_named_property (env, opts, "templates", &templates);
+  napi_get_named_property (env, opts, "properties", &properties);
+  napi_get_named_property (env, opts, "dispatch", &dispatch);
+  pspecs = g_ptr_array_new ();
+
+  if (!type || !role || !factory || !longname || !klassname || !description || !author) {
+    error = g_strdup ("defineElement: gtype, role, factory and metadata are required");
+    goto out;
+  }
+  eclass = g_type_class_ref (type);
+  gst_element_class_set_metadata (eclass, longname, klassname, description, author);
+  napi_get_array_length (env, templates, &n);
+  for (i = 0; i < n; i++) {
+    napi_value t;
+    gchar *name, *dir, *caps_str;
+    GstCaps *caps;
+    napi_get_element (env, templates, i, &t);
+    name = prop_string (env, t, "name");
+    dir = prop_string (env, t, "direction");
+    caps_str = prop_string (env, t, "caps");
+    caps = caps_str ? gst_caps_from_string (caps_str) : NULL;
+    if (!name || !dir || !caps) {
+      error = g_strdup_printf ("defineElement: bad pad template %u (caps %s)", i, caps_str);
+    } else {
+      gst_element_class_add_pad_template (eclass, gst_pad_template_new (name,
+              g_str_equal (dir, "src") ? GST_PAD_SRC : GST_PAD_SINK, GST_PAD_ALWAYS, caps));
+    }
+    if (caps)
+      gst_caps_unref (caps);
+    g_free (name);
+    g_free (dir);
+    g_free (caps_str);
+    if (error)
+      break;
+  }
+  napi_get_array_length (env, properties, &n);
+  for (i = 0; !error && i < n; i++) {
+    napi_value s;
+    GParamSpec *p;
+    napi_get_element (env, properties, i, &s);
+    p = make_pspec (env, s);
+    if (!p)
+      error = g_strdup_printf ("defineElement: bad property %u", i);
+    else
+      g_ptr_array_add (pspecs, p);
+  }
+  if (!error)
+    ok = qs_class_define (env, type, g_str_equal (role, "sink") ? QS_ROLE_SINK : QS_ROLE_SRC,
+        factory, dispatch, pspecs, &error);
+  g_type_class_unref (eclass);
+out:
+  g_ptr_array_unref (pspecs);
+  g_free (role);
+  g_free (factory);
+  g_free (longname);
+  g_free (klassname);
+  g_free (description);
+  g_free (author);
+  if (!ok) {
+    napi_throw_error (env, NULL, error ? error : "defineElement failed");
+    g_free (error);
+  }
+  return NULL;
+}
+
+/* registerElement(plugin: bigint (0n: in this process only), factory, rank, gtype: bigint) */
+static napi_value
+register_element (napi_env env, napi_callback_info info)
+{
+  size_t argc = 4;
+  napi_value argv[4], result;
+  guint64 plugin = 0, gtype = 0;
+  bool lossless;
+  char factory[128];
+  gint32 rank = 0;
+  size_t len;
+
+  QS_NAPI_CALL (env, napi_get_cb_info (env, info, &argc, argv, NULL, NULL), NULL);
+  napi_get_value_bigint_uint64 (env, argv[0], &plugin, &lossless);
+  napi_get_value_string_utf8 (env, argv[1], factory, sizeof factory, &len);
+  napi_get_value_int32 (env, argv[2], &rank);
+  napi_get_value_bigint_uint64 (env, argv[3], &gtype, &lossless);
+  napi_get_boolean (env, gst_element_register ((GstPlugin *) (guintptr) plugin, factory, rank,
+          (GType) gtype), &result);
+  return result;
+}
+
+/* listen(ptr, path): null, or the reason it failed */
+static napi_value
+listen_socket (napi_env env, napi_callback_info info)
+{
+  size_t argc = 2;
+  napi_value argv[2], result;
+  QsInstance *inst;
+  gchar path[4096], *error = NULL;
+  size_t len;
+
+  QS_NAPI_CALL (env, napi_get_cb_info (env, info, &argc, argv, NULL, NULL), NULL);
+  inst = qs_instance_get (arg_pointer (env, argv[0]));
+  napi_get_value_string_utf8 (env, argv[1], path, sizeof path, &len);
+  if (qs_src_listen (inst, path, &error)) {
+    napi_get_null (env, &result);
+  } else {
+    napi_create_string_utf8 (env, error, NAPI_AUTO_LENGTH, &result);
+    g_free (error);
+  }
+  return result;
+}
+
+/* getProperty(ptr, name): the value of one of the element's own properties */
+static napi_value
+get_property (napi_env env, napi_callback_info info)
+{
+  size_t argc = 2;
+  napi_value argv[2], result;
+  QsInstance *inst;
+  const GValue *v;
+  char name[128];
+  size_t len;
+
+  QS_NAPI_CALL (env, napi_get_cb_info (env, info, &argc, argv, NULL, NULL), NULL);
+  inst = qs_instance_get (arg_pointer (env, argv[0]));
+  napi_get_value_string_utf8 (env, argv[1], name, sizeof name, &len);
+  napi_get_undefined (env, &result);
+  if (!inst)
+    return result;
+  GST_OBJECT_LOCK (inst->element);
+  v = qs_instance_prop (inst, name);
+  if (!v) {
+  } else if (G_VALUE_HOLDS_STRING (v)) {
+    if (g_value_get_string (v))
+      napi_create_string_utf8 (env, g_value_get_string (v), NAPI_AUTO_LENGTH, &result);
+    else
+      napi_get_null (env, &result);
+  } else if (G_VALUE_HOLDS_BOOLEAN (v)) {
+    napi_get_boolean (env, g_value_get_boolean (v), &result);
+  } else if (G_VALUE_HOLDS_UINT (v)) {
+    napi_create_uint32 (env, g_value_get_uint (v), &result);
+  } else if (G_VALUE_HOLDS_INT (v)) {
+    napi_create_int32 (env, g_value_get_int (v), &result);
+  } else if (G_VALUE_HOLDS_UINT64 (v)) {
+    napi_create_double (env, (gdouble) g_value_get_uint64 (v), &result);
+  }
+  GST_OBJECT_UNLOCK (inst->element);
+  return result;
+}
+
+/* log(ptr, level, message): into the element's GST_DEBUG category */
+static napi_value
+log_message (napi_env env, napi_callback_info info)
+{
+  size_t argc = 3;
+  napi_value argv[3];
+  GstElement *el;
+  QsClass *k;
+  gint32 level = GST_LEVEL_DEBUG;
+  gchar *msg;
+  size_t len;
+
+  QS_NAPI_CALL (env, napi_get_cb_info (env, info, &argc, argv, NULL, NULL), NULL);
+  el = arg_pointer (env, argv[0]);
+  napi_get_value_int32 (env, argv[1], &level);
+  napi_get_value_string_utf8 (env, argv[2], NULL, 0, &len);
+  msg = g_malloc (len + 1);
+  napi_get_value_string_utf8 (env, argv[2], msg, len + 1, &len);
+  k = el ? qs_class_get (G_OBJECT_TYPE (el)) : NULL;
+  gst_debug_log (k && k->role == QS_ROLE_SRC ? qs_src_debug : qs_sink_debug, level, "lib", "",
+      0, el ? G_OBJECT (el) : NULL, "%s", msg);
+  g_free (msg);
+  return NULL;
+}
+
+static napi_value
+init (napi_env env, napi_value exports)
+{
+  napi_property_descriptor props[] = {
+    {"defineElement", NULL, define_element, NULL, NULL, NULL, napi_default, NULL},
+    {"registerElement", NULL, register_element, NULL, NULL, NULL, napi_default, NULL},
+    {"listen", NULL, listen_socket, NULL, NULL, NULL, napi_default, NULL},
+    {"getProperty", NULL, get_property, NULL, NULL, NULL, napi_default, NULL},
+    {"log", NULL, log_message, NULL, NULL, NULL, napi_default, NULL},
+  };
+  if (!gst_is_initialized ())
+    gst_init (NULL, NULL);
+  GST_DEBUG_CATEGORY_INIT (qs_sink_debug, "qtisocketsink", 0, "qtisocket-ts sink");
+  GST_DEBUG_CATEGORY_INIT (qs_src_debug, "qtisocketsrc", 0, "qtisocket-ts source");
+  qs_js_init (env);
+  napi_define_properties (env, exports, G_N_ELEMENTS (props), props);
+  return exports;
+}
+
+NAPI_MODULE (NODE_GYP_MODULE_NAME, init)

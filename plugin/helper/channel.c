@@ -1,0 +1,252 @@
+/* AF_UNIX SOCK_SEQPACKET with SCM_RIGHTS. Framing (shared with the vendor's elements): one record
+ * holding the payload length as a big-endian u32, then one record holding the payload, with the fds
+ * attached to that second record. Sockets are non-blocking; callers poll before receiving. */
+#include "qtisocket.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define SEND_TIMEOUT_MS 2000
+#define RECORD_TIMEOUT_MS 1000
+
+static gboolean
+wait_io (gint fd, short events, gint timeout_ms)
+{
+  struct pollfd p = { fd, events, 0 };
+  gint n;
+  do
+    n = poll (&p, 1, timeout_ms);
+  while (n < 0 && errno == EINTR);
+  if (n == 0)
+    errno = ETIMEDOUT;
+  return n > 0 && (p.revents & events);
+}
+
+static gint
+send_record (gint fd, struct msghdr *msg)
+{
+  for (;;) {
+    ssize_t n = sendmsg (fd, msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n >= 0)
+      return 0;
+    if (errno == EINTR)
+      continue;
+    if (errno != EAGAIN || !wait_io (fd, POLLOUT, SEND_TIMEOUT_MS))
+      return -1;
+  }
+}
+
+gint
+qs_socket_send (gint fd, const guint8 * data, gsize len, const gint * fds, guint n_fds)
+{
+  guint32 be = htonl ((guint32) len);
+  struct iovec iov_len = { &be, 4 }, iov = { (void *) data, len };
+  struct msghdr msg = { 0 };
+  union {
+    struct cmsghdr align;
+    char buf[CMSG_SPACE (sizeof (gint) * QS_MAX_FDS)];
+  } control;
+
+  if (n_fds > QS_MAX_FDS || len == 0 || len > QS_MAX_MESSAGE) {
+    errno = EMSGSIZE;
+    return -1;
+  }
+  msg.msg_iov = &iov_len;
+  msg.msg_iovlen = 1;
+  if (send_record (fd, &msg) < 0)
+    return -1;
+
+  memset (&msg, 0, sizeof msg);
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  if (n_fds > 0) {
+    struct cmsghdr *c;
+    memset (&control, 0, sizeof control);
+    msg.msg_control = control.buf;
+    msg.msg_controllen = CMSG_SPACE (sizeof (gint) * n_fds);
+    c = CMSG_FIRSTHDR (&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN (sizeof (gint) * n_fds);
+    memcpy (CMSG_DATA (c), fds, sizeof (gint) * n_fds);
+  }
+  return send_record (fd, &msg);
+}
+
+/* receives one record; fds that arrive with it are appended to fds/n_fds (closed beyond max) */
+static gssize
+recv_record (gint fd, void *buf, gsize len, gint * fds, guint * n_fds, guint max_fds,
+    gint timeout_ms)
+{
+  union {
+    struct cmsghdr align;
+    char buf[CMSG_SPACE (sizeof (gint) * QS_MAX_FDS)];
+  } control;
+  struct iovec iov = { buf, len };
+  struct msghdr msg = { 0 };
+  struct cmsghdr *c;
+  ssize_t n;
+
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control.buf;
+  msg.msg_controllen = sizeof control.buf;
+  for (;;) {
+    n = recvmsg (fd, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+    if (n >= 0)
+      break;
+    if (errno == EINTR)
+      continue;
+    if (errno != EAGAIN || !wait_io (fd, POLLIN, timeout_ms))
+      return -1;
+  }
+  for (c = CMSG_FIRSTHDR (&msg); c; c = CMSG_NXTHDR (&msg, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+      guint i, count = (c->cmsg_len - CMSG_LEN (0)) / sizeof (gint);
+      gint *in = (gint *) CMSG_DATA (c);
+      for (i = 0; i < count; i++) {
+        if (*n_fds < max_fds)
+          fds[(*n_fds)++] = in[i];
+        else
+          close (in[i]);
+      }
+    }
+  }
+  if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
+    errno = EPROTO;
+    return -1;
+  }
+  return n;
+}
+
+gssize
+qs_socket_recv (gint fd, guint8 ** data, gint * fds, guint * n_fds)
+{
+  guint32 be;
+  gssize n, len;
+  guint8 *buf;
+  guint i, dummy_n = 0;
+  gint dummy[QS_MAX_FDS];
+
+  *data = NULL;
+  *n_fds = 0;
+  n = recv_record (fd, &be, 4, dummy, &dummy_n, QS_MAX_FDS, 0);
+  for (i = 0; i < dummy_n; i++)
+    close (dummy[i]);           /* fds on a length record are a protocol error: never keep them */
+  if (n < 0 && errno == ETIMEDOUT)
+    errno = EAGAIN;             /* woken without a record: nothing to read yet */
+  if (n <= 0)
+    return n;
+  if (n != 4 || dummy_n) {
+    errno = EPROTO;
+    return -1;
+  }
+  len = ntohl (be);
+  if (len == 0 || len > QS_MAX_MESSAGE) {
+    errno = EMSGSIZE;
+    return -1;
+  }
+  buf = g_malloc (len + 1);
+  n = recv_record (fd, buf, len + 1, fds, n_fds, QS_MAX_FDS, RECORD_TIMEOUT_MS);
+  if (n != len) {
+    for (i = 0; i < *n_fds; i++)
+      close (fds[i]);
+    *n_fds = 0;
+    g_free (buf);
+    if (n >= 0)
+      errno = n == 0 ? ECONNRESET : EPROTO;
+    return -1;
+  }
+  *data = buf;
+  return len;
+}
+
+static gboolean
+fill_addr (const gchar * path, struct sockaddr_un *addr)
+{
+  memset (addr, 0, sizeof *addr);
+  addr->sun_family = AF_UNIX;
+  if (strlen (path) >= sizeof addr->sun_path) {
+    errno = ENAMETOOLONG;
+    return FALSE;
+  }
+  strcpy (addr->sun_path, path);
+  return TRUE;
+}
+
+gint
+qs_socket_connect (const gchar * path)
+{
+  struct sockaddr_un addr;
+  gint fd, err;
+  if (!fill_addr (path, &addr))
+    return -1;
+  fd = socket (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0)
+    return -1;
+  if (connect (fd, (struct sockaddr *) &addr, sizeof addr) == 0)
+    return fd;
+  err = errno;
+  close (fd);
+  errno = err;
+  return -1;
+}
+
+gint
+qs_socket_listen (const gchar * path, dev_t * dev, ino_t * ino, gchar ** error)
+{
+  struct sockaddr_un addr;
+  struct stat st;
+  gint fd;
+
+  if (!fill_addr (path, &addr)) {
+    *error = g_strdup_printf ("the path is longer than the %d bytes a UNIX socket address holds",
+        (gint) sizeof addr.sun_path - 1);
+    return -1;
+  }
+  if (lstat (path, &st) == 0) {
+    gint probe;
+    if (!S_ISSOCK (st.st_mode)) {
+      *error = g_strdup ("the path exists and is not a socket");
+      return -1;
+    }
+    /* a socket file is stale only if nobody listens on it any more */
+    probe = qs_socket_connect (path);
+    if (probe >= 0 || errno == EAGAIN) {
+      if (probe >= 0)
+        close (probe);
+      *error = g_strdup ("another receiver is listening on it");
+      return -1;
+    }
+    if (unlink (path) < 0 && errno != ENOENT) {
+      *error = g_strdup_printf ("cannot remove the stale socket file: %s", g_strerror (errno));
+      return -1;
+    }
+  }
+  fd = socket (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) {
+    *error = g_strdup_printf ("socket(): %s", g_strerror (errno));
+    return -1;
+  }
+  if (bind (fd, (struct sockaddr *) &addr, sizeof addr) < 0) {
+    *error = g_strdup_printf ("bind(): %s", g_strerror (errno));
+    close (fd);
+    return -1;
+  }
+  if (listen (fd, 8) < 0 || stat (path, &st) < 0) {
+    *error = g_strdup_printf ("listen(): %s", g_strerror (errno));
+    close (fd);
+    unlink (path);
+    return -1;
+  }
+  *dev = st.st_dev;
+  *ino = st.st_ino;
+  return fd;
+}

@@ -1,0 +1,315 @@
+/* Element classes made by node-gtk's registerClass, completed natively: metadata, pad templates,
+ * properties, per-instance state and the vfunc trampolines of each role (sink.c, src.c). */
+#include "qtisocket.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static GQuark instance_quark;
+static GHashTable *classes;     /* GType -> QsClass */
+static GMutex classes_lock;
+
+QsClass *
+qs_class_get (GType type)
+{
+  QsClass *k = NULL;
+  g_mutex_lock (&classes_lock);
+  while (type && !k) {
+    k = classes ? g_hash_table_lookup (classes, GSIZE_TO_POINTER (type)) : NULL;
+    type = g_type_parent (type);
+  }
+  g_mutex_unlock (&classes_lock);
+  return k;
+}
+
+QsInstance *
+qs_instance_get (gpointer element)
+{
+  return g_object_get_qdata (G_OBJECT (element), instance_quark);
+}
+
+const GValue *
+qs_instance_prop (QsInstance * inst, const gchar * name)
+{
+  guint i;
+  for (i = 0; i < inst->klass->n_props; i++)
+    if (g_str_equal (inst->klass->props[i]->name, name))
+      return &inst->props[i];
+  return NULL;
+}
+
+static void
+instance_free (gpointer data)
+{
+  QsInstance *inst = data;
+  guint i;
+  if (inst->klass->role == QS_ROLE_SINK)
+    qs_sink_instance_clear (inst);
+  else
+    qs_src_instance_clear (inst);
+  qs_js_post (inst, QS_HOOK_FINALIZE, 0);
+  for (i = 0; i < inst->klass->n_props; i++)
+    g_value_unset (&inst->props[i]);
+  g_free (inst->props);
+  if (inst->wake_fd >= 0)
+    close (inst->wake_fd);
+  g_free (inst->path);
+  g_mutex_clear (&inst->lock);
+  g_cond_clear (&inst->cond);
+  g_free (inst);
+}
+
+static void
+qs_constructed (GObject * object)
+{
+  QsClass *k = qs_class_get (G_OBJECT_TYPE (object));
+  QsInstance *inst = g_new0 (QsInstance, 1);
+  guint i;
+
+  if (k->parent_constructed)
+    k->parent_constructed (object);
+
+  inst->element = GST_ELEMENT (object);
+  inst->klass = k;
+  inst->listen_fd = -1;
+  inst->reader_stop_fd = -1;
+  inst->wake_fd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
+  g_mutex_init (&inst->lock);
+  g_cond_init (&inst->cond);
+  inst->props = g_new0 (GValue, k->n_props);
+  for (i = 0; i < k->n_props; i++) {
+    g_value_init (&inst->props[i], k->props[i]->value_type);
+    g_param_value_set_default (k->props[i], &inst->props[i]);
+  }
+  if (k->role == QS_ROLE_SINK) {
+    qs_sink_instance_init (inst);
+  } else {
+    gst_base_src_set_live (GST_BASE_SRC (object), TRUE);
+    gst_base_src_set_format (GST_BASE_SRC (object), GST_FORMAT_TIME);
+  }
+  g_object_set_qdata_full (object, instance_quark, inst, instance_free);
+}
+
+static void
+qs_set_property (GObject * object, guint prop_id, const GValue * value, GParamSpec * pspec)
+{
+  QsInstance *inst = qs_instance_get (object);
+  QsJsResult r = { 0 };
+  gchar *repr;
+
+  if (!inst || prop_id == 0 || prop_id > inst->klass->n_props) {
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    return;
+  }
+  if ((pspec->flags & GST_PARAM_MUTABLE_READY) && GST_STATE (object) > GST_STATE_READY) {
+    g_warning ("%s: property '%s' can only be changed in the NULL or READY state",
+        GST_OBJECT_NAME (object), pspec->name);
+    return;
+  }
+  /* the TypeScript element validates every change (e.g. the socket path) */
+  if (G_VALUE_HOLDS_STRING (value))
+    repr = g_value_dup_string (value);
+  else
+    repr = g_strdup_value_contents (value);
+  if (!qs_js_call (inst, QS_HOOK_SET_PROPERTY, (const guint8 *) (repr ? repr : ""),
+          repr ? strlen (repr) : 0, pspec->name, G_VALUE_HOLDS_STRING (value) && !repr, NULL,
+          &r) || r.error) {
+    g_warning ("%s: %s", GST_OBJECT_NAME (object), r.error ? r.error : "invalid value");
+  } else {
+    GST_OBJECT_LOCK (object);
+    g_value_copy (value, &inst->props[prop_id - 1]);
+    GST_OBJECT_UNLOCK (object);
+  }
+  g_free (repr);
+  qs_js_result_clear (&r);
+}
+
+static void
+qs_get_property (GObject * object, guint prop_id, GValue * value, GParamSpec * pspec)
+{
+  QsInstance *inst = qs_instance_get (object);
+  if (!inst || prop_id == 0 || prop_id > inst->klass->n_props) {
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    return;
+  }
+  if (G_IS_PARAM_SPEC_BOXED (pspec) && pspec->value_type == GST_TYPE_STRUCTURE &&
+      g_str_equal (pspec->name, "stats")) {
+    g_value_take_boxed (value, qs_instance_stats (inst));
+    return;
+  }
+  GST_OBJECT_LOCK (object);
+  g_value_copy (&inst->props[prop_id - 1], value);
+  GST_OBJECT_UNLOCK (object);
+}
+
+gboolean
+qs_class_define (napi_env env, GType type, QsRole role, const gchar * factory,
+    napi_value dispatch, GPtrArray * pspecs, gchar ** error)
+{
+  GObjectClass *gclass;
+  QsClass *k;
+  guint i;
+
+  if (!instance_quark)
+    instance_quark = g_quark_from_static_string ("qtisocket-instance");
+  if (role == QS_ROLE_SINK && !g_type_is_a (type, GST_TYPE_BASE_SINK)) {
+    *error = g_strdup_printf ("%s is not a GstBaseSink", g_type_name (type));
+    return FALSE;
+  }
+  if (role == QS_ROLE_SRC && !g_type_is_a (type, GST_TYPE_PUSH_SRC)) {
+    *error = g_strdup_printf ("%s is not a GstPushSrc", g_type_name (type));
+    return FALSE;
+  }
+
+  k = g_new0 (QsClass, 1);
+  k->type = type;
+  k->role = role;
+  k->factory = g_strdup (factory);
+  k->env = env;
+  if (napi_create_reference (env, dispatch, 1, &k->dispatch) != napi_ok ||
+      !qs_js_make_dispatch (env, dispatch, factory, &k->tsfn)) {
+    *error = g_strdup ("cannot create the JS dispatch function");
+    return FALSE;
+  }
+
+  gclass = g_type_class_ref (type);
+  k->parent_constructed = gclass->constructed;
+  gclass->constructed = qs_constructed;
+  gclass->set_property = qs_set_property;
+  gclass->get_property = qs_get_property;
+  k->n_props = pspecs->len;
+  k->props = g_new0 (GParamSpec *, pspecs->len);
+  for (i = 0; i < pspecs->len; i++) {
+    k->props[i] = g_param_spec_ref_sink (g_ptr_array_index (pspecs, i));
+    g_object_class_install_property (gclass, i + 1, k->props[i]);
+  }
+  if (role == QS_ROLE_SINK)
+    qs_sink_install (GST_BASE_SINK_CLASS (gclass), k);
+  else
+    qs_src_install (GST_PUSH_SRC_CLASS (gclass), k);
+
+  g_mutex_lock (&classes_lock);
+  if (!classes)
+    classes = g_hash_table_new (NULL, NULL);
+  g_hash_table_insert (classes, GSIZE_TO_POINTER (type), k);
+  g_mutex_unlock (&classes_lock);
+  return TRUE;
+}
+
+gint
+qs_wait_fd (QsInstance * inst, gint fd, gint timeout_ms)
+{
+  /* poll() ignores a negative fd: with fd < 0 this only sleeps, interruptibly */
+  struct pollfd p[2] = { {fd, POLLIN, 0}, {inst->wake_fd, POLLIN, 0} };
+  gint n;
+  do {
+    if (g_atomic_int_get (&inst->flushing))
+      return 0;
+    n = poll (p, 2, timeout_ms);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0)
+    return -1;
+  if (p[1].revents || g_atomic_int_get (&inst->flushing))
+    return 0;
+  return p[0].revents ? 1 : 0;
+}
+
+void
+qs_post_result_messages (QsInstance * inst, const QsJsResult * r)
+{
+  if (r->warning)
+    GST_ELEMENT_WARNING (inst->element, RESOURCE, FAILED, ("%s", r->warning), (NULL));
+  if (r->error)
+    GST_ELEMENT_ERROR (inst->element, RESOURCE, FAILED, ("%s", r->error), (NULL));
+}
+
+/* unlock: raise the flushing flag, wake the native waits and the JS waits of this element */
+void
+qs_instance_unlock (QsInstance * inst)
+{
+  guint64 one = 1;
+  g_atomic_int_set (&inst->flushing, 1);
+  if (write (inst->wake_fd, &one, sizeof one) < 0 && errno != EAGAIN)
+    GST_WARNING_OBJECT (inst->element, "cannot wake: %s", g_strerror (errno));
+  g_mutex_lock (&inst->lock);
+  g_cond_broadcast (&inst->cond);
+  g_mutex_unlock (&inst->lock);
+  qs_js_wake_waiters ();
+}
+
+void
+qs_instance_unlock_stop (QsInstance * inst)
+{
+  guint64 v;
+  while (read (inst->wake_fd, &v, sizeof v) > 0);
+  g_atomic_int_set (&inst->flushing, 0);
+}
+
+/* ---- connections ---------------------------------------------------------------------------- */
+QsConn *
+qs_conn_new (gint fd)
+{
+  QsConn *c = g_new0 (QsConn, 1);
+  c->refcount = 1;
+  c->fd = fd;
+  g_mutex_init (&c->lock);
+  return c;
+}
+
+QsConn *
+qs_conn_ref (QsConn * c)
+{
+  g_atomic_int_inc (&c->refcount);
+  return c;
+}
+
+void
+qs_conn_kill (QsConn * c)
+{
+  g_mutex_lock (&c->lock);
+  if (!c->dead) {
+    c->dead = TRUE;
+    shutdown (c->fd, SHUT_RDWR);
+  }
+  g_mutex_unlock (&c->lock);
+}
+
+void
+qs_conn_unref (QsConn * c)
+{
+  if (!g_atomic_int_dec_and_test (&c->refcount))
+    return;
+  if (c->fd >= 0)
+    close (c->fd);
+  g_mutex_clear (&c->lock);
+  g_free (c);
+}
+
+GstStructure *
+qs_instance_stats (QsInstance * inst)
+{
+  GstStructure *s;
+  guint inflight;
+  g_mutex_lock (&inst->lock);
+  inflight = inst->inflight ? g_hash_table_size (inst->inflight) : 0;
+  if (inst->klass->role == QS_ROLE_SINK)
+    s = gst_structure_new ("qtisocketsink-stats",
+        "sent", G_TYPE_UINT64, inst->n_sent,
+        "returned", G_TYPE_UINT64, inst->n_released,
+        "in-flight", G_TYPE_UINT, inflight,
+        "dropped", G_TYPE_UINT64, inst->n_dropped,
+        "copied", G_TYPE_UINT64, inst->n_copied,
+        "bytes-copied", G_TYPE_UINT64, inst->n_bytes_copied,
+        "connections", G_TYPE_UINT64, inst->n_connections, NULL);
+  else
+    s = gst_structure_new ("qtisocketsrc-stats",
+        "received", G_TYPE_UINT64, inst->n_received,
+        "returned", G_TYPE_UINT64,
+        inst->n_released_before + (inst->conn ? inst->conn->n_released : 0),
+        "connections", G_TYPE_UINT64, inst->n_connections, NULL);
+  g_mutex_unlock (&inst->lock);
+  return s;
+}

@@ -1,0 +1,194 @@
+/* qtisocket-ts native helper (N-API addon, ABI-stable: one build serves the embedded Node 18 and the
+ * system Node 20).
+ *
+ * It does only what JavaScript cannot do on a GStreamer thread without blocking the JS thread:
+ * element class set-up (metadata, pad templates, properties, vfunc trampolines), sockets with
+ * SCM_RIGHTS, memfd, interruptible waits, building/describing GstBuffers and releasing them.
+ * Every decision (settings, what goes on the wire, what a message means, errors) is taken by the
+ * TypeScript element, called through qs_js_call() with plain bytes: at most one JS call per buffer.
+ */
+#pragma once
+
+#include <gst/allocators/allocators.h>
+#include <gst/base/base.h>
+#include <gst/gst.h>
+#include <gst/video/video.h>
+#include <node_api.h>
+
+G_BEGIN_DECLS
+
+GST_DEBUG_CATEGORY_EXTERN (qs_sink_debug);
+GST_DEBUG_CATEGORY_EXTERN (qs_src_debug);
+
+/* ---- JS hooks (kinds must match lib/native.ts Hook) ---------------------------------------------- */
+typedef enum {
+  QS_HOOK_START = 1,            /* -> {path, error}                                  */
+  QS_HOOK_STOP = 2,
+  QS_HOOK_SET_PROPERTY = 3,     /* str = name, data = value as utf8 -> {error}       */
+  QS_HOOK_FINALIZE = 4,         /* fire and forget                                   */
+  QS_HOOK_SET_CAPS = 5,         /* str = caps                                        */
+  QS_HOOK_HANDSHAKE = 6,        /* sink: data = receiver's greeting -> {data, error} */
+  QS_HOOK_RENDER = 7,           /* sink: data = buffer description -> {data, fds}    */
+  QS_HOOK_EOS = 8,              /* sink: -> {data}                                   */
+  QS_HOOK_CONNECTED = 9,        /* src: a sender connected -> {data}                 */
+  QS_HOOK_MESSAGE = 10,         /* src: data = payload + fd facts -> {action, ...}   */
+  QS_HOOK_DISCONNECTED = 11,    /* both: int = in-flight count -> {warning}          */
+  QS_HOOK_NO_RECEIVER = 12,     /* sink: int = errno -> {warning, error}             */
+  QS_HOOK_PEER_MESSAGE = 13,    /* sink: data = non-release message from receiver    */
+} QsHook;
+
+/* src MESSAGE actions (lib/native.ts Action) */
+typedef enum {
+  QS_ACTION_NONE = 0,
+  QS_ACTION_BUFFER = 1,
+  QS_ACTION_EOS = 2,
+  QS_ACTION_ERROR = 3,
+  QS_ACTION_DISCONNECT = 4,
+} QsAction;
+
+typedef struct {
+  /* out */
+  gint action;
+  GBytes *data;
+  GArray *fds;                  /* gint indices */
+  gchar *caps;
+  gchar *path;
+  gchar *warning;
+  gchar *error;
+  gint64 number;
+} QsJsResult;
+
+void qs_js_result_clear (QsJsResult * r);
+
+typedef struct _QsClass QsClass;
+typedef struct _QsInstance QsInstance;
+
+/* Calls the class's JS dispatch function with (hook, element pointer, data, str, number).
+ * From the JS thread it calls directly; from any other thread it queues the call and waits, until
+ * it returns or, if cancel is given, until *cancel becomes TRUE (then returns FALSE; the call still
+ * runs later and its result is dropped). Returns FALSE if JS threw (message in result->error) or
+ * the wait was cancelled. */
+gboolean qs_js_call (QsInstance * inst, QsHook hook, const guint8 * data, gsize len,
+    const gchar * str, gint64 number, volatile gint * cancel, QsJsResult * result);
+/* Queues a call and does not wait. */
+void qs_js_post (QsInstance * inst, QsHook hook, gint64 number);
+gboolean qs_js_init (napi_env env);
+gboolean qs_js_make_dispatch (napi_env env, napi_value fn, const gchar * name,
+    napi_threadsafe_function * tsfn);
+gboolean qs_js_is_js_thread (void);
+
+/* ---- element classes and instances ------------------------------------------------------------- */
+typedef enum { QS_ROLE_SINK, QS_ROLE_SRC } QsRole;
+
+struct _QsClass {
+  GType type;
+  QsRole role;
+  gchar *factory;
+  napi_threadsafe_function tsfn;
+  napi_ref dispatch;
+  napi_env env;
+  guint n_props;
+  GParamSpec **props;           /* index = prop_id - 1 */
+  /* parent implementations we chain to */
+  void (*parent_constructed) (GObject *);
+  gboolean (*parent_sink_event) (GstBaseSink *, GstEvent *);
+};
+
+typedef struct {
+  gint refcount;
+  gint fd;
+  GMutex lock;                  /* serialises sends */
+  gboolean dead;
+  guint64 n_released;           /* src: releases sent on this connection */
+} QsConn;
+
+QsConn *qs_conn_new (gint fd);
+QsConn *qs_conn_ref (QsConn * c);
+void qs_conn_unref (QsConn * c);
+void qs_conn_kill (QsConn * c);
+
+struct _QsInstance {
+  GstElement *element;          /* not a reference: the instance lives in the element's qdata */
+  QsClass *klass;
+  GValue *props;
+  GMutex lock;
+  GCond cond;
+  gint wake_fd;                 /* eventfd: written by unlock and stop */
+  volatile gint flushing;
+  gchar *path;                  /* socket path, as approved by JS at start */
+
+  /* connection (sink: to the receiver; src: from the sender) */
+  QsConn *conn;
+  gint listen_fd;               /* src */
+  dev_t listen_dev;
+  ino_t listen_ino;
+
+  /* sink */
+  GHashTable *inflight;         /* guint64 id -> GstBuffer */
+  guint64 next_id;
+  GThread *reader;
+  gint reader_stop_fd;
+  gboolean warned_no_receiver;
+  guint max_inflight;
+  GstBufferPool *pool;          /* the pool we proposed upstream */
+
+  /* src */
+  GstCaps *caps;                /* caps received in-band */
+
+  /* stats */
+  guint64 n_sent, n_released, n_dropped, n_copied, n_bytes_copied, n_received, n_connections;
+  guint64 n_released_before;    /* src: releases sent on earlier connections */
+};
+
+QsInstance *qs_instance_get (gpointer element);
+QsClass *qs_class_get (GType type);
+gboolean qs_class_define (napi_env env, GType type, QsRole role, const gchar * factory,
+    napi_value dispatch, GPtrArray * pspecs, gchar ** error);
+const GValue *qs_instance_prop (QsInstance * inst, const gchar * name);
+
+/* waits until fd is readable, the wake fd fires (returns 0) or timeout_ms (-1 = forever) passes.
+ * returns 1 if fd is readable/hung up, 0 if woken or timed out, -1 on error */
+gint qs_wait_fd (QsInstance * inst, gint fd, gint timeout_ms);
+void qs_post_result_messages (QsInstance * inst, const QsJsResult * r);
+/* unlock raises the flushing flag and wakes the native waits and the JS waits of the element */
+void qs_instance_unlock (QsInstance * inst);
+void qs_instance_unlock_stop (QsInstance * inst);
+void qs_js_wake_waiters (void);
+
+/* ---- sockets: framing is one 4-byte big-endian length record, then one payload record with the
+ * fds attached as SCM_RIGHTS (the vendor's framing, docs/protocol.md) ------------------------------- */
+#define QS_MAX_FDS 64
+#define QS_MAX_MESSAGE (16 * 1024 * 1024)
+gint qs_socket_send (gint fd, const guint8 * data, gsize len, const gint * fds, guint n_fds);
+/* returns payload length, 0 if the peer closed, -1 on error (errno); fds are returned in *fds */
+gssize qs_socket_recv (gint fd, guint8 ** data, gint * fds, guint * n_fds);
+gint qs_socket_connect (const gchar * path);
+gint qs_socket_listen (const gchar * path, dev_t * dev, ino_t * ino, gchar ** error);
+
+/* ---- descriptions of buffers exchanged with JS (lib/native.ts BufferDesc) ---------------------- */
+#define QS_DESC_HEADER 64
+#define QS_DESC_MEM 32
+#define QS_DESC_VMETA 72
+enum { QS_MEM_FD = 1, QS_MEM_DMABUF = 2, QS_MEM_COPIED = 3 };
+
+/* ---- memfd allocator and pool -------------------------------------------------------------------- */
+#define QS_MEMFD_ALLOCATOR "qtisocketmemfd"
+GstAllocator *qs_memfd_allocator_get (void);
+GstMemory *qs_memfd_alloc (gsize size);
+gboolean qs_propose_allocation (QsInstance * inst, GstQuery * query);
+
+/* ---- per role ---------------------------------------------------------------------------------- */
+void qs_sink_install (GstBaseSinkClass * klass, QsClass * k);
+void qs_src_install (GstPushSrcClass * klass, QsClass * k);
+void qs_sink_instance_init (QsInstance * inst);
+void qs_sink_instance_clear (QsInstance * inst);
+void qs_src_instance_clear (QsInstance * inst);
+gboolean qs_src_listen (QsInstance * inst, const gchar * path, gchar ** error);
+GstStructure *qs_instance_stats (QsInstance * inst);
+
+/* N-API helpers */
+#define QS_NAPI_CALL(env, call, ret) \
+  do { if ((call) != napi_ok) { qs_napi_throw_last (env, #call); return ret; } } while (0)
+void qs_napi_throw_last (napi_env env, const char *what);
+
+G_END_DECLS

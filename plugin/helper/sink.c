@@ -1,0 +1,613 @@
+/* qtisocketsink's native half: trampolines for the GstBaseSink vfuncs, connecting (with the
+ * interruptible wait of wait-for-connection=true), the in-flight table of buffers the receiver holds,
+ * and the reader thread that releases them when the receiver returns them or goes away. The
+ * TypeScript element decides what each message says (lib/elements/qtisocketsink.ts). */
+#include "qtisocket.h"
+#include "wire.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#define GST_CAT_DEFAULT qs_sink_debug
+#define HANDSHAKE_TIMEOUT_MS 5000
+#define RECONNECT_INTERVAL_MS 10
+#define DEFAULT_MAX_INFLIGHT 16
+
+static gboolean
+prop_bool (QsInstance * inst, const gchar * name)
+{
+  const GValue *v = qs_instance_prop (inst, name);
+  return v && G_VALUE_HOLDS_BOOLEAN (v) && g_value_get_boolean (v);
+}
+
+void
+qs_sink_instance_init (QsInstance * inst)
+{
+  inst->inflight = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free,
+      (GDestroyNotify) gst_buffer_unref);
+  inst->max_inflight = DEFAULT_MAX_INFLIGHT;
+}
+
+/* drops every buffer the receiver held; returns how many */
+static guint
+release_all (QsInstance * inst)
+{
+  GHashTable *old;
+  guint n;
+  g_mutex_lock (&inst->lock);
+  old = inst->inflight;
+  inst->inflight = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free,
+      (GDestroyNotify) gst_buffer_unref);
+  n = g_hash_table_size (old);
+  inst->n_released += n;
+  g_cond_broadcast (&inst->cond);
+  g_mutex_unlock (&inst->lock);
+  g_hash_table_unref (old);     /* unrefs the buffers, outside the lock */
+  return n;
+}
+
+static gboolean
+on_release_item (guint32 id, const guint8 * body, gsize len, gpointer user_data)
+{
+  QsInstance *inst = user_data;
+  guint32 count, i;
+  if (id != QS_ITEM_RELEASE)
+    return TRUE;
+  if (len < 8)
+    return FALSE;
+  memcpy (&count, body, 4);
+  if (count > (len - 8) / 8)
+    return FALSE;
+  for (i = 0; i < count; i++) {
+    gint64 bid;
+    GstBuffer *buf = NULL;
+    memcpy (&bid, body + 8 + 8 * i, 8);
+    g_mutex_lock (&inst->lock);
+    if (g_hash_table_steal_extended (inst->inflight, &bid, NULL, (gpointer *) & buf)) {
+      inst->n_released++;
+      g_cond_broadcast (&inst->cond);
+    }
+    g_mutex_unlock (&inst->lock);
+    if (buf) {
+      GST_LOG_OBJECT (inst->element, "receiver returned buffer %" G_GINT64_FORMAT, bid);
+      gst_buffer_unref (buf);
+    } else {
+      GST_WARNING_OBJECT (inst->element, "receiver returned unknown buffer %" G_GINT64_FORMAT, bid);
+    }
+  }
+  return TRUE;
+}
+
+static gboolean
+has_only_releases (guint32 id, const guint8 * body, gsize len, gpointer user_data)
+{
+  return id == QS_ITEM_RELEASE;
+}
+
+static gpointer
+reader_main (gpointer data)
+{
+  QsInstance *inst = data;
+  QsConn *conn = qs_conn_ref (inst->conn);
+  volatile gint stopping = 0;
+  gboolean gone = FALSE;
+
+  for (;;) {
+    struct pollfd p[2] = { {conn->fd, POLLIN, 0}, {inst->reader_stop_fd, POLLIN, 0} };
+    guint8 *payload;
+    gint fds[QS_MAX_FDS];
+    guint n_fds = 0, i;
+    gssize n;
+
+    if (poll (p, 2, -1) < 0) {
+      if (errno == EINTR)
+        continue;
+      gone = TRUE;
+      break;
+    }
+    if (p[1].revents)
+      break;
+    n = qs_socket_recv (conn->fd, &payload, fds, &n_fds);
+    for (i = 0; i < n_fds; i++)
+      close (fds[i]);           /* a receiver never sends fds */
+    if (n < 0 && errno == EAGAIN)
+      continue;
+    if (n <= 0) {
+      GST_INFO_OBJECT (inst->element, "receiver closed the connection (%s)",
+          n == 0 ? "end of stream" : g_strerror (errno));
+      gone = TRUE;
+      break;
+    }
+    if (!qs_items_foreach (payload, n, on_release_item, inst)) {
+      GST_WARNING_OBJECT (inst->element, "malformed message from the receiver (%" G_GSSIZE_FORMAT
+          " bytes): ignored", n);
+    } else if (!qs_items_foreach (payload, n, has_only_releases, NULL)) {
+      QsJsResult r = { 0 };
+      qs_js_call (inst, QS_HOOK_PEER_MESSAGE, payload, n, NULL, 0, &stopping, &r);
+      qs_post_result_messages (inst, &r);
+      qs_js_result_clear (&r);
+    }
+    g_free (payload);
+  }
+
+  if (gone) {
+    guint n;
+    QsJsResult r = { 0 };
+    qs_conn_kill (conn);
+    n = release_all (inst);
+    GST_INFO_OBJECT (inst->element, "receiver gone: released the %u buffers it held", n);
+    if (qs_js_call (inst, QS_HOOK_DISCONNECTED, NULL, 0, NULL, n, &stopping, &r))
+      qs_post_result_messages (inst, &r);
+    qs_js_result_clear (&r);
+  }
+  qs_conn_unref (conn);
+  return NULL;
+}
+
+/* stops the reader and forgets the connection; in-flight buffers are released */
+static void
+disconnect (QsInstance * inst)
+{
+  guint64 one = 1;
+  QsConn *conn;
+  GThread *reader;
+
+  g_mutex_lock (&inst->lock);
+  conn = inst->conn;
+  inst->conn = NULL;
+  reader = inst->reader;
+  inst->reader = NULL;
+  g_mutex_unlock (&inst->lock);
+
+  if (conn)
+    qs_conn_kill (conn);
+  if (reader) {
+    if (write (inst->reader_stop_fd, &one, sizeof one) < 0)
+      GST_WARNING_OBJECT (inst->element, "cannot stop the reader: %s", g_strerror (errno));
+    qs_js_wake_waiters ();
+    g_thread_join (reader);
+  }
+  if (inst->reader_stop_fd >= 0) {
+    close (inst->reader_stop_fd);
+    inst->reader_stop_fd = -1;
+  }
+  if (conn)
+    qs_conn_unref (conn);
+  release_all (inst);
+}
+
+void
+qs_sink_instance_clear (QsInstance * inst)
+{
+  disconnect (inst);
+  g_clear_pointer (&inst->inflight, g_hash_table_unref);
+}
+
+typedef enum { CONNECTED, NOT_CONNECTED, FAILED, FLUSHING } ConnectResult;
+
+static ConnectResult
+handshake (QsInstance * inst, gint fd)
+{
+  QsJsResult r = { 0 };
+  guint8 *payload = NULL;
+  gint fds[QS_MAX_FDS];
+  guint n_fds = 0, i;
+  gssize n = -1;
+  gint64 deadline = g_get_monotonic_time () + HANDSHAKE_TIMEOUT_MS * 1000;
+  ConnectResult res = FAILED;
+
+  while (n < 0) {
+    gint left = (deadline - g_get_monotonic_time ()) / 1000;
+    gint w = left > 0 ? qs_wait_fd (inst, fd, left) : 0;
+    if (w == 0 && g_atomic_int_get (&inst->flushing))
+      return FLUSHING;
+    if (w <= 0) {
+      if (qs_js_call (inst, QS_HOOK_HANDSHAKE, NULL, 0, NULL, ETIMEDOUT, &inst->flushing, &r))
+        qs_post_result_messages (inst, &r);
+      qs_js_result_clear (&r);
+      return FAILED;
+    }
+    n = qs_socket_recv (fd, &payload, fds, &n_fds);
+    for (i = 0; i < n_fds; i++)
+      close (fds[i]);
+    if (n < 0 && errno == EAGAIN)
+      continue;
+    if (n <= 0) {
+      /* the receiver went away before greeting us: as if nobody listened */
+      return NOT_CONNECTED;
+    }
+  }
+  if (!qs_js_call (inst, QS_HOOK_HANDSHAKE, payload, n, NULL, 0, &inst->flushing, &r)) {
+    res = g_atomic_int_get (&inst->flushing) ? FLUSHING : FAILED;
+    if (res == FAILED)
+      GST_ELEMENT_ERROR (inst->element, LIBRARY, FAILED, ("%s", r.error), (NULL));
+  } else {
+    /* our greeting goes back even when JS refuses the peer, so that it can report it too */
+    gboolean sent = !r.data || qs_socket_send (fd, g_bytes_get_data (r.data, NULL),
+        g_bytes_get_size (r.data), NULL, 0) == 0;
+    if (r.error)
+      qs_post_result_messages (inst, &r);
+    else
+      res = sent ? CONNECTED : NOT_CONNECTED;
+  }
+  g_free (payload);
+  qs_js_result_clear (&r);
+  return res;
+}
+
+static ConnectResult
+try_connect (QsInstance * inst)
+{
+  gint fd;
+  ConnectResult res;
+
+  fd = qs_socket_connect (inst->path);
+  if (fd < 0) {
+    gint err = errno;
+    QsJsResult r = { 0 };
+    res = NOT_CONNECTED;
+    if (!inst->warned_no_receiver || (err != ENOENT && err != ECONNREFUSED && err != EAGAIN)) {
+      inst->warned_no_receiver = TRUE;
+      if (qs_js_call (inst, QS_HOOK_NO_RECEIVER, NULL, 0, g_strerror (err), err, &inst->flushing,
+              &r)) {
+        qs_post_result_messages (inst, &r);
+        if (r.error)
+          res = FAILED;
+      } else if (g_atomic_int_get (&inst->flushing)) {
+        res = FLUSHING;
+      }
+      qs_js_result_clear (&r);
+    }
+    return res;
+  }
+
+  res = handshake (inst, fd);
+  if (res != CONNECTED) {
+    close (fd);
+    return res;
+  }
+  g_mutex_lock (&inst->lock);
+  inst->conn = qs_conn_new (fd);
+  inst->n_connections++;
+  inst->reader_stop_fd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
+  g_mutex_unlock (&inst->lock);
+  inst->warned_no_receiver = FALSE;
+  inst->reader = g_thread_new ("qtisocketsink-reader", reader_main, inst);
+  GST_INFO_OBJECT (inst->element, "connected to the receiver on %s", inst->path);
+  return CONNECTED;
+}
+
+/* streaming thread: makes sure we have a live connection; waits (interruptibly) if asked to */
+static ConnectResult
+ensure_connected (QsInstance * inst)
+{
+  if (inst->conn && !inst->conn->dead)
+    return CONNECTED;
+  if (inst->conn)
+    disconnect (inst);
+  for (;;) {
+    ConnectResult res = try_connect (inst);
+    if (res != NOT_CONNECTED || !prop_bool (inst, "wait-for-connection"))
+      return res;
+    if (qs_wait_fd (inst, -1, RECONNECT_INTERVAL_MS) == 0 && g_atomic_int_get (&inst->flushing))
+      return FLUSHING;
+  }
+}
+
+/* a buffer whose memories are all fd-backed: the same buffer, or a copy into memfds */
+static GstBuffer *
+shareable_buffer (QsInstance * inst, GstBuffer * buf)
+{
+  guint i, n = gst_buffer_n_memory (buf);
+  GstBuffer *copy;
+
+  for (i = 0; i < n; i++)
+    if (!gst_is_fd_memory (gst_buffer_peek_memory (buf, i)))
+      break;
+  if (i == n)
+    return gst_buffer_ref (buf);
+
+  copy = gst_buffer_new ();
+  for (i = 0; i < n; i++) {
+    GstMemory *mem = gst_buffer_peek_memory (buf, i);
+    if (gst_is_fd_memory (mem)) {
+      gst_buffer_append_memory (copy, gst_memory_ref (mem));
+    } else {
+      GstMapInfo in, out;
+      GstMemory *m = qs_memfd_alloc (MAX (mem->size, 1));
+      if (!m || !gst_memory_map (mem, &in, GST_MAP_READ)) {
+        if (m)
+          gst_memory_unref (m);
+        gst_buffer_unref (copy);
+        return NULL;
+      }
+      gst_memory_map (m, &out, GST_MAP_WRITE);
+      memcpy (out.data, in.data, in.size);
+      gst_memory_unmap (m, &out);
+      gst_memory_unmap (mem, &in);
+      gst_memory_resize (m, 0, in.size);
+      gst_buffer_append_memory (copy, m);
+      g_mutex_lock (&inst->lock);
+      inst->n_copied++;
+      inst->n_bytes_copied += in.size;
+      g_mutex_unlock (&inst->lock);
+    }
+  }
+  gst_buffer_copy_into (copy, buf, GST_BUFFER_COPY_METADATA, 0, -1);
+  GST_LOG_OBJECT (inst->element, "upstream memory is not fd-backed: copied into memfd");
+  return copy;
+}
+
+static void
+put_u32 (guint8 * p, guint32 v)
+{
+  memcpy (p, &v, 4);
+}
+
+static void
+put_u64 (guint8 * p, guint64 v)
+{
+  memcpy (p, &v, 8);
+}
+
+/* lib/native.ts BufferDesc */
+static guint8 *
+describe (GstBuffer * buf, guint64 id, gsize * len)
+{
+  guint i, n = gst_buffer_n_memory (buf);
+  GstVideoMeta *vmeta = gst_buffer_get_video_meta (buf);
+  guint8 *d;
+
+  *len = QS_DESC_HEADER + n * QS_DESC_MEM + (vmeta ? QS_DESC_VMETA : 0);
+  d = g_malloc0 (*len);
+  put_u64 (d + 0, id);
+  put_u64 (d + 8, GST_BUFFER_PTS (buf));
+  put_u64 (d + 16, GST_BUFFER_DTS (buf));
+  put_u64 (d + 24, GST_BUFFER_DURATION (buf));
+  put_u64 (d + 32, GST_BUFFER_OFFSET (buf));
+  put_u64 (d + 40, GST_BUFFER_OFFSET_END (buf));
+  put_u32 (d + 48, GST_BUFFER_FLAGS (buf));
+  put_u32 (d + 52, n);
+  put_u32 (d + 56, vmeta != NULL);
+  for (i = 0; i < n; i++) {
+    GstMemory *mem = gst_buffer_peek_memory (buf, i);
+    guint8 *m = d + QS_DESC_HEADER + i * QS_DESC_MEM;
+    put_u32 (m + 0, i);
+    put_u32 (m + 4, gst_is_dmabuf_memory (mem) ? QS_MEM_DMABUF : QS_MEM_FD);
+    put_u64 (m + 8, mem->offset);
+    put_u64 (m + 16, mem->size);
+    put_u64 (m + 24, mem->maxsize);
+  }
+  if (vmeta) {
+    guint8 *v = d + QS_DESC_HEADER + n * QS_DESC_MEM;
+    put_u32 (v + 0, vmeta->format);
+    put_u32 (v + 4, vmeta->width);
+    put_u32 (v + 8, vmeta->height);
+    put_u32 (v + 12, vmeta->n_planes);
+    put_u32 (v + 16, vmeta->flags);
+    for (i = 0; i < 4; i++) {
+      put_u64 (v + 24 + 8 * i, i < vmeta->n_planes ? vmeta->offset[i] : 0);
+      put_u32 (v + 56 + 4 * i, i < vmeta->n_planes ? (guint32) vmeta->stride[i] : 0);
+    }
+  }
+  return d;
+}
+
+static GstFlowReturn
+qs_render (GstBaseSink * bsink, GstBuffer * buf)
+{
+  QsInstance *inst = qs_instance_get (bsink);
+  QsJsResult r = { 0 };
+  GstBuffer *sendbuf;
+  guint8 *desc;
+  gsize desc_len;
+  guint64 id;
+  gint fds[QS_MAX_FDS];
+  guint n_fds = 0, i;
+  QsConn *conn;
+  GstFlowReturn ret = GST_FLOW_OK;
+
+  switch (ensure_connected (inst)) {
+    case CONNECTED:
+      break;
+    case NOT_CONNECTED:
+      g_mutex_lock (&inst->lock);
+      inst->n_dropped++;
+      g_mutex_unlock (&inst->lock);
+      GST_LOG_OBJECT (bsink, "no receiver: dropped %" GST_PTR_FORMAT, buf);
+      return GST_FLOW_OK;
+    case FLUSHING:
+      return GST_FLOW_FLUSHING;
+    case FAILED:
+      return GST_FLOW_ERROR;
+  }
+
+  /* backpressure: the receiver holds too many of our buffers */
+  g_mutex_lock (&inst->lock);
+  while (inst->conn && !inst->conn->dead && !g_atomic_int_get (&inst->flushing) &&
+      g_hash_table_size (inst->inflight) >= inst->max_inflight)
+    g_cond_wait (&inst->cond, &inst->lock);
+  conn = inst->conn ? qs_conn_ref (inst->conn) : NULL;
+  id = ++inst->next_id;
+  g_mutex_unlock (&inst->lock);
+  if (g_atomic_int_get (&inst->flushing)) {
+    if (conn)
+      qs_conn_unref (conn);
+    return GST_FLOW_FLUSHING;
+  }
+  if (!conn || conn->dead) {
+    if (conn)
+      qs_conn_unref (conn);
+    g_mutex_lock (&inst->lock);
+    inst->n_dropped++;
+    g_mutex_unlock (&inst->lock);
+    return GST_FLOW_OK;         /* the receiver left while we waited: reconnect on the next buffer */
+  }
+
+  sendbuf = shareable_buffer (inst, buf);
+  if (!sendbuf) {
+    qs_conn_unref (conn);
+    GST_ELEMENT_ERROR (bsink, RESOURCE, NO_SPACE_LEFT, ("Cannot copy the buffer into shared memory"),
+        (NULL));
+    return GST_FLOW_ERROR;
+  }
+  desc = describe (sendbuf, id, &desc_len);
+  if (!qs_js_call (inst, QS_HOOK_RENDER, desc, desc_len, NULL, 0, &inst->flushing, &r)) {
+    if (g_atomic_int_get (&inst->flushing)) {
+      ret = GST_FLOW_FLUSHING;
+    } else {
+      GST_ELEMENT_ERROR (bsink, LIBRARY, FAILED, ("%s", r.error), (NULL));
+      ret = GST_FLOW_ERROR;
+    }
+    goto done;
+  }
+  if (r.error || !r.data) {
+    GST_ELEMENT_ERROR (bsink, STREAM, FAILED, ("%s", r.error ? r.error : "nothing to send"), (NULL));
+    ret = GST_FLOW_ERROR;
+    goto done;
+  }
+  for (i = 0; r.fds && i < r.fds->len && n_fds < QS_MAX_FDS; i++) {
+    gint idx = g_array_index (r.fds, gint, i);
+    if (idx < 0 || (guint) idx >= gst_buffer_n_memory (sendbuf)) {
+      GST_ELEMENT_ERROR (bsink, STREAM, FAILED, ("Bad memory index %d", idx), (NULL));
+      ret = GST_FLOW_ERROR;
+      goto done;
+    }
+    fds[n_fds++] = gst_fd_memory_get_fd (gst_buffer_peek_memory (sendbuf, idx));
+  }
+
+  /* in the table before it is sent: the release may come back before send() returns */
+  g_mutex_lock (&inst->lock);
+  g_hash_table_insert (inst->inflight, g_memdup2 (&id, sizeof id), gst_buffer_ref (sendbuf));
+  g_mutex_unlock (&inst->lock);
+  g_mutex_lock (&conn->lock);
+  if (conn->dead || qs_socket_send (conn->fd, g_bytes_get_data (r.data, NULL),
+          g_bytes_get_size (r.data), fds, n_fds) < 0) {
+    gint err = errno;
+    g_mutex_unlock (&conn->lock);
+    g_mutex_lock (&inst->lock);
+    g_hash_table_remove (inst->inflight, &id);
+    inst->n_dropped++;
+    g_mutex_unlock (&inst->lock);
+    GST_INFO_OBJECT (bsink, "send failed (%s): receiver gone", g_strerror (err));
+    qs_conn_kill (conn);        /* the reader sees it and reports */
+  } else {
+    g_mutex_unlock (&conn->lock);
+    g_mutex_lock (&inst->lock);
+    inst->n_sent++;
+    g_mutex_unlock (&inst->lock);
+    GST_LOG_OBJECT (bsink, "sent buffer %" G_GUINT64_FORMAT " with %u fds", id, n_fds);
+  }
+
+done:
+  g_free (desc);
+  gst_buffer_unref (sendbuf);
+  qs_conn_unref (conn);
+  qs_js_result_clear (&r);
+  return ret;
+}
+
+static gboolean
+qs_sink_start (GstBaseSink * bsink)
+{
+  QsInstance *inst = qs_instance_get (bsink);
+  QsJsResult r = { 0 };
+  gboolean ok;
+
+  ok = qs_js_call (inst, QS_HOOK_START, NULL, 0, NULL, 0, NULL, &r);
+  if (!ok || r.error || !r.path) {
+    GST_ELEMENT_ERROR (bsink, RESOURCE, SETTINGS, ("%s", r.error ? r.error : "no socket path"),
+        (NULL));
+    qs_js_result_clear (&r);
+    return FALSE;
+  }
+  g_free (inst->path);
+  inst->path = g_strdup (r.path);
+  if (r.number > 0)
+    inst->max_inflight = r.number;
+  inst->warned_no_receiver = FALSE;
+  inst->next_id = 0;
+  qs_js_result_clear (&r);
+  return TRUE;
+}
+
+static gboolean
+qs_sink_stop (GstBaseSink * bsink)
+{
+  QsInstance *inst = qs_instance_get (bsink);
+  QsJsResult r = { 0 };
+  disconnect (inst);
+  qs_js_call (inst, QS_HOOK_STOP, NULL, 0, NULL, 0, NULL, &r);
+  qs_js_result_clear (&r);
+  return TRUE;
+}
+
+static gboolean
+qs_sink_set_caps (GstBaseSink * bsink, GstCaps * caps)
+{
+  QsInstance *inst = qs_instance_get (bsink);
+  QsJsResult r = { 0 };
+  gchar *s = gst_caps_to_string (caps);
+  gboolean ok = qs_js_call (inst, QS_HOOK_SET_CAPS, NULL, 0, s, 0, NULL, &r) && !r.error;
+  if (r.error)
+    GST_ELEMENT_ERROR (bsink, CORE, NEGOTIATION, ("%s", r.error), (NULL));
+  g_free (s);
+  qs_js_result_clear (&r);
+  return ok;
+}
+
+static gboolean
+qs_sink_event (GstBaseSink * bsink, GstEvent * event)
+{
+  QsInstance *inst = qs_instance_get (bsink);
+
+  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS && inst->conn && !inst->conn->dead) {
+    QsJsResult r = { 0 };
+    if (qs_js_call (inst, QS_HOOK_EOS, NULL, 0, NULL, 0, &inst->flushing, &r) && r.data) {
+      g_mutex_lock (&inst->conn->lock);
+      if (qs_socket_send (inst->conn->fd, g_bytes_get_data (r.data, NULL),
+              g_bytes_get_size (r.data), NULL, 0) < 0)
+        GST_INFO_OBJECT (bsink, "could not send EOS: %s", g_strerror (errno));
+      g_mutex_unlock (&inst->conn->lock);
+    }
+    qs_js_result_clear (&r);
+  }
+  return inst->klass->parent_sink_event (bsink, event);
+}
+
+static gboolean
+qs_sink_propose_allocation (GstBaseSink * bsink, GstQuery * query)
+{
+  return qs_propose_allocation (qs_instance_get (bsink), query);
+}
+
+static gboolean
+qs_sink_unlock (GstBaseSink * bsink)
+{
+  qs_instance_unlock (qs_instance_get (bsink));
+  return TRUE;
+}
+
+static gboolean
+qs_sink_unlock_stop (GstBaseSink * bsink)
+{
+  qs_instance_unlock_stop (qs_instance_get (bsink));
+  return TRUE;
+}
+
+void
+qs_sink_install (GstBaseSinkClass * klass, QsClass * k)
+{
+  klass->start = qs_sink_start;
+  klass->stop = qs_sink_stop;
+  klass->set_caps = qs_sink_set_caps;
+  klass->render = qs_render;
+  klass->propose_allocation = qs_sink_propose_allocation;
+  klass->unlock = qs_sink_unlock;
+  klass->unlock_stop = qs_sink_unlock_stop;
+  k->parent_sink_event = klass->event;
+  klass->event = qs_sink_event;
+}

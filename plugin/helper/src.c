@@ -1,0 +1,479 @@
+/* qtisocketsrc's native half: trampolines for the GstPushSrc vfuncs, accepting a sender, receiving
+ * messages with their fds (interruptibly), wrapping the fds as read-only fd/DMA-BUF memory without
+ * copying, and sending the release back when the last of those memories is freed downstream. The
+ * TypeScript element parses and validates every message (lib/elements/qtisocketsrc.ts). */
+#include "qtisocket.h"
+#include "wire.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define GST_CAT_DEFAULT qs_src_debug
+
+static GQuark release_quark;
+
+/* one per received buffer, shared by its memories: the release goes out when the last one is freed */
+typedef struct {
+  gint refcount;
+  QsConn *conn;
+  guint64 id;
+} Release;
+
+static void
+release_unref (gpointer data)
+{
+  Release *rel = data;
+  guint8 msg[24];
+  guint32 v;
+
+  if (!g_atomic_int_dec_and_test (&rel->refcount))
+    return;
+  v = QS_ITEM_RELEASE;
+  memcpy (msg, &v, 4);
+  v = 16;
+  memcpy (msg + 4, &v, 4);
+  v = 1;
+  memcpy (msg + 8, &v, 4);
+  v = 0;
+  memcpy (msg + 12, &v, 4);
+  memcpy (msg + 16, &rel->id, 8);
+  g_mutex_lock (&rel->conn->lock);
+  if (!rel->conn->dead) {
+    if (qs_socket_send (rel->conn->fd, msg, sizeof msg, NULL, 0) < 0)
+      GST_CAT_INFO (qs_src_debug, "could not return buffer %" G_GUINT64_FORMAT ": %s", rel->id,
+          g_strerror (errno));
+    else
+      rel->conn->n_released++;
+  }
+  g_mutex_unlock (&rel->conn->lock);
+  qs_conn_unref (rel->conn);
+  g_free (rel);
+}
+
+static void
+drop_connection (QsInstance * inst)
+{
+  QsConn *conn;
+  g_mutex_lock (&inst->lock);
+  conn = inst->conn;
+  inst->conn = NULL;
+  if (conn)
+    inst->n_released_before += conn->n_released;
+  g_mutex_unlock (&inst->lock);
+  if (conn) {
+    qs_conn_kill (conn);
+    qs_conn_unref (conn);
+  }
+}
+
+void
+qs_src_instance_clear (QsInstance * inst)
+{
+  drop_connection (inst);
+  if (inst->listen_fd >= 0) {
+    struct stat st;
+    close (inst->listen_fd);
+    inst->listen_fd = -1;
+    /* remove the socket file only if it is still ours */
+    if (inst->path && stat (inst->path, &st) == 0 && st.st_dev == inst->listen_dev &&
+        st.st_ino == inst->listen_ino)
+      unlink (inst->path);
+  }
+  GST_OBJECT_LOCK (inst->element);
+  gst_clear_caps (&inst->caps);
+  GST_OBJECT_UNLOCK (inst->element);
+}
+
+gboolean
+qs_src_listen (QsInstance * inst, const gchar * path, gchar ** error)
+{
+  gint fd;
+  qs_src_instance_clear (inst);
+  fd = qs_socket_listen (path, &inst->listen_dev, &inst->listen_ino, error);
+  if (fd < 0)
+    return FALSE;
+  inst->listen_fd = fd;
+  g_free (inst->path);
+  inst->path = g_strdup (path);
+  return TRUE;
+}
+
+/* facts about the received fds for the TypeScript validation: per fd u64 size, u32 kind, u32 seals */
+static guint8 *
+with_fd_facts (const guint8 * payload, gsize len, const gint * fds, guint n_fds, gsize * out_len)
+{
+  guint8 *d = g_malloc (len + 16 * n_fds);
+  guint i;
+  memcpy (d, payload, len);
+  for (i = 0; i < n_fds; i++) {
+    struct stat st;
+    guint64 size = 0;
+    guint32 kind = 0, seals = 0;
+    gint s;
+    if (fstat (fds[i], &st) == 0 && S_ISREG (st.st_mode)) {
+      size = st.st_size;
+      kind = QS_MEM_FD;
+      s = fcntl (fds[i], F_GET_SEALS);
+      seals = s < 0 ? 0 : s;
+    }
+    memcpy (d + len + 16 * i, &size, 8);
+    memcpy (d + len + 16 * i + 8, &kind, 4);
+    memcpy (d + len + 16 * i + 12, &seals, 4);
+  }
+  *out_len = len + 16 * n_fds;
+  return d;
+}
+
+static guint32
+get_u32 (const guint8 * p)
+{
+  guint32 v;
+  memcpy (&v, p, 4);
+  return v;
+}
+
+static guint64
+get_u64 (const guint8 * p)
+{
+  guint64 v;
+  memcpy (&v, p, 8);
+  return v;
+}
+
+/* builds the buffer from a description validated by TypeScript; takes the fds */
+static GstBuffer *
+build_buffer (QsInstance * inst, QsConn * conn, GBytes * bytes, gint * fds, guint n_fds)
+{
+  static GstAllocator *fd_alloc, *dmabuf_alloc;
+  gsize len;
+  const guint8 *d = g_bytes_get_data (bytes, &len);
+  guint32 n_mem, i, has_vmeta;
+  gboolean *used;
+  GstBuffer *buf;
+  Release *rel;
+
+  if (g_once_init_enter (&fd_alloc)) {
+    dmabuf_alloc = gst_dmabuf_allocator_new ();
+    g_once_init_leave (&fd_alloc, gst_fd_allocator_new ());
+  }
+  if (len < QS_DESC_HEADER)
+    return NULL;
+  n_mem = get_u32 (d + 52);
+  has_vmeta = get_u32 (d + 56);
+  if (len < QS_DESC_HEADER + (gsize) n_mem * QS_DESC_MEM + (has_vmeta ? QS_DESC_VMETA : 0))
+    return NULL;
+
+  buf = gst_buffer_new ();
+  GST_BUFFER_PTS (buf) = get_u64 (d + 8);
+  GST_BUFFER_DTS (buf) = get_u64 (d + 16);
+  GST_BUFFER_DURATION (buf) = get_u64 (d + 24);
+  GST_BUFFER_OFFSET (buf) = get_u64 (d + 32);
+  GST_BUFFER_OFFSET_END (buf) = get_u64 (d + 40);
+
+  rel = g_new0 (Release, 1);
+  rel->refcount = 1;            /* ours until the buffer is complete */
+  rel->conn = qs_conn_ref (conn);
+  rel->id = get_u64 (d);
+  used = g_new0 (gboolean, n_fds + 1);
+  for (i = 0; i < n_mem; i++) {
+    const guint8 *m = d + QS_DESC_HEADER + i * QS_DESC_MEM;
+    guint32 idx = get_u32 (m), kind = get_u32 (m + 4);
+    guint64 offset = get_u64 (m + 8), size = get_u64 (m + 16), maxsize = get_u64 (m + 24);
+    GstMemory *mem;
+    gint fd;
+
+    if (idx >= n_fds)
+      goto bad;
+    /* each memory owns its fd: a second memory on the same fd gets a duplicate */
+    fd = used[idx] ? fcntl (fds[idx], F_DUPFD_CLOEXEC, 0) : fds[idx];
+    if (fd < 0)
+      goto bad;
+    used[idx] = TRUE;
+    mem = gst_fd_allocator_alloc (kind == QS_MEM_DMABUF ? dmabuf_alloc : fd_alloc, fd, maxsize,
+        GST_FD_MEMORY_FLAG_KEEP_MAPPED);
+    if (!mem) {
+      close (fd);
+      goto bad;
+    }
+    gst_memory_resize (mem, offset, size);
+    GST_MINI_OBJECT_FLAG_SET (mem, GST_MEMORY_FLAG_READONLY);
+    g_atomic_int_inc (&rel->refcount);
+    gst_mini_object_set_qdata (GST_MINI_OBJECT (mem), release_quark, rel, release_unref);
+    gst_buffer_append_memory (buf, mem);
+  }
+  if (has_vmeta) {
+    const guint8 *v = d + QS_DESC_HEADER + n_mem * QS_DESC_MEM;
+    gsize offsets[4];
+    gint strides[4];
+    for (i = 0; i < 4; i++) {
+      offsets[i] = get_u64 (v + 24 + 8 * i);
+      strides[i] = (gint) get_u32 (v + 56 + 4 * i);
+    }
+    if (!gst_buffer_add_video_meta_full (buf, get_u32 (v + 16), get_u32 (v), get_u32 (v + 4),
+            get_u32 (v + 8), get_u32 (v + 12), offsets, strides))
+      goto bad;
+  }
+  /* the sender's buffer flags (appending memory set TAG_MEMORY); never the mini-object bits */
+  GST_BUFFER_FLAGS (buf) = get_u32 (d + 48) & ~((guint32) GST_MINI_OBJECT_FLAG_LAST - 1);
+  for (i = 0; i < n_fds; i++)
+    if (!used[i])
+      close (fds[i]);
+  g_free (used);
+  release_unref (rel);          /* with no memory at all, the release goes out now */
+  return buf;
+
+bad:
+  for (i = 0; i < n_fds; i++)
+    if (!used[i])
+      close (fds[i]);
+  g_free (used);
+  gst_buffer_unref (buf);       /* memories built so far close their fds */
+  release_unref (rel);
+  return NULL;
+}
+
+static gboolean
+set_caps (QsInstance * inst, const gchar * str)
+{
+  GstCaps *caps = gst_caps_from_string (str);
+  if (!caps) {
+    GST_ELEMENT_ERROR (inst->element, STREAM, FORMAT, ("The sender sent caps that do not parse: %s",
+            str), (NULL));
+    return FALSE;
+  }
+  if (inst->caps && gst_caps_is_equal (caps, inst->caps)) {
+    gst_caps_unref (caps);
+    return TRUE;
+  }
+  GST_INFO_OBJECT (inst->element, "caps from the sender: %" GST_PTR_FORMAT, caps);
+  GST_OBJECT_LOCK (inst->element);
+  gst_caps_replace (&inst->caps, caps);
+  GST_OBJECT_UNLOCK (inst->element);
+  if (!gst_base_src_set_caps (GST_BASE_SRC (inst->element), caps)) {
+    GST_ELEMENT_ERROR (inst->element, CORE, NEGOTIATION,
+        ("Downstream does not accept the sender's caps %s", str), (NULL));
+    gst_caps_unref (caps);
+    return FALSE;
+  }
+  gst_caps_unref (caps);
+  return TRUE;
+}
+
+static GstFlowReturn
+accept_sender (QsInstance * inst)
+{
+  QsJsResult r = { 0 };
+  QsConn *conn;
+  gint fd = accept4 (inst->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+  if (fd < 0)
+    return GST_FLOW_OK;         /* spurious wake-up or the sender gave up: wait again */
+  conn = qs_conn_new (fd);
+  g_mutex_lock (&inst->lock);
+  inst->conn = conn;
+  inst->n_connections++;
+  g_mutex_unlock (&inst->lock);
+  GST_INFO_OBJECT (inst->element, "sender connected on %s", inst->path);
+  if (!qs_js_call (inst, QS_HOOK_CONNECTED, NULL, 0, NULL, 0, &inst->flushing, &r)) {
+    qs_js_result_clear (&r);
+    if (g_atomic_int_get (&inst->flushing))
+      return GST_FLOW_FLUSHING;
+    GST_ELEMENT_ERROR (inst->element, LIBRARY, FAILED, ("%s", r.error), (NULL));
+    return GST_FLOW_ERROR;
+  }
+  if (r.data) {
+    g_mutex_lock (&conn->lock);
+    if (qs_socket_send (conn->fd, g_bytes_get_data (r.data, NULL), g_bytes_get_size (r.data),
+            NULL, 0) < 0)
+      GST_INFO_OBJECT (inst->element, "could not greet the sender: %s", g_strerror (errno));
+    g_mutex_unlock (&conn->lock);
+  }
+  qs_js_result_clear (&r);
+  return GST_FLOW_OK;
+}
+
+static GstFlowReturn
+qs_create (GstPushSrc * psrc, GstBuffer ** outbuf)
+{
+  QsInstance *inst = qs_instance_get (psrc);
+
+  for (;;) {
+    QsJsResult r = { 0 };
+    guint8 *payload, *msg;
+    gsize msg_len;
+    gint fds[QS_MAX_FDS];
+    guint n_fds = 0, i;
+    gssize n;
+    GstFlowReturn ret;
+
+    if (!inst->conn) {
+      if (qs_wait_fd (inst, inst->listen_fd, -1) <= 0) {
+        if (g_atomic_int_get (&inst->flushing))
+          return GST_FLOW_FLUSHING;
+        continue;
+      }
+      ret = accept_sender (inst);
+      if (ret != GST_FLOW_OK)
+        return ret;
+      continue;
+    }
+
+    if (qs_wait_fd (inst, inst->conn->fd, -1) <= 0) {
+      if (g_atomic_int_get (&inst->flushing))
+        return GST_FLOW_FLUSHING;
+      continue;
+    }
+    n = qs_socket_recv (inst->conn->fd, &payload, fds, &n_fds);
+    if (n < 0 && errno == EAGAIN)
+      continue;
+    if (n <= 0) {
+      gint err = n == 0 ? 0 : errno;
+      GST_INFO_OBJECT (inst->element, "sender gone (%s)", err ? g_strerror (err) : "closed");
+      drop_connection (inst);
+      if (qs_js_call (inst, QS_HOOK_DISCONNECTED, NULL, 0, NULL, err, &inst->flushing, &r)) {
+        qs_post_result_messages (inst, &r);
+        if (r.error) {
+          qs_js_result_clear (&r);
+          return GST_FLOW_ERROR;
+        }
+      }
+      qs_js_result_clear (&r);
+      continue;
+    }
+
+    msg = with_fd_facts (payload, n, fds, n_fds, &msg_len);
+    g_free (payload);
+    if (!qs_js_call (inst, QS_HOOK_MESSAGE, msg, msg_len, NULL, n, &inst->flushing, &r)) {
+      g_free (msg);
+      for (i = 0; i < n_fds; i++)
+        close (fds[i]);
+      if (g_atomic_int_get (&inst->flushing)) {
+        qs_js_result_clear (&r);
+        return GST_FLOW_FLUSHING;
+      }
+      GST_ELEMENT_ERROR (inst->element, LIBRARY, FAILED, ("%s", r.error), (NULL));
+      qs_js_result_clear (&r);
+      return GST_FLOW_ERROR;
+    }
+    g_free (msg);
+    qs_post_result_messages (inst, &r);
+
+    ret = GST_FLOW_OK;
+    *outbuf = NULL;
+    if (r.action == QS_ACTION_BUFFER && r.data) {
+      if (r.caps && !set_caps (inst, r.caps)) {
+        ret = GST_FLOW_NOT_NEGOTIATED;
+      } else {
+        *outbuf = build_buffer (inst, inst->conn, r.data, fds, n_fds);
+        n_fds = 0;              /* taken */
+        if (!*outbuf) {
+          GST_ELEMENT_WARNING (inst->element, STREAM, DECODE,
+              ("Dropped a buffer from the sender on %s that could not be wrapped", inst->path),
+              (NULL));
+        } else {
+          g_mutex_lock (&inst->lock);
+          inst->n_received++;
+          g_mutex_unlock (&inst->lock);
+        }
+      }
+    } else if (r.action == QS_ACTION_EOS) {
+      GST_INFO_OBJECT (inst->element, "end of stream from the sender");
+      ret = GST_FLOW_EOS;
+    } else if (r.action == QS_ACTION_ERROR) {
+      ret = GST_FLOW_ERROR;
+    } else if (r.action == QS_ACTION_DISCONNECT) {
+      drop_connection (inst);
+    }
+    for (i = 0; i < n_fds; i++)
+      close (fds[i]);
+    qs_js_result_clear (&r);
+    if (ret != GST_FLOW_OK || *outbuf)
+      return ret;
+  }
+}
+
+static gboolean
+qs_src_start (GstBaseSrc * bsrc)
+{
+  QsInstance *inst = qs_instance_get (bsrc);
+  QsJsResult r = { 0 };
+  gboolean ok = qs_js_call (inst, QS_HOOK_START, NULL, 0, NULL, 0, NULL, &r) && !r.error &&
+      inst->listen_fd >= 0;
+  if (!ok)
+    GST_ELEMENT_ERROR (bsrc, RESOURCE, OPEN_READ, ("%s", r.error ? r.error : "not listening"),
+        (NULL));
+  qs_js_result_clear (&r);
+  return ok;
+}
+
+static gboolean
+qs_src_stop (GstBaseSrc * bsrc)
+{
+  QsInstance *inst = qs_instance_get (bsrc);
+  QsJsResult r = { 0 };
+  qs_src_instance_clear (inst);
+  qs_js_call (inst, QS_HOOK_STOP, NULL, 0, NULL, 0, NULL, &r);
+  qs_js_result_clear (&r);
+  return TRUE;
+}
+
+static GstCaps *
+qs_src_get_caps (GstBaseSrc * bsrc, GstCaps * filter)
+{
+  QsInstance *inst = qs_instance_get (bsrc);
+  GstCaps *caps = NULL;
+
+  GST_OBJECT_LOCK (bsrc);
+  if (inst && inst->caps)
+    caps = gst_caps_ref (inst->caps);
+  GST_OBJECT_UNLOCK (bsrc);
+  if (!caps)
+    caps = gst_pad_get_pad_template_caps (GST_BASE_SRC_PAD (bsrc));
+  if (filter) {
+    GstCaps *tmp = gst_caps_intersect_full (filter, caps, GST_CAPS_INTERSECT_FIRST);
+    gst_caps_unref (caps);
+    caps = tmp;
+  }
+  return caps;
+}
+
+/* caps come from the sender with the first buffer, not from fixating our template */
+static gboolean
+qs_src_negotiate (GstBaseSrc * bsrc)
+{
+  QsInstance *inst = qs_instance_get (bsrc);
+  if (!inst->caps)
+    return TRUE;
+  return gst_base_src_set_caps (bsrc, inst->caps);
+}
+
+static gboolean
+qs_src_unlock (GstBaseSrc * bsrc)
+{
+  qs_instance_unlock (qs_instance_get (bsrc));
+  return TRUE;
+}
+
+static gboolean
+qs_src_unlock_stop (GstBaseSrc * bsrc)
+{
+  qs_instance_unlock_stop (qs_instance_get (bsrc));
+  return TRUE;
+}
+
+void
+qs_src_install (GstPushSrcClass * klass, QsClass * k)
+{
+  GstBaseSrcClass *base = GST_BASE_SRC_CLASS (klass);
+  release_quark = g_quark_from_static_string ("qtisocket-release");
+  base->start = qs_src_start;
+  base->stop = qs_src_stop;
+  base->get_caps = qs_src_get_caps;
+  base->negotiate = qs_src_negotiate;
+  base->unlock = qs_src_unlock;
+  base->unlock_stop = qs_src_unlock_stop;
+  klass->create = qs_create;
+}

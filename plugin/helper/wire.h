@@ -1,0 +1,48 @@
+/* The few wire facts the native side needs: framing lives in channel.c, the release message is built
+ * and parsed here because it is the one message that must not cost a JS call. Everything else about
+ * the wire is TypeScript (lib/protocol/wire.ts, docs/protocol.md); keep the two in step. */
+#pragma once
+#include <glib.h>
+
+/* our items: identity 0x5154xxxx ("QT"), then u32 body length, body padded to 4 bytes.
+ * vendor items (identities 0..11) have fixed sizes and no length field. */
+#define QS_ITEM_BASE 0x51540000u
+#define QS_ITEM_RELEASE (QS_ITEM_BASE | 5)
+#define QS_ITEM_IS_OURS(id) (((id) & 0xffff0000u) == QS_ITEM_BASE)
+
+static inline gssize
+qs_vendor_item_size (guint32 id)
+{
+  static const gssize sizes[] = { 4, 4, 72, 88, 60, 1044, 44, 8, 1044, 588, 9876, 4140 };
+  return id < G_N_ELEMENTS (sizes) ? sizes[id] : -1;
+}
+
+/* walks the items of a payload: returns FALSE when the payload is malformed */
+typedef gboolean (*QsItemFunc) (guint32 id, const guint8 * body, gsize len, gpointer user_data);
+static inline gboolean
+qs_items_foreach (const guint8 * p, gsize len, QsItemFunc func, gpointer user_data)
+{
+  gsize off = 0;
+  while (off + 4 <= len) {
+    guint32 id, blen;
+    memcpy (&id, p + off, 4);
+    if (QS_ITEM_IS_OURS (id)) {
+      if (off + 8 > len)
+        return FALSE;
+      memcpy (&blen, p + off + 4, 4);
+      if (blen > len - off - 8)
+        return FALSE;
+      if (!func (id, p + off + 8, blen, user_data))
+        return FALSE;
+      off += 8 + ((blen + 3u) & ~3u);
+    } else {
+      gssize size = qs_vendor_item_size (id);
+      if (size < 0 || (gsize) size > len - off)
+        return FALSE;
+      if (!func (id, p + off + 4, size - 4, user_data))
+        return FALSE;
+      off += size;
+    }
+  }
+  return off >= len;
+}

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# One idempotent set-up for a fresh Debian 12 machine (run as root), shared by the demo, the tests and CI.
+# A second run with everything in place only checks stamps and takes seconds.
+#
+#  1. Debian packages (GStreamer 1.22 + GI typelibs + build tools)
+#  2. Debian's libnode108 (Node 18, shared) unpacked into build/libnode (it cannot be apt-get installed
+#     next to nodesource's Node), plus the five JS files it loads from the hard-coded /usr/share/nodejs
+#  3. npm ci (scripts off), node-gtk patched (patches/) and built twice: for this Node (ABI 115) and for
+#     the embedded Node 18 (ABI 108)
+#  4. meson build of the host shim plugin and the N-API helper into build/
+#  5. the TypeScript build into dist/
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+BUILD=$ROOT/build
+LIBNODE=$BUILD/libnode
+log() { printf '[setup] %s\n' "$*" >&2; }
+
+# --- 1. Debian packages --------------------------------------------------------------------------------
+APT_PACKAGES=(
+  gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
+  gstreamer1.0-plugins-ugly libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
+  gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0 gir1.2-glib-2.0 libgirepository1.0-dev
+  libcairo2-dev meson ninja-build pkg-config g++ python3 python3-gi
+  libc-ares2 libuv1-dev libbrotli1 libnghttp2-14 libicu72 libssl3
+)
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  log "apt-get install ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# --- 2. libnode108 in a private prefix ----------------------------------------------------------------
+NODE_DEBS=(libnode108 libnode-dev node-acorn node-cjs-module-lexer node-undici)
+if [ ! -e "$LIBNODE/usr/lib/x86_64-linux-gnu/libnode.so.108" ] || [ ! -e "$LIBNODE/usr/include/node/node.h" ]; then
+  log "unpacking ${NODE_DEBS[*]} into $LIBNODE"
+  mkdir -p "$BUILD/debs" "$LIBNODE"
+  # apt-get download drops privileges to _apt: give it a folder it may write
+  chmod 777 "$BUILD/debs"
+  (cd "$BUILD/debs" && apt-get download "${NODE_DEBS[@]}" >/dev/null 2>&1 || { apt-get update -qq && apt-get download "${NODE_DEBS[@]}" >/dev/null; })
+  for deb in "$BUILD"/debs/*.deb; do dpkg-deb -x "$deb" "$LIBNODE"; done
+  ln -sf libnode.so.108 "$LIBNODE/usr/lib/x86_64-linux-gnu/libnode.so"
+fi
+# Debian's libnode reads these from a compiled-in path when it makes its first context (no override in 18)
+for d in acorn acorn-walk cjs-module-lexer undici; do
+  if [ ! -e "/usr/share/nodejs/$d/package.json" ]; then
+    log "installing /usr/share/nodejs/$d (from Debian's node-* packages)"
+    mkdir -p /usr/share/nodejs
+    cp -a "$LIBNODE/usr/share/nodejs/$d" /usr/share/nodejs/
+  fi
+done
+
+# --- 3. npm packages and node-gtk for both ABIs -------------------------------------------------------
+lock_sum=$( (cat package-lock.json; node -v) | sha1sum | cut -c1-40)
+if [ "$(cat node_modules/.qtisocket-lock 2>/dev/null)" != "$lock_sum" ]; then
+  log "npm ci"
+  npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+  echo "$lock_sum" > node_modules/.qtisocket-lock
+fi
+patch_sum=$(cat patches/*.patch | sha1sum | cut -c1-40)
+if [ "$(cat node_modules/.qtisocket-patches 2>/dev/null)" != "$patch_sum" ]; then
+  log "applying patches/ with patch-package"
+  npx --no-install patch-package --error-on-fail >/dev/null
+  rm -rf node_modules/node-gtk/lib/binding node_modules/node-gtk/build
+  echo "$patch_sum" > node_modules/.qtisocket-patches
+fi
+NODE_ABI=$(node -p process.versions.modules)
+build_node_gtk() { # <abi> [node-pre-gyp args...]
+  local abi=$1; shift
+  [ -e "node_modules/node-gtk/lib/binding/node-v$abi-linux-x64/node_gtk.node" ] && return 0
+  log "building node-gtk for ABI $abi"
+  (cd node_modules/node-gtk && npx --no-install node-pre-gyp rebuild --loglevel=error "$@" >/dev/null)
+}
+# ~/.npmrc may set nodedir=/usr, which would silently override --nodedir: set it explicitly each time
+npm_config_nodedir=/usr build_node_gtk "$NODE_ABI"
+npm_config_nodedir=$LIBNODE/usr build_node_gtk 108 --target=18.20.4 --nodedir="$LIBNODE/usr"
+
+# --- 4. native build ------------------------------------------------------------------------------------
+if [ ! -e "$BUILD/meson/build.ninja" ]; then
+  log "meson setup"
+  meson setup "$BUILD/meson" "$ROOT" -Dlibnode_prefix="$LIBNODE/usr" --buildtype=debugoptimized >/dev/null
+fi
+ninja -C "$BUILD/meson" >/dev/null
+
+# --- 5. TypeScript ----------------------------------------------------------------------------------------
+npx --no-install tsc -p "$ROOT"
+log "ready: GST_PLUGIN_PATH=$BUILD/meson"
