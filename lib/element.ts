@@ -46,6 +46,10 @@ export abstract class ElementImpl {
 
 const registered = new Map<string, bigint>()
 
+/** QTISOCKET_FAULT=<Hook name> makes that hook throw: how the tests prove that an exception in the
+ *  TypeScript element becomes an element error */
+const fault = process.env.QTISOCKET_FAULT
+
 /** Makes the GType of `gobjectClass`, completes it natively and registers the element factory.
  *  plugin: the GstPlugin of the host shim, or 0n to register in this process only. */
 export function registerElement(gobjectClass: abstract new (...args: never[]) => unknown, spec: ElementClassSpec,
@@ -66,6 +70,8 @@ export function registerElement(gobjectClass: abstract new (...args: never[]) =>
         instances.set(ptr, impl)
       }
       try {
+        if (fault !== undefined && Hook[hook] === fault)
+          throw new Error('injected fault')
         if (hook === Hook.SetProperty) {
           const error = impl.validateProperty(str ?? '', num === 1 ? null : (data ?? Buffer.alloc(0)).toString('utf8'))
           return error ? { error } : undefined

@@ -19,7 +19,7 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 # --- 1. Debian packages --------------------------------------------------------------------------------
 APT_PACKAGES=(
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
-  gstreamer1.0-plugins-ugly libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
+  gstreamer1.0-plugins-ugly gstreamer1.0-plugins-base-apps libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
   gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0 gir1.2-glib-2.0 libgirepository1.0-dev
   libcairo2-dev meson ninja-build pkg-config g++ python3 python3-gi
   libc-ares2 libuv1-dev libbrotli1 libnghttp2-14 libicu72 libssl3
@@ -65,7 +65,7 @@ fi
 patch_sum=$(cat patches/*.patch | sha1sum | cut -c1-40)
 if [ "$(cat node_modules/.qtisocket-patches 2>/dev/null)" != "$patch_sum" ]; then
   log "applying patches/ with patch-package"
-  npx --no-install patch-package --error-on-fail >/dev/null
+  node_modules/.bin/patch-package --error-on-fail >/dev/null
   rm -rf node_modules/node-gtk/lib/binding node_modules/node-gtk/build
   echo "$patch_sum" > node_modules/.qtisocket-patches
 fi
@@ -73,20 +73,31 @@ NODE_ABI=$(node -p process.versions.modules)
 build_node_gtk() { # <abi> [node-pre-gyp args...]
   local abi=$1; shift
   [ -e "node_modules/node-gtk/lib/binding/node-v$abi-linux-x64/node_gtk.node" ] && return 0
-  log "building node-gtk for ABI $abi"
-  (cd node_modules/node-gtk && npx --no-install node-pre-gyp rebuild --loglevel=error "$@" >/dev/null)
+  log "building node-gtk for ABI $abi (about a minute)"
+  local buildlog=$BUILD/node-gtk-$abi.log
+  mkdir -p "$BUILD"
+  if ! (cd node_modules/node-gtk && ../.bin/node-pre-gyp rebuild --loglevel=error "$@") >"$buildlog" 2>&1; then
+    tail -40 "$buildlog" >&2
+    log "building node-gtk for ABI $abi failed: see $buildlog"
+    return 1
+  fi
 }
 # ~/.npmrc may set nodedir=/usr, which would silently override --nodedir: set it explicitly each time
 npm_config_nodedir=/usr build_node_gtk "$NODE_ABI"
 npm_config_nodedir=$LIBNODE/usr build_node_gtk 108 --target=18.20.4 --nodedir="$LIBNODE/usr"
 
 # --- 4. native build ------------------------------------------------------------------------------------
+if [ "$(cat "$BUILD/meson/.libnode-prefix" 2>/dev/null)" != "$LIBNODE/usr" ]; then
+  rm -rf "$BUILD/meson"
+fi
 if [ ! -e "$BUILD/meson/build.ninja" ]; then
   log "meson setup"
-  meson setup "$BUILD/meson" "$ROOT" -Dlibnode_prefix="$LIBNODE/usr" --buildtype=debugoptimized >/dev/null
+  meson setup "$BUILD/meson" "$ROOT" -Dlibnode_prefix="$LIBNODE/usr" --buildtype=debugoptimized >"$BUILD/meson-setup.log" 2>&1 \
+    || { cat "$BUILD/meson-setup.log" >&2; exit 1; }
+  echo "$LIBNODE/usr" > "$BUILD/meson/.libnode-prefix"
 fi
 ninja -C "$BUILD/meson" >/dev/null
 
 # --- 5. TypeScript ----------------------------------------------------------------------------------------
-npx --no-install tsc -p "$ROOT"
+node_modules/.bin/tsc -p "$ROOT"
 log "ready: GST_PLUGIN_PATH=$BUILD/meson"

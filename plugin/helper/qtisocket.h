@@ -130,7 +130,7 @@ struct _QsInstance {
   gint reader_stop_fd;
   gboolean warned_no_receiver;
   guint max_inflight;
-  GstBufferPool *pool;          /* the pool we proposed upstream */
+  GstBuffer *prerolled;         /* sent at preroll: not sent again by render */
 
   /* src */
   GstCaps *caps;                /* caps received in-band */

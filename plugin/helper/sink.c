@@ -182,6 +182,7 @@ disconnect (QsInstance * inst)
 void
 qs_sink_instance_clear (QsInstance * inst)
 {
+  gst_buffer_replace (&inst->prerolled, NULL);
   disconnect (inst);
   g_clear_pointer (&inst->inflight, g_hash_table_unref);
 }
@@ -397,9 +398,8 @@ describe (GstBuffer * buf, guint64 id, gsize * len)
 }
 
 static GstFlowReturn
-qs_render (GstBaseSink * bsink, GstBuffer * buf)
+send_buffer (GstBaseSink * bsink, QsInstance * inst, GstBuffer * buf)
 {
-  QsInstance *inst = qs_instance_get (bsink);
   QsJsResult r = { 0 };
   GstBuffer *sendbuf;
   guint8 *desc;
@@ -510,6 +510,32 @@ done:
   return ret;
 }
 
+/* The preroll buffer is sent in PAUSED already, and not sent again when it is rendered: a receiver
+ * in the same pipeline (or one waiting for its first frame to preroll) could otherwise never get
+ * the data it needs for the pipeline to reach PLAYING. */
+static GstFlowReturn
+qs_preroll (GstBaseSink * bsink, GstBuffer * buf)
+{
+  QsInstance *inst = qs_instance_get (bsink);
+  GstFlowReturn ret = send_buffer (bsink, inst, buf);
+  if (ret == GST_FLOW_OK)
+    gst_buffer_replace (&inst->prerolled, buf);
+  return ret;
+}
+
+static GstFlowReturn
+qs_render (GstBaseSink * bsink, GstBuffer * buf)
+{
+  QsInstance *inst = qs_instance_get (bsink);
+  if (inst->prerolled) {
+    gboolean same = inst->prerolled == buf;
+    gst_buffer_replace (&inst->prerolled, NULL);
+    if (same)
+      return GST_FLOW_OK;
+  }
+  return send_buffer (bsink, inst, buf);
+}
+
 static gboolean
 qs_sink_start (GstBaseSink * bsink)
 {
@@ -539,7 +565,12 @@ qs_sink_stop (GstBaseSink * bsink)
 {
   QsInstance *inst = qs_instance_get (bsink);
   QsJsResult r = { 0 };
+  GstStructure *stats;
+  gst_buffer_replace (&inst->prerolled, NULL);
   disconnect (inst);
+  stats = qs_instance_stats (inst);
+  GST_INFO_OBJECT (bsink, "stopped: %" GST_PTR_FORMAT, stats);
+  gst_structure_free (stats);
   qs_js_call (inst, QS_HOOK_STOP, NULL, 0, NULL, 0, NULL, &r);
   qs_js_result_clear (&r);
   return TRUE;
@@ -594,7 +625,9 @@ qs_sink_unlock (GstBaseSink * bsink)
 static gboolean
 qs_sink_unlock_stop (GstBaseSink * bsink)
 {
-  qs_instance_unlock_stop (qs_instance_get (bsink));
+  QsInstance *inst = qs_instance_get (bsink);
+  gst_buffer_replace (&inst->prerolled, NULL);  /* a flush: the next preroll buffer is new */
+  qs_instance_unlock_stop (inst);
   return TRUE;
 }
 
@@ -605,6 +638,7 @@ qs_sink_install (GstBaseSinkClass * klass, QsClass * k)
   klass->stop = qs_sink_stop;
   klass->set_caps = qs_sink_set_caps;
   klass->render = qs_render;
+  klass->preroll = qs_preroll;
   klass->propose_allocation = qs_sink_propose_allocation;
   klass->unlock = qs_sink_unlock;
   klass->unlock_stop = qs_sink_unlock_stop;

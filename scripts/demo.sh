@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The two-process demo: one gst-launch-1.0 draws 1280x720 frames into shared memory and sends them with
+# qtisocketsink; another receives them with qtisocketsrc (zero-copy) and encodes them into an MP4 file.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+export GST_PLUGIN_PATH=$PWD/build/meson
+FRAMES=${FRAMES:-300}
+OUT=$PWD/build/demo
+mkdir -p "$OUT"
+SOCK=$OUT/demo.sock
+FILE=$OUT/received.mp4
+rm -f "$FILE"
+
+echo "== receiver: qtisocketsrc socket=$SOCK ! videoconvert ! x264enc ! mp4mux ! filesink location=$FILE"
+GST_DEBUG=qtisocketsrc:4 GST_DEBUG_NO_COLOR=1 gst-launch-1.0 -e \
+  qtisocketsrc socket="$SOCK" ! queue ! videoconvert ! x264enc speed-preset=ultrafast tune=zerolatency \
+  ! mp4mux ! filesink location="$FILE" > "$OUT/receiver.log" 2>&1 &
+receiver=$!
+for _ in $(seq 100); do grep -q "listening on" "$OUT/receiver.log" 2>/dev/null && break; sleep 0.1; done
+
+echo "== sender:   videotestsrc num-buffers=$FRAMES ! video/x-raw,format=I420,width=1280,height=720 ! qtisocketsink socket=$SOCK"
+GST_DEBUG=qtisocketsink:4 GST_DEBUG_NO_COLOR=1 gst-launch-1.0 \
+  videotestsrc num-buffers="$FRAMES" pattern=ball ! video/x-raw,format=I420,width=1280,height=720,framerate=30/1 \
+  ! timeoverlay ! qtisocketsink socket="$SOCK" sync=false > "$OUT/sender.log" 2>&1
+wait "$receiver"
+
+stats=$(grep -o 'qtisocketsink-stats, [^;]*' "$OUT/sender.log" | tail -1)
+echo "== sender stats: $stats"
+frames=$(gst-launch-1.0 -v filesrc location="$FILE" ! qtdemux ! fakesink silent=false 2>/dev/null | grep -c 'chain')
+echo "== wrote $FILE: $frames frames ($(du -h "$FILE" | cut -f1)), logs in $OUT"
+gst-discoverer-1.0 "$FILE" 2>/dev/null | grep -E "Duration|video\(|Width|Height" || true

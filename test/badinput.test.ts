@@ -1,0 +1,74 @@
+// Bad input gets a clear GStreamer error or warning that names the socket: never a crash, a hang or
+// a leaked fd.
+import test from 'ava'
+import { DEBUG, launch, Launch, openFds, sleep, socketPath } from './helpers'
+
+test('a socket in a folder that does not exist: error naming the path', async t => {
+  const r = await launch('qtisocketsrc socket=/nonexistent-folder/x.sock ! fakesink', { timeoutMs: 20000 })
+  t.not(r.code, 0, r.out)
+  t.regex(r.out, /Cannot listen on "\/nonexistent-folder\/x\.sock": bind\(\): No such file or directory/)
+})
+
+test('a path longer than a UNIX socket address: error naming the path', async t => {
+  const path = `/tmp/${'x'.repeat(120)}.sock`
+  const r = await launch(`qtisocketsrc socket=${path} ! fakesink`, { timeoutMs: 20000 })
+  t.not(r.code, 0, r.out)
+  t.true(r.out.includes(`Cannot listen on "${path}": the path is longer than the 107 bytes`), r.out)
+})
+
+test('a socket another receiver listens on is not stolen', async t => {
+  const sock = socketPath('busy')
+  const first = new Launch(`qtisocketsrc socket=${sock} ! fakesink`, { debug: DEBUG })
+  await first.waitFor(/listening on/)
+  const second = await launch(`qtisocketsrc socket=${sock} ! fakesink`, { timeoutMs: 20000 })
+  t.not(second.code, 0, second.out)
+  t.true(second.out.includes(`Cannot listen on "${sock}": another receiver is listening on it`), second.out)
+  first.kill('SIGINT')
+  t.is((await first.wait()).code, 0)
+})
+
+test('no receiver: the sink warns once, naming the socket, drops, and ends normally', async t => {
+  const sock = socketPath('absent')
+  const r = await launch(`videotestsrc num-buffers=20 ! qtisocketsink socket=${sock} sync=false`, { debug: DEBUG })
+  t.is(r.code, 0, r.out)
+  t.is(r.out.match(/WARNING: from element .*No receiver is listening on "[^"]+": dropping buffers until one connects/g)?.length, 1)
+  t.regex(r.out, /dropped=\(guint64\)20/)
+})
+
+test('receiver killed mid-stream: the sender warns, naming the socket, and carries on to EOS', async t => {
+  const sock = socketPath('rxkill')
+  const receiver = new Launch(`qtisocketsrc socket=${sock} ! fakesink`, { debug: DEBUG })
+  await receiver.waitFor(/listening on/)
+  const sender = new Launch(`videotestsrc num-buffers=150 ! video/x-raw,width=640,height=480 ! qtisocketsink socket=${sock}`,
+    { debug: DEBUG })
+  await receiver.waitFor(/caps from the sender/)
+  await sleep(300)
+  receiver.kill('SIGKILL')
+  const s = await sender.wait()
+  t.is(s.code, 0, s.out)
+  t.true(s.out.includes(`The receiver on "${sock}" went away; released the`), s.out)
+  t.regex(s.out, /Got EOS from element "pipeline0"/)
+})
+
+test('sender killed mid-stream: the receiver warns, naming the socket, keeps its fds in check and waits for a new sender', async t => {
+  const sock = socketPath('txkill')
+  // (fakesink's last-sample would keep the last buffer, and its fd, alive)
+  const receiver = new Launch(`qtisocketsrc socket=${sock} ! fakesink enable-last-sample=false`, { debug: DEBUG })
+  await receiver.waitFor(/listening on/)
+  const baseline = openFds(receiver.pid).length
+  const sender = new Launch(`videotestsrc ! video/x-raw,width=640,height=480 ! qtisocketsink socket=${sock} ` +
+    'wait-for-connection=true', { debug: DEBUG })
+  await receiver.waitFor(/caps from the sender/)
+  await sleep(300)
+  sender.kill('SIGKILL')
+  await receiver.waitFor(new RegExp(`The sender on "${sock.replace(/[.]/g, '\\.')}" disconnected without end-of-stream; waiting for a new sender`))
+  await sleep(300)
+  t.is(openFds(receiver.pid).length, baseline, 'every fd received from the dead sender was closed')
+  // and a new sender is served
+  const again = await launch(`videotestsrc num-buffers=10 ! video/x-raw,width=320,height=240 ! qtisocketsink socket=${sock} ` +
+    'wait-for-connection=true', { debug: DEBUG })
+  t.is(again.code, 0, again.out)
+  await receiver.waitFor(/end of stream from the sender/)
+  const r = await receiver.wait()
+  t.is(r.code, 0, r.out)
+})

@@ -1,0 +1,71 @@
+// Frames cross two gst-launch processes in order, byte-identical, with their timestamps, and the
+// receiver maps the very memfds the sender's upstream drew into.
+import test from 'ava'
+import { checksums, DEBUG, launch, Launch, mappedMemfdInodes, openMemfdInodes, sleep, socketPath,
+  stoppedStats } from './helpers'
+
+const CAPS = 'video/x-raw,format=I420,width=1920,height=1080,framerate=30/1'
+
+test('1080p I420 frames arrive in order, byte-identical, pts preserved; both processes exit 0', async t => {
+  const sock = socketPath('datapath')
+  const frames = 30
+  const reference = await launch(`videotestsrc num-buffers=${frames} pattern=ball ! ${CAPS} ! checksumsink`)
+  const expected = checksums(reference.out)
+  t.is(expected.length, frames)
+
+  const receiver = new Launch(`qtisocketsrc socket=${sock} ! checksumsink`, { debug: DEBUG })
+  await receiver.waitFor(/listening on/)
+  const sender = await launch(`videotestsrc num-buffers=${frames} pattern=ball ! ${CAPS} ! ` +
+    `qtisocketsink socket=${sock} wait-for-connection=true sync=false`, { debug: DEBUG })
+  const received = await receiver.wait(30000)
+
+  t.is(sender.code, 0, sender.out)
+  t.is(received.code, 0, received.out)
+  t.deepEqual(checksums(received.out), expected)
+  const sent = stoppedStats(sender.out, 'qtisocketsink')
+  t.is(sent.sent, frames)
+  t.is(sent.returned, frames)
+  t.is(sent.copied, 0, 'upstream drew into the proposed memfd pool: nothing copied')
+  t.is(stoppedStats(received.out, 'qtisocketsrc').received, frames)
+})
+
+test('zero-copy: the receiver maps the very memfds the sender filled, and nothing is copied', async t => {
+  const sock = socketPath('zerocopy')
+  const receiver = new Launch(`qtisocketsrc socket=${sock} ! checksumsink`, { debug: DEBUG })
+  await receiver.waitFor(/listening on/)
+  const sender = new Launch(`videotestsrc num-buffers=90 ! ${CAPS} ! qtisocketsink socket=${sock} wait-for-connection=true`,
+    { debug: DEBUG })
+  await receiver.waitFor(/^0:00:00\.3\d+ [0-9a-f]{40}$/m)
+
+  let shared = new Set<number>()
+  for (let i = 0; i < 20 && shared.size === 0; i++) {
+    const senderFds = openMemfdInodes(sender.pid)
+    const receiverMaps = mappedMemfdInodes(receiver.pid)
+    shared = new Set([...receiverMaps].filter(ino => senderFds.has(ino)))
+    if (!shared.size)
+      await sleep(50)
+  }
+  const [s, r] = [await sender.wait(), await receiver.wait()]
+  t.is(s.code, 0, s.out)
+  t.is(r.code, 0, r.out)
+  t.true(shared.size > 0, 'a memfd open in the sender is mapped by the receiver (same inode)')
+  t.is(stoppedStats(s.out, 'qtisocketsink').copied, 0)
+})
+
+test('memory upstream did not draw into our pool is copied into a memfd once, counted, and arrives intact', async t => {
+  const sock = socketPath('copy')
+  const frames = 10
+  const receiver = new Launch(`qtisocketsrc socket=${sock} ! checksumsink`, { debug: DEBUG })
+  await receiver.waitFor(/listening on/)
+  // tee does not pass the sink's pool upstream: videotestsrc draws into system memory
+  const sender = await launch(`videotestsrc num-buffers=${frames} pattern=ball ! ${CAPS} ! tee name=t ! queue ! ` +
+    `qtisocketsink socket=${sock} wait-for-connection=true t. ! queue ! checksumsink`, { debug: DEBUG })
+  const received = await receiver.wait(30000)
+  t.is(sender.code, 0, sender.out)
+  t.is(received.code, 0, received.out)
+  t.deepEqual(checksums(received.out), checksums(sender.out))
+  t.is(checksums(received.out).length, frames)
+  const stats = stoppedStats(sender.out, 'qtisocketsink')
+  t.is(stats.copied, frames)
+  t.is(stats['bytes-copied'], frames * 1920 * 1080 * 3 / 2)
+})

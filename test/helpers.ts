@@ -1,0 +1,157 @@
+// Test helpers: real gst-launch-1.0 processes loading the plugin from the build folder, real sockets.
+import { ChildProcess, spawn, spawnSync } from 'child_process'
+import * as fs from 'fs'
+import * as os from 'os'
+import * as path from 'path'
+
+export const ROOT = path.resolve(__dirname, '..', '..')
+export const PLUGIN_PATH = path.join(ROOT, 'build', 'meson')
+
+export function gstEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    GST_PLUGIN_PATH: PLUGIN_PATH,
+    GST_REGISTRY_1_0: path.join(ROOT, 'build', 'test-registry.bin'),
+    GST_DEBUG_NO_COLOR: '1',
+    ...extra,
+  }
+}
+
+let dir: string | undefined
+/** a fresh socket path in a private temporary folder */
+export function socketPath(name: string): string {
+  dir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'qtisocket-test-'))
+  return path.join(dir, `${name}-${process.pid}-${Math.random().toString(36).slice(2, 8)}.sock`)
+}
+
+export interface Exit { code: number | null, signal: NodeJS.Signals | null, out: string, ms: number }
+
+/** A gst-launch-1.0 process; its stdout and stderr are collected together. */
+export class Launch {
+  readonly child: ChildProcess
+  out = ''
+  readonly exited: Promise<Exit>
+  private readonly started = Date.now()
+  private waiters: Array<() => void> = []
+
+  constructor(pipeline: string, opts: { debug?: string, env?: Record<string, string>, args?: string[] } = {}) {
+    const env = gstEnv({ ...(opts.debug ? { GST_DEBUG: opts.debug } : {}), ...(opts.env ?? {}) })
+    this.child = spawn('gst-launch-1.0', [...(opts.args ?? []), ...pipeline.trim().split(/\s+/)],
+      { env, stdio: ['ignore', 'pipe', 'pipe'] })
+    const collect = (d: Buffer) => {
+      this.out += d.toString()
+      for (const w of this.waiters.splice(0))
+        w()
+    }
+    this.child.stdout!.on('data', collect)
+    this.child.stderr!.on('data', collect)
+    this.exited = new Promise(resolve => this.child.on('exit', (code, signal) => {
+      for (const w of this.waiters.splice(0))
+        w()
+      resolve({ code, signal, out: this.out, ms: Date.now() - this.started })
+    }))
+  }
+
+  get pid(): number {
+    return this.child.pid!
+  }
+
+  /** resolves when the output matches, rejects after timeoutMs or if the process ends first */
+  async waitFor(pattern: RegExp, timeoutMs = 20000): Promise<RegExpMatchArray> {
+    const deadline = Date.now() + timeoutMs
+    for (;;) {
+      const m = this.out.match(pattern)
+      if (m)
+        return m
+      if (this.child.exitCode !== null || this.child.signalCode !== null)
+        throw new Error(`process ended before ${pattern}:\n${this.out}`)
+      const left = deadline - Date.now()
+      if (left <= 0)
+        throw new Error(`timed out waiting for ${pattern}:\n${this.out}`)
+      await new Promise<void>(resolve => {
+        const t = setTimeout(resolve, Math.min(left, 200))
+        this.waiters.push(() => { clearTimeout(t); resolve() })
+      })
+    }
+  }
+
+  /** waits for the exit; kills the process (and fails) after timeoutMs */
+  async wait(timeoutMs = 60000): Promise<Exit> {
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        this.child.kill('SIGKILL')
+        reject(new Error(`gst-launch did not exit within ${timeoutMs} ms:\n${this.out}`))
+      }, timeoutMs)
+    })
+    try {
+      return await Promise.race([this.exited, timeout])
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  kill(signal: NodeJS.Signals = 'SIGTERM'): void {
+    this.child.kill(signal)
+  }
+}
+
+/** runs a pipeline to its end */
+export function launch(pipeline: string, opts: { debug?: string, env?: Record<string, string>, timeoutMs?: number,
+  args?: string[] } = {}): Promise<Exit> {
+  return new Launch(pipeline, opts).wait(opts.timeoutMs ?? 60000)
+}
+
+export function inspect(factory: string): { code: number | null, out: string } {
+  const r = spawnSync('gst-inspect-1.0', [factory], { env: gstEnv(), encoding: 'utf8' })
+  return { code: r.status, out: r.stdout + r.stderr }
+}
+
+/** checksumsink's lines: "<pts> <sha1>" */
+export function checksums(out: string): string[] {
+  return out.split('\n').filter(l => /^\d+:\d\d:\d\d\.\d{9} [0-9a-f]{40}$/.test(l.trim())).map(l => l.trim())
+}
+
+/** the stats structure a sink or source logs when it stops (GST_DEBUG=qtisocket*:4) */
+export function stoppedStats(out: string, factory: 'qtisocketsink' | 'qtisocketsrc'): Record<string, number> {
+  const m = out.match(new RegExp(`${factory}-stats, ([^;]*);`))
+  if (!m)
+    throw new Error(`no ${factory} stats in:\n${out}`)
+  const stats: Record<string, number> = {}
+  for (const [, k, v] of m[1]!.matchAll(/([a-z-]+)=\([a-z0-9]+\)(\d+)/g))
+    stats[k!] = Number(v)
+  return stats
+}
+
+export function openFds(pid: number): string[] {
+  return fs.readdirSync(`/proc/${pid}/fd`)
+}
+
+/** inodes of the memfds this process has mapped */
+export function mappedMemfdInodes(pid: number): Set<number> {
+  const inodes = new Set<number>()
+  for (const line of fs.readFileSync(`/proc/${pid}/maps`, 'utf8').split('\n')) {
+    if (!line.includes('/memfd:qtisocket'))
+      continue
+    inodes.add(Number(line.trim().split(/\s+/)[4]))
+  }
+  return inodes
+}
+
+/** inodes of the memfds this process holds open */
+export function openMemfdInodes(pid: number): Set<number> {
+  const inodes = new Set<number>()
+  for (const fd of openFds(pid)) {
+    try {
+      if (fs.readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith('/memfd:qtisocket'))
+        inodes.add(fs.statSync(`/proc/${pid}/fd/${fd}`).ino)
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return inodes
+}
+
+export const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms))
+
+export const DEBUG = 'qtisocketsink:4,qtisocketsrc:4'

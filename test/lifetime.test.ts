@@ -1,0 +1,28 @@
+// The sender keeps every buffer until the receiver returns it, and releases all of them at once
+// when the receiver goes away.
+import test from 'ava'
+import { DEBUG, Launch, socketPath, stoppedStats } from './helpers'
+
+test('the sender holds what the receiver holds (max-in-flight), and gets all of it back when the receiver dies', async t => {
+  const sock = socketPath('lifetime')
+  // the receiver keeps everything it gets in a queue that its slow sink drains at 1 buffer/s
+  const receiver = new Launch(`qtisocketsrc socket=${sock} ! queue max-size-buffers=0 max-size-bytes=0 max-size-time=0 ! ` +
+    'identity sleep-time=1000000 ! fakesink', { debug: DEBUG })
+  await receiver.waitFor(/listening on/)
+  const sender = new Launch('videotestsrc num-buffers=300 ! video/x-raw,format=I420,width=640,height=480 ! ' +
+    `qtisocketsink socket=${sock} sync=false max-in-flight=6`,
+  { debug: `${DEBUG},qtisocketsink:6` })
+  // the sender stops at 6 buffers in flight: none comes back while the receiver holds them
+  await sender.waitFor(/sent buffer 6 with/)
+  await new Promise(resolve => setTimeout(resolve, 500))
+  t.notRegex(sender.out, /sent buffer 8 with/, 'the sender waits for buffers to come back')
+  receiver.kill('SIGKILL')
+  const released = await sender.waitFor(/receiver gone: released the (\d+) buffers it held/)
+  t.true(Number(released[1]) >= 5 && Number(released[1]) <= 6, released[0])
+  await sender.waitFor(/went away; released the \d+ buffers it held/)
+  const s = await sender.wait()
+  t.is(s.code, 0, s.out)
+  const stats = stoppedStats(s.out, 'qtisocketsink')
+  t.is(stats.sent, stats.returned, 'every buffer sent was released')
+  t.is(stats['in-flight'], 0)
+})

@@ -1,0 +1,71 @@
+// The wire codec, without sockets: what one side encodes, the other decodes; malformed input is
+// refused with a ProtocolError, never anything else.
+import test from 'ava'
+import { BufferDesc, MemKind } from '../lib/protocol/desc'
+import { decodeMessage, encodeBuffer, encodeEos, encodeHello, encodeRelease, PROTOCOL_MAJOR, ProtocolError,
+  splitItems } from '../lib/protocol/wire'
+
+const buffer: BufferDesc = {
+  id: 7n, pts: 1_000_000_000n, dts: 0xffffffffffffffffn, duration: 33_333_333n, offset: 3n, offsetEnd: 4n,
+  flags: 0x40,
+  memories: [{ index: 0, kind: MemKind.Fd, offset: 16n, size: 3_110_400n, maxsize: 3_110_416n }],
+  video: { format: 2, width: 1920, height: 1080, nPlanes: 3, flags: 0, offsets: [0n, 2_073_600n, 2_592_000n, 0n],
+    strides: [1920, 960, 960, 0] },
+}
+
+test('a buffer with caps and video meta survives encode/decode', t => {
+  const m = decodeMessage(encodeBuffer(buffer, 'video/x-raw, format=(string)I420'))
+  t.deepEqual(m, { type: 'buffer', caps: 'video/x-raw, format=(string)I420', buffer })
+})
+
+test('hello, eos and release decode to what was encoded', t => {
+  const hello = decodeMessage(encodeHello())
+  t.like(hello, { type: 'hello', major: PROTOCOL_MAJOR, software: 'qtisocket-ts' })
+  t.deepEqual(decodeMessage(encodeEos()), { type: 'eos' })
+  t.deepEqual(decodeMessage(encodeRelease([1n, 2n ** 63n])), { type: 'release', ids: [1n, 2n ** 63n] })
+})
+
+test('our items follow the vendor framing: the vendor EOS is 4 bytes, ours carry a length and are padded', t => {
+  t.deepEqual([...encodeEos()], [0, 0, 0, 0])
+  const items = splitItems(encodeBuffer(buffer, 'abc'))
+  t.is(items[0]!.body.byteLength, 3)
+  t.is(encodeBuffer(buffer, 'abc').byteLength % 4, 0)
+})
+
+test('every truncation of a valid message is refused with a ProtocolError', t => {
+  const bytes = encodeBuffer(buffer, 'video/x-raw')
+  for (let n = 0; n < bytes.byteLength; n++) {
+    if (n % 4 === 0 && n > 0) {
+      // cut at an item boundary: still a valid prefix or an error, never something else
+      try {
+        decodeMessage(bytes.subarray(0, n))
+      } catch (e) {
+        t.true(e instanceof ProtocolError, String(e))
+      }
+      continue
+    }
+    t.throws(() => decodeMessage(bytes.subarray(0, n)), { instanceOf: ProtocolError }, `cut at ${n}`)
+  }
+})
+
+test('random bytes never throw anything but a ProtocolError', t => {
+  let seed = 42
+  const rand = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32
+  for (let i = 0; i < 2000; i++) {
+    const bytes = new Uint8Array(Math.floor(rand() * 200))
+    for (let j = 0; j < bytes.length; j++)
+      bytes[j] = rand() < 0.2 ? [0, 2, 3, 5, 0x54, 0x51][Math.floor(rand() * 6)]! : Math.floor(rand() * 256)
+    try {
+      decodeMessage(bytes)
+    } catch (e) {
+      if (!(e instanceof ProtocolError))
+        t.fail(`${e} for ${Buffer.from(bytes).toString('hex')}`)
+    }
+  }
+  t.pass()
+})
+
+test('a memory count beyond the limit is refused', t => {
+  const many = { ...buffer, memories: Array.from({ length: 65 }, () => buffer.memories[0]!) }
+  t.throws(() => decodeMessage(encodeBuffer(many)), { instanceOf: ProtocolError, message: /65 memories/ })
+})
