@@ -9,6 +9,15 @@ test('a socket in a folder that does not exist: error naming the path', async t 
   t.regex(r.out, /Cannot listen on "\/nonexistent-folder\/x\.sock": bind\(\): No such file or directory/)
 })
 
+test('a socket path under a regular file (not writable as a folder): errors naming the path on both sides', async t => {
+  const rx = await launch('qtisocketsrc socket=/etc/hostname/x.sock ! fakesink', { timeoutMs: 20000 })
+  t.not(rx.code, 0, rx.out)
+  t.regex(rx.out, /Cannot listen on "\/etc\/hostname\/x\.sock": bind\(\): Not a directory/)
+  const tx = await launch('videotestsrc num-buffers=5 ! qtisocketsink socket=/etc/hostname/x.sock', { timeoutMs: 20000 })
+  t.not(tx.code, 0, tx.out)
+  t.regex(tx.out, /Cannot connect to "\/etc\/hostname\/x\.sock": Not a directory/)
+})
+
 test('a path longer than a UNIX socket address: error naming the path', async t => {
   const path = `/tmp/${'x'.repeat(120)}.sock`
   const r = await launch(`qtisocketsrc socket=${path} ! fakesink`, { timeoutMs: 20000 })
@@ -54,7 +63,8 @@ test('sender killed mid-stream: the receiver warns, naming the socket, keeps its
   const sock = socketPath('txkill')
   // (fakesink's last-sample would keep the last buffer, and its fd, alive)
   const receiver = new Launch(`qtisocketsrc socket=${sock} ! fakesink enable-last-sample=false`, { debug: DEBUG })
-  await receiver.waitFor(/listening on/)
+  await receiver.waitFor(/New clock/)
+  await sleep(300)
   const baseline = openFds(receiver.pid).length
   const sender = new Launch(`videotestsrc ! video/x-raw,width=640,height=480 ! qtisocketsink socket=${sock} ` +
     'wait-for-connection=true', { debug: DEBUG })

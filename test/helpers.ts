@@ -26,6 +26,13 @@ export function socketPath(name: string): string {
 
 export interface Exit { code: number | null, signal: NodeJS.Signals | null, out: string, ms: number }
 
+const running = new Set<ChildProcess>()
+// a failed test must not leave its gst-launch processes behind
+process.on('exit', () => {
+  for (const child of running)
+    child.kill('SIGKILL')
+})
+
 /** A gst-launch-1.0 process; its stdout and stderr are collected together. */
 export class Launch {
   readonly child: ChildProcess
@@ -38,6 +45,7 @@ export class Launch {
     const env = gstEnv({ ...(opts.debug ? { GST_DEBUG: opts.debug } : {}), ...(opts.env ?? {}) })
     this.child = spawn('gst-launch-1.0', [...(opts.args ?? []), ...pipeline.trim().split(/\s+/)],
       { env, stdio: ['ignore', 'pipe', 'pipe'] })
+    running.add(this.child)
     const collect = (d: Buffer) => {
       this.out += d.toString()
       for (const w of this.waiters.splice(0))
@@ -46,6 +54,7 @@ export class Launch {
     this.child.stdout!.on('data', collect)
     this.child.stderr!.on('data', collect)
     this.exited = new Promise(resolve => this.child.on('exit', (code, signal) => {
+      running.delete(this.child)
       for (const w of this.waiters.splice(0))
         w()
       resolve({ code, signal, out: this.out, ms: Date.now() - this.started })

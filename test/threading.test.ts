@@ -15,8 +15,9 @@ test('sink and source in one gst-launch process run to EOS', async t => {
 async function interruptPromptly(t: import('ava').ExecutionContext, pipeline: string, ready: RegExp): Promise<void> {
   const p = new Launch(pipeline, { debug: DEBUG })
   await p.waitFor(ready)
-  await p.waitFor(/Setting pipeline to PLAYING/)
-  await sleep(300) // gst-launch handles SIGINT once its main loop runs
+  // gst-launch handles SIGINT once its event loop runs: while prerolling, or once PLAYING
+  await p.waitFor(/Pipeline is PREROLLING|New clock/)
+  await sleep(300)
   const before = Date.now()
   p.kill('SIGINT') // gst-launch sets the pipeline to NULL
   const r = await p.wait(10000)

@@ -76,6 +76,8 @@ qs_constructed (GObject * object)
   inst->klass = k;
   inst->listen_fd = -1;
   inst->reader_stop_fd = -1;
+  inst->acceptor_stop_fd = -1;
+  inst->conn_ready_fd = -1;
   inst->wake_fd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
   g_mutex_init (&inst->lock);
   g_cond_init (&inst->cond);

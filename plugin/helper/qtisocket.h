@@ -128,12 +128,17 @@ struct _QsInstance {
   guint64 next_id;
   GThread *reader;
   gint reader_stop_fd;
+  volatile gint reader_stopping; /* cancels the reader's JS calls when it is being stopped */
   gboolean warned_no_receiver;
   guint max_inflight;
   GstBuffer *prerolled;         /* sent at preroll: not sent again by render */
 
   /* src */
   GstCaps *caps;                /* caps received in-band */
+  GThread *acceptor;
+  gint acceptor_stop_fd;
+  volatile gint acceptor_stopping;
+  gint conn_ready_fd;           /* eventfd: the acceptor has a new sender for create */
 
   /* stats */
   guint64 n_sent, n_released, n_dropped, n_copied, n_bytes_copied, n_received, n_connections;

@@ -92,7 +92,6 @@ reader_main (gpointer data)
 {
   QsInstance *inst = data;
   QsConn *conn = qs_conn_ref (inst->conn);
-  volatile gint stopping = 0;
   gboolean gone = FALSE;
 
   for (;;) {
@@ -126,7 +125,7 @@ reader_main (gpointer data)
           " bytes): ignored", n);
     } else if (!qs_items_foreach (payload, n, has_only_releases, NULL)) {
       QsJsResult r = { 0 };
-      qs_js_call (inst, QS_HOOK_PEER_MESSAGE, payload, n, NULL, 0, &stopping, &r);
+      qs_js_call (inst, QS_HOOK_PEER_MESSAGE, payload, n, NULL, 0, &inst->reader_stopping, &r);
       qs_post_result_messages (inst, &r);
       qs_js_result_clear (&r);
     }
@@ -139,7 +138,7 @@ reader_main (gpointer data)
     qs_conn_kill (conn);
     n = release_all (inst);
     GST_INFO_OBJECT (inst->element, "receiver gone: released the %u buffers it held", n);
-    if (qs_js_call (inst, QS_HOOK_DISCONNECTED, NULL, 0, NULL, n, &stopping, &r))
+    if (qs_js_call (inst, QS_HOOK_DISCONNECTED, NULL, 0, NULL, n, &inst->reader_stopping, &r))
       qs_post_result_messages (inst, &r);
     qs_js_result_clear (&r);
   }
@@ -165,6 +164,8 @@ disconnect (QsInstance * inst)
   if (conn)
     qs_conn_kill (conn);
   if (reader) {
+    /* the reader may be waiting for JS: it must not wait if JS is what waits for us */
+    g_atomic_int_set (&inst->reader_stopping, 1);
     if (write (inst->reader_stop_fd, &one, sizeof one) < 0)
       GST_WARNING_OBJECT (inst->element, "cannot stop the reader: %s", g_strerror (errno));
     qs_js_wake_waiters ();
@@ -274,6 +275,7 @@ try_connect (QsInstance * inst)
   inst->conn = qs_conn_new (fd);
   inst->n_connections++;
   inst->reader_stop_fd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
+  inst->reader_stopping = 0;
   g_mutex_unlock (&inst->lock);
   inst->warned_no_receiver = FALSE;
   inst->reader = g_thread_new ("qtisocketsink-reader", reader_main, inst);

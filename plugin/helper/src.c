@@ -9,12 +9,17 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #define GST_CAT_DEFAULT qs_src_debug
 
 static GQuark release_quark;
+
+static gpointer acceptor_main (gpointer data);
+static void stop_acceptor (QsInstance * inst);
 
 /* one per received buffer, shared by its memories: the release goes out when the last one is freed */
 typedef struct {
@@ -63,6 +68,7 @@ drop_connection (QsInstance * inst)
   inst->conn = NULL;
   if (conn)
     inst->n_released_before += conn->n_released;
+  g_cond_broadcast (&inst->cond);       /* the acceptor may serve the next sender */
   g_mutex_unlock (&inst->lock);
   if (conn) {
     qs_conn_kill (conn);
@@ -73,7 +79,13 @@ drop_connection (QsInstance * inst)
 void
 qs_src_instance_clear (QsInstance * inst)
 {
+  stop_acceptor (inst);
   drop_connection (inst);
+  if (inst->acceptor_stop_fd >= 0)
+    close (inst->acceptor_stop_fd);
+  if (inst->conn_ready_fd >= 0)
+    close (inst->conn_ready_fd);
+  inst->acceptor_stop_fd = inst->conn_ready_fd = -1;
   if (inst->listen_fd >= 0) {
     struct stat st;
     close (inst->listen_fd);
@@ -100,6 +112,15 @@ qs_src_listen (QsInstance * inst, const gchar * path, gchar ** error)
   g_free (inst->path);
   inst->path = g_strdup (path);
   return TRUE;
+}
+
+static void
+start_acceptor (QsInstance * inst)
+{
+  inst->acceptor_stop_fd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
+  inst->conn_ready_fd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
+  inst->acceptor_stopping = 0;
+  inst->acceptor = g_thread_new ("qtisocketsrc-accept", acceptor_main, inst);
 }
 
 /* facts about the received fds for the TypeScript validation: per fd u64 size, u32 kind, u32 seals */
@@ -263,42 +284,94 @@ set_caps (QsInstance * inst, const gchar * str)
   return TRUE;
 }
 
-static GstFlowReturn
-accept_sender (QsInstance * inst)
+/* The acceptor thread serves one sender at a time from start to stop, whatever the element's state:
+ * a sender is greeted as soon as it connects, even while a live receiver is still PAUSED. */
+static gpointer
+acceptor_main (gpointer data)
 {
-  QsJsResult r = { 0 };
-  QsConn *conn;
-  gint fd = accept4 (inst->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-  if (fd < 0)
-    return GST_FLOW_OK;         /* spurious wake-up or the sender gave up: wait again */
-  conn = qs_conn_new (fd);
-  g_mutex_lock (&inst->lock);
-  inst->conn = conn;
-  inst->n_connections++;
-  g_mutex_unlock (&inst->lock);
-  GST_INFO_OBJECT (inst->element, "sender connected on %s", inst->path);
-  if (!qs_js_call (inst, QS_HOOK_CONNECTED, NULL, 0, NULL, 0, &inst->flushing, &r)) {
-    qs_js_result_clear (&r);
-    if (g_atomic_int_get (&inst->flushing))
-      return GST_FLOW_FLUSHING;
-    GST_ELEMENT_ERROR (inst->element, LIBRARY, FAILED, ("%s", r.error), (NULL));
-    return GST_FLOW_ERROR;
-  }
-  if (r.data) {
-    g_mutex_lock (&conn->lock);
-    if (qs_socket_send (conn->fd, g_bytes_get_data (r.data, NULL), g_bytes_get_size (r.data),
-            NULL, 0) < 0)
+  QsInstance *inst = data;
+
+  for (;;) {
+    struct pollfd p[2] = { {inst->listen_fd, POLLIN, 0}, {inst->acceptor_stop_fd, POLLIN, 0} };
+    QsJsResult r = { 0 };
+    QsConn *conn;
+    guint64 one = 1;
+    gint fd;
+
+    g_mutex_lock (&inst->lock);
+    while (inst->conn && !g_atomic_int_get (&inst->acceptor_stopping))
+      g_cond_wait (&inst->cond, &inst->lock);
+    g_mutex_unlock (&inst->lock);
+    if (g_atomic_int_get (&inst->acceptor_stopping))
+      break;
+    if (poll (p, 2, -1) < 0 && errno != EINTR)
+      break;
+    if (p[1].revents)
+      break;
+    if (!p[0].revents)
+      continue;
+    fd = accept4 (inst->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (fd < 0)
+      continue;                 /* the sender gave up meanwhile */
+    conn = qs_conn_new (fd);
+    GST_INFO_OBJECT (inst->element, "sender connected on %s", inst->path);
+    if (!qs_js_call (inst, QS_HOOK_CONNECTED, NULL, 0, NULL, 0, &inst->acceptor_stopping, &r)) {
+      if (!g_atomic_int_get (&inst->acceptor_stopping))
+        GST_ELEMENT_ERROR (inst->element, LIBRARY, FAILED, ("%s", r.error), (NULL));
+      qs_js_result_clear (&r);
+      qs_conn_unref (conn);
+      break;
+    }
+    if (r.data && qs_socket_send (conn->fd, g_bytes_get_data (r.data, NULL),
+            g_bytes_get_size (r.data), NULL, 0) < 0) {
       GST_INFO_OBJECT (inst->element, "could not greet the sender: %s", g_strerror (errno));
-    g_mutex_unlock (&conn->lock);
+      qs_js_result_clear (&r);
+      qs_conn_unref (conn);
+      continue;
+    }
+    qs_js_result_clear (&r);
+    g_mutex_lock (&inst->lock);
+    inst->conn = conn;
+    inst->n_connections++;
+    g_mutex_unlock (&inst->lock);
+    if (write (inst->conn_ready_fd, &one, sizeof one) < 0)
+      GST_WARNING_OBJECT (inst->element, "cannot signal the connection: %s", g_strerror (errno));
   }
-  qs_js_result_clear (&r);
-  return GST_FLOW_OK;
+  return NULL;
+}
+
+static void
+stop_acceptor (QsInstance * inst)
+{
+  guint64 one = 1;
+  if (!inst->acceptor)
+    return;
+  g_atomic_int_set (&inst->acceptor_stopping, 1);
+  if (write (inst->acceptor_stop_fd, &one, sizeof one) < 0)
+    GST_WARNING_OBJECT (inst->element, "cannot stop the acceptor: %s", g_strerror (errno));
+  g_mutex_lock (&inst->lock);
+  g_cond_broadcast (&inst->cond);
+  g_mutex_unlock (&inst->lock);
+  qs_js_wake_waiters ();
+  g_thread_join (inst->acceptor);
+  inst->acceptor = NULL;
+}
+
+static QsConn *
+current_conn (QsInstance * inst)
+{
+  QsConn *conn;
+  g_mutex_lock (&inst->lock);
+  conn = inst->conn ? qs_conn_ref (inst->conn) : NULL;
+  g_mutex_unlock (&inst->lock);
+  return conn;
 }
 
 static GstFlowReturn
 qs_create (GstPushSrc * psrc, GstBuffer ** outbuf)
 {
   QsInstance *inst = qs_instance_get (psrc);
+  QsConn *conn = NULL;
 
   for (;;) {
     QsJsResult r = { 0 };
@@ -309,24 +382,28 @@ qs_create (GstPushSrc * psrc, GstBuffer ** outbuf)
     gssize n;
     GstFlowReturn ret;
 
-    if (!inst->conn) {
-      if (qs_wait_fd (inst, inst->listen_fd, -1) <= 0) {
+    if (conn)
+      qs_conn_unref (conn);
+    conn = current_conn (inst);
+    if (!conn) {
+      guint64 v;
+      if (qs_wait_fd (inst, inst->conn_ready_fd, -1) <= 0) {
         if (g_atomic_int_get (&inst->flushing))
           return GST_FLOW_FLUSHING;
-        continue;
+      } else if (read (inst->conn_ready_fd, &v, sizeof v) < 0) {
+        GST_LOG_OBJECT (inst->element, "spurious wake-up");
       }
-      ret = accept_sender (inst);
-      if (ret != GST_FLOW_OK)
-        return ret;
       continue;
     }
 
-    if (qs_wait_fd (inst, inst->conn->fd, -1) <= 0) {
-      if (g_atomic_int_get (&inst->flushing))
+    if (qs_wait_fd (inst, conn->fd, -1) <= 0) {
+      if (g_atomic_int_get (&inst->flushing)) {
+        qs_conn_unref (conn);
         return GST_FLOW_FLUSHING;
+      }
       continue;
     }
-    n = qs_socket_recv (inst->conn->fd, &payload, fds, &n_fds);
+    n = qs_socket_recv (conn->fd, &payload, fds, &n_fds);
     if (n < 0 && errno == EAGAIN)
       continue;
     if (n <= 0) {
@@ -337,6 +414,7 @@ qs_create (GstPushSrc * psrc, GstBuffer ** outbuf)
         qs_post_result_messages (inst, &r);
         if (r.error) {
           qs_js_result_clear (&r);
+          qs_conn_unref (conn);
           return GST_FLOW_ERROR;
         }
       }
@@ -350,6 +428,7 @@ qs_create (GstPushSrc * psrc, GstBuffer ** outbuf)
       g_free (msg);
       for (i = 0; i < n_fds; i++)
         close (fds[i]);
+      qs_conn_unref (conn);
       if (g_atomic_int_get (&inst->flushing)) {
         qs_js_result_clear (&r);
         return GST_FLOW_FLUSHING;
@@ -367,7 +446,7 @@ qs_create (GstPushSrc * psrc, GstBuffer ** outbuf)
       if (r.caps && !set_caps (inst, r.caps)) {
         ret = GST_FLOW_NOT_NEGOTIATED;
       } else {
-        *outbuf = build_buffer (inst, inst->conn, r.data, fds, n_fds);
+        *outbuf = build_buffer (inst, conn, r.data, fds, n_fds);
         n_fds = 0;              /* taken */
         if (!*outbuf) {
           GST_ELEMENT_WARNING (inst->element, STREAM, DECODE,
@@ -390,8 +469,10 @@ qs_create (GstPushSrc * psrc, GstBuffer ** outbuf)
     for (i = 0; i < n_fds; i++)
       close (fds[i]);
     qs_js_result_clear (&r);
-    if (ret != GST_FLOW_OK || *outbuf)
+    if (ret != GST_FLOW_OK || *outbuf) {
+      qs_conn_unref (conn);
       return ret;
+    }
   }
 }
 
@@ -402,7 +483,9 @@ qs_src_start (GstBaseSrc * bsrc)
   QsJsResult r = { 0 };
   gboolean ok = qs_js_call (inst, QS_HOOK_START, NULL, 0, NULL, 0, NULL, &r) && !r.error &&
       inst->listen_fd >= 0;
-  if (!ok)
+  if (ok)
+    start_acceptor (inst);
+  else
     GST_ELEMENT_ERROR (bsrc, RESOURCE, OPEN_READ, ("%s", r.error ? r.error : "not listening"),
         (NULL));
   qs_js_result_clear (&r);
