@@ -7,18 +7,10 @@
 // `dispatch` with plain bytes. Per instance, the behaviour lives in an ElementImpl keyed by the
 // element's pointer (a node-gtk `this` is a generic wrapper, not an instance of our class).
 import { gi } from './gst'
-import { Action, Dispatch, Hook, HookResult, LogLevel, native, PadTemplateSpec, PropertySpec } from './native'
+import { Action, Dispatch, ElementDefinition, Hook, HookResult, LogLevel, native, PropertySpec } from './native'
 
-export interface ElementClassSpec {
-  factory: string
+export type ElementClassSpec = Omit<ElementDefinition, 'gtype' | 'dispatch'> & {
   rank: number
-  role: 'sink' | 'src'
-  longname: string
-  klass: string
-  description: string
-  author: string
-  templates: PadTemplateSpec[]
-  properties: PropertySpec[]
   impl: new (ptr: number) => ElementImpl
 }
 
@@ -83,11 +75,7 @@ export function registerElement(gobjectClass: abstract new (...args: never[]) =>
         return { error: `${spec.factory}: internal error in ${Hook[hook]}: ${text}`, action: Action.Error }
       }
     }
-    native().defineElement({
-      gtype, role: spec.role, factory: spec.factory, longname: spec.longname, klass: spec.klass,
-      description: spec.description, author: spec.author, templates: spec.templates, properties: spec.properties,
-      dispatch,
-    })
+    native().defineElement({ ...spec, gtype, dispatch })
     registered.set(spec.factory, gtype)
   }
   if (!native().registerElement(plugin, spec.factory, spec.rank, gtype))
@@ -97,6 +85,30 @@ export function registerElement(gobjectClass: abstract new (...args: never[]) =>
 
 /** The caps every element of this project accepts. */
 export const CAPS = 'video/x-raw(ANY); neural-network/tensors; text/x-raw'
+
+/** Both elements take a socket path: refused at once if it does not end in .sock, and the refusal is
+ *  remembered so that starting fails with an error naming the path, as a stock element would. */
+export abstract class SocketElementImpl extends ElementImpl {
+  private refusedPath?: string
+  protected path = ''
+
+  override validateProperty(name: string, value: string | null): string | undefined {
+    if (name !== 'socket')
+      return undefined
+    const problem = value === null ? undefined : socketPathProblem(value)
+    this.refusedPath = problem ? value! : undefined
+    return problem
+  }
+
+  /** at start: takes the socket path, or says why there is none */
+  protected takeSocketPath(): string | undefined {
+    const path = this.refusedPath ?? this.prop<string | null>('socket')
+    const problem = socketPathProblem(path)
+    if (!problem)
+      this.path = path!
+    return problem
+  }
+}
 
 /** the common properties of both elements */
 export const SOCKET_PROPERTY: PropertySpec = {

@@ -13,7 +13,7 @@
  * Sender:   gst-launch-1.0 videotestsrc ! video/x-raw,format=I420,width=1920,height=1080 ! qtisocketsink socket=/tmp/cam.sock
  * Receiver: gst-launch-1.0 qtisocketsrc socket=/tmp/cam.sock ! videoconvert ! autovideosink
  */
-import { AUTHOR, CAPS, ElementImpl, SOCKET_PROPERTY, socketPathProblem } from '../element'
+import { AUTHOR, CAPS, SOCKET_PROPERTY, SocketElementImpl } from '../element'
 import { GstBase } from '../gst'
 import { Hook, HookResult, LogLevel } from '../native'
 import { decodeDesc } from '../protocol/desc'
@@ -29,22 +29,12 @@ const ECONNREFUSED = 111
 const EAGAIN = 11
 const ETIMEDOUT = 110
 
-class Impl extends ElementImpl {
-  private refusedPath?: string
-  private path = ''
+class Impl extends SocketElementImpl {
   private caps?: string
   /** caps go in-band with the first buffer of each connection and after every change */
   private capsSent = false
   /** end-of-stream went to the receiver: its going away afterwards is expected */
   private eosSent = false
-
-  override validateProperty(name: string, value: string | null): string | undefined {
-    if (name !== 'socket')
-      return undefined
-    const problem = value === null ? undefined : socketPathProblem(value)
-    this.refusedPath = problem ? value! : undefined
-    return problem
-  }
 
   dispatch(hook: Hook, data: Buffer | undefined, str: string | undefined, num: number): HookResult | undefined {
     switch (hook) {
@@ -72,11 +62,9 @@ class Impl extends ElementImpl {
   }
 
   private start(): HookResult {
-    const path = this.refusedPath ?? this.prop<string | null>('socket')
-    const problem = socketPathProblem(path)
+    const problem = this.takeSocketPath()
     if (problem)
       return { error: problem }
-    this.path = path!
     this.capsSent = false
     this.eosSent = false
     return { path: this.path, number: this.prop<number>('max-in-flight') }

@@ -13,7 +13,7 @@
  * Receiver: gst-launch-1.0 qtisocketsrc socket=/tmp/cam.sock ! videoconvert ! x264enc ! mp4mux ! filesink location=out.mp4 -e
  * Sender:   gst-launch-1.0 videotestsrc num-buffers=300 ! video/x-raw,format=I420 ! qtisocketsink socket=/tmp/cam.sock
  */
-import { AUTHOR, CAPS, ElementImpl, SOCKET_PROPERTY, socketPathProblem } from '../element'
+import { AUTHOR, CAPS, SOCKET_PROPERTY, SocketElementImpl } from '../element'
 import { GstBase } from '../gst'
 import { Action, Hook, HookResult, LogLevel, native } from '../native'
 import { decodeFdFacts, encodeDesc, FdFacts } from '../protocol/desc'
@@ -26,20 +26,10 @@ export class QtiSocketSrc extends GstBase.PushSrc {
 /** mini-object flags live below the buffer flags and never travel */
 const BUFFER_FLAGS_MASK = ~0xf >>> 0
 
-class Impl extends ElementImpl {
-  private refusedPath?: string
-  private path = ''
+class Impl extends SocketElementImpl {
   /** the sender greeted us with a version we speak */
   private greeted = false
   private caps?: string
-
-  override validateProperty(name: string, value: string | null): string | undefined {
-    if (name !== 'socket')
-      return undefined
-    const problem = value === null ? undefined : socketPathProblem(value)
-    this.refusedPath = problem ? value! : undefined
-    return problem
-  }
 
   dispatch(hook: Hook, data: Buffer | undefined, _str: string | undefined, num: number): HookResult | undefined {
     switch (hook) {
@@ -58,11 +48,9 @@ class Impl extends ElementImpl {
   }
 
   private start(): HookResult {
-    const path = this.refusedPath ?? this.prop<string | null>('socket')
-    const problem = socketPathProblem(path)
+    const problem = this.takeSocketPath()
     if (problem)
       return { error: problem }
-    this.path = path!
     const error = native().listen(this.ptr, this.path)
     if (error)
       return { error: `Cannot listen on "${this.path}": ${error}` }

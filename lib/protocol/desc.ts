@@ -89,13 +89,8 @@ export function writeMemory(v: DataView, at: number, m: MemoryDesc): void {
   v.setBigUint64(at + 24, m.maxsize, true)
 }
 
-export function decodeDesc(bytes: Uint8Array): BufferDesc {
-  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-  const nMem = v.getUint32(52, true)
-  const hasVideo = v.getUint32(56, true) !== 0
-  const memories: MemoryDesc[] = []
-  for (let i = 0; i < nMem; i++)
-    memories.push(readMemory(v, DESC_HEADER + i * DESC_MEM))
+/** the first 52 bytes of a BufferDesc and of the wire's BUFFER item: id, timestamps, offsets, flags */
+export function readBufferHeader(v: DataView): Omit<BufferDesc, 'memories' | 'video'> {
   return {
     id: v.getBigUint64(0, true),
     pts: v.getBigUint64(8, true),
@@ -104,14 +99,10 @@ export function decodeDesc(bytes: Uint8Array): BufferDesc {
     offset: v.getBigUint64(32, true),
     offsetEnd: v.getBigUint64(40, true),
     flags: v.getUint32(48, true),
-    memories,
-    video: hasVideo ? readVideoMeta(v, DESC_HEADER + nMem * DESC_MEM) : undefined,
   }
 }
 
-export function encodeDesc(d: BufferDesc, nFds: number): Uint8Array {
-  const out = new Uint8Array(DESC_HEADER + d.memories.length * DESC_MEM + (d.video ? DESC_VMETA : 0))
-  const v = new DataView(out.buffer)
+export function writeBufferHeader(v: DataView, d: BufferDesc): void {
   v.setBigUint64(0, d.id, true)
   v.setBigUint64(8, d.pts, true)
   v.setBigUint64(16, d.dts, true)
@@ -119,6 +110,22 @@ export function encodeDesc(d: BufferDesc, nFds: number): Uint8Array {
   v.setBigUint64(32, d.offset, true)
   v.setBigUint64(40, d.offsetEnd, true)
   v.setUint32(48, d.flags, true)
+}
+
+export function decodeDesc(bytes: Uint8Array): BufferDesc {
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  const nMem = v.getUint32(52, true)
+  const hasVideo = v.getUint32(56, true) !== 0
+  const memories: MemoryDesc[] = []
+  for (let i = 0; i < nMem; i++)
+    memories.push(readMemory(v, DESC_HEADER + i * DESC_MEM))
+  return { ...readBufferHeader(v), memories, video: hasVideo ? readVideoMeta(v, DESC_HEADER + nMem * DESC_MEM) : undefined }
+}
+
+export function encodeDesc(d: BufferDesc, nFds: number): Uint8Array {
+  const out = new Uint8Array(DESC_HEADER + d.memories.length * DESC_MEM + (d.video ? DESC_VMETA : 0))
+  const v = new DataView(out.buffer)
+  writeBufferHeader(v, d)
   v.setUint32(52, d.memories.length, true)
   v.setUint32(56, d.video ? 1 : 0, true)
   v.setUint32(60, nFds, true)

@@ -6,8 +6,8 @@
 //  - the vendor's items (identities 0..11) have fixed sizes and no length field;
 //  - our items have identity 0x5154xxxx ("QT"), a u32 body length, and the body padded to 4 bytes.
 // A vendor parser stops at the first identity it does not know, so our items always come last.
-import { BufferDesc, DESC_MEM, DESC_VMETA, MemKind, readMemory, readVideoMeta, VideoMetaDesc, writeMemory,
-  writeVideoMeta } from './desc'
+import { BufferDesc, DESC_MEM, DESC_VMETA, MemKind, readBufferHeader, readMemory, readVideoMeta, VideoMetaDesc,
+  writeBufferHeader, writeMemory, writeVideoMeta } from './desc'
 
 export const PROTOCOL_MAJOR = 1
 export const PROTOCOL_MINOR = 0
@@ -98,13 +98,7 @@ export function encodeBuffer(buffer: BufferDesc, caps?: string): Uint8Array {
     parts.push([Item.Caps, utf8.encode(caps)])
   const body = new Uint8Array(BUFFER_HEADER + buffer.memories.length * DESC_MEM)
   const v = new DataView(body.buffer)
-  v.setBigUint64(0, buffer.id, true)
-  v.setBigUint64(8, buffer.pts, true)
-  v.setBigUint64(16, buffer.dts, true)
-  v.setBigUint64(24, buffer.duration, true)
-  v.setBigUint64(32, buffer.offset, true)
-  v.setBigUint64(40, buffer.offsetEnd, true)
-  v.setUint32(48, buffer.flags, true)
+  writeBufferHeader(v, buffer)
   v.setUint32(52, buffer.memories.length, true)
   buffer.memories.forEach((m, i) => writeMemory(v, BUFFER_HEADER + i * DESC_MEM, m))
   parts.push([Item.Buffer, body])
@@ -176,16 +170,7 @@ function parseBuffer(body: Uint8Array): BufferDesc {
       throw new ProtocolError(`memory ${i} of unknown kind ${m.kind}`)
     memories.push(m)
   }
-  return {
-    id: v.getBigUint64(0, true),
-    pts: v.getBigUint64(8, true),
-    dts: v.getBigUint64(16, true),
-    duration: v.getBigUint64(24, true),
-    offset: v.getBigUint64(32, true),
-    offsetEnd: v.getBigUint64(40, true),
-    flags: v.getUint32(48, true),
-    memories,
-  }
+  return { ...readBufferHeader(v), memories }
 }
 
 function parseVideoMeta(body: Uint8Array): VideoMetaDesc {

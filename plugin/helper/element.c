@@ -290,6 +290,19 @@ qs_conn_unref (QsConn * c)
   g_free (c);
 }
 
+/* at stop: the counters into the log, then the TypeScript element's stop */
+void
+qs_instance_stop (QsInstance * inst)
+{
+  QsJsResult r = { 0 };
+  GstStructure *stats = qs_instance_stats (inst);
+  GST_CAT_INFO_OBJECT (inst->klass->role == QS_ROLE_SINK ? qs_sink_debug : qs_src_debug,
+      inst->element, "stopped: %" GST_PTR_FORMAT, stats);
+  gst_structure_free (stats);
+  qs_js_call (inst, QS_HOOK_STOP, NULL, 0, NULL, 0, NULL, &r);
+  qs_js_result_clear (&r);
+}
+
 GstStructure *
 qs_instance_stats (QsInstance * inst)
 {

@@ -190,6 +190,7 @@ void qs_sink_instance_clear (QsInstance * inst);
 void qs_src_instance_clear (QsInstance * inst);
 gboolean qs_src_listen (QsInstance * inst, const gchar * path, gchar ** error);
 GstStructure *qs_instance_stats (QsInstance * inst);
+void qs_instance_stop (QsInstance * inst);
 
 /* N-API helpers */
 #define QS_NAPI_CALL(env, call, ret) \

@@ -566,15 +566,9 @@ static gboolean
 qs_sink_stop (GstBaseSink * bsink)
 {
   QsInstance *inst = qs_instance_get (bsink);
-  QsJsResult r = { 0 };
-  GstStructure *stats;
   gst_buffer_replace (&inst->prerolled, NULL);
   disconnect (inst);
-  stats = qs_instance_stats (inst);
-  GST_INFO_OBJECT (bsink, "stopped: %" GST_PTR_FORMAT, stats);
-  gst_structure_free (stats);
-  qs_js_call (inst, QS_HOOK_STOP, NULL, 0, NULL, 0, NULL, &r);
-  qs_js_result_clear (&r);
+  qs_instance_stop (inst);
   return TRUE;
 }
 

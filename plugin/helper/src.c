@@ -496,13 +496,8 @@ static gboolean
 qs_src_stop (GstBaseSrc * bsrc)
 {
   QsInstance *inst = qs_instance_get (bsrc);
-  QsJsResult r = { 0 };
-  GstStructure *stats = qs_instance_stats (inst);
-  GST_INFO_OBJECT (bsrc, "stopped: %" GST_PTR_FORMAT, stats);
-  gst_structure_free (stats);
+  qs_instance_stop (inst);
   qs_src_instance_clear (inst);
-  qs_js_call (inst, QS_HOOK_STOP, NULL, 0, NULL, 0, NULL, &r);
-  qs_js_result_clear (&r);
   return TRUE;
 }
 
