@@ -1,6 +1,7 @@
 // Bad input gets a clear GStreamer error or warning that names the socket: never a crash, a hang or
 // a leaked fd.
 import test from 'ava'
+import * as fs from 'fs'
 import { DEBUG, launch, Launch, openFds, sleep, socketPath } from './helpers'
 
 test('a socket in a folder that does not exist: error naming the path', async t => {
@@ -34,6 +35,40 @@ test('a socket another receiver listens on is not stolen', async t => {
   t.true(second.out.includes(`Cannot listen on "${sock}": another receiver is listening on it`), second.out)
   first.kill('SIGINT')
   t.is((await first.wait()).code, 0)
+})
+
+test('a stale socket file left by a killed receiver is replaced; a clean stop removes the file', async t => {
+  const sock = socketPath('stale')
+  const crashed = new Launch(`qtisocketsrc socket=${sock} ! fakesink`, { debug: DEBUG })
+  await crashed.waitFor(/listening on/)
+  crashed.kill('SIGKILL')
+  await crashed.exited
+  t.true(fs.existsSync(sock), 'kill -9 leaves the socket file behind')
+  const receiver = new Launch(`qtisocketsrc socket=${sock} ! fakesink`, { debug: DEBUG })
+  await receiver.waitFor(/listening on/)
+  const sender = await launch(`videotestsrc num-buffers=5 ! qtisocketsink socket=${sock} wait-for-connection=true`)
+  t.is(sender.code, 0, sender.out)
+  const r = await receiver.wait()
+  t.is(r.code, 0, r.out)
+  t.false(fs.existsSync(sock), 'the receiver removed its socket file when it stopped')
+})
+
+test('a second sender waits while the receiver serves the first, and is served when the first dies', async t => {
+  const sock = socketPath('second')
+  const receiver = new Launch(`qtisocketsrc socket=${sock} ! fakesink`, { debug: DEBUG })
+  await receiver.waitFor(/listening on/)
+  const first = new Launch(`videotestsrc ! video/x-raw,width=320,height=240 ! qtisocketsink socket=${sock}`, { debug: DEBUG })
+  await first.waitFor(/connected to the receiver/)
+  const second = new Launch(`videotestsrc num-buffers=20 ! video/x-raw,width=160,height=120 ! qtisocketsink socket=${sock} ` +
+    'wait-for-connection=true', { debug: DEBUG })
+  await second.waitFor(/accepted the connection but has not greeted for 5 s .*: still waiting/, 15000)
+  t.notRegex(second.out, /connected to the receiver/)
+  first.kill('SIGKILL')
+  await second.waitFor(/connected to the receiver/)
+  t.is((await second.wait()).code, 0)
+  const r = await receiver.wait()
+  t.is(r.code, 0, r.out)
+  t.regex(r.out, /width=\(int\)160/, 'the second sender\'s caps reached the receiver')
 })
 
 test('no receiver: the sink warns once, naming the socket, drops, and ends normally', async t => {

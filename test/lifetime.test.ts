@@ -9,17 +9,20 @@ test('the sender holds what the receiver holds (max-in-flight), and gets all of 
   const receiver = new Launch(`qtisocketsrc socket=${sock} ! queue max-size-buffers=0 max-size-bytes=0 max-size-time=0 ! ` +
     'identity sleep-time=1000000 ! fakesink', { debug: DEBUG })
   await receiver.waitFor(/listening on/)
-  const sender = new Launch('videotestsrc num-buffers=300 ! video/x-raw,format=I420,width=640,height=480 ! ' +
+  // a live producer: the sender is still running when the receiver dies
+  const sender = new Launch('videotestsrc is-live=true ! video/x-raw,format=I420,width=640,height=480,framerate=30/1 ! ' +
     `qtisocketsink socket=${sock} sync=false max-in-flight=6`,
   { debug: `${DEBUG},qtisocketsink:6` })
   // the sender stops at 6 buffers in flight: none comes back while the receiver holds them
   await sender.waitFor(/sent buffer 6 with/)
-  await new Promise(resolve => setTimeout(resolve, 500))
+  await new Promise(resolve => setTimeout(resolve, 700))
   t.notRegex(sender.out, /sent buffer 8 with/, 'the sender waits for buffers to come back')
   receiver.kill('SIGKILL')
   const released = await sender.waitFor(/receiver gone: released the (\d+) buffers it held/)
   t.true(Number(released[1]) >= 5 && Number(released[1]) <= 6, released[0])
   await sender.waitFor(/went away; released the \d+ buffers it held/)
+  await sender.waitFor(/dropped buffer/)
+  sender.kill('SIGINT')
   const s = await sender.wait()
   t.is(s.code, 0, s.out)
   const stats = stoppedStats(s.out, 'qtisocketsink')

@@ -72,8 +72,10 @@ class Impl extends SocketElementImpl {
 
   private handshake(data: Buffer | undefined, errno: number): HookResult {
     if (!data) {
-      return { error: errno === ETIMEDOUT
-        ? `The receiver on "${this.path}" did not greet within 5 s: is it a qtisocketsrc of qtisocket-ts?`
+      // the connection stays open: a receiver serving another sender greets us when it is free
+      return { warning: errno === ETIMEDOUT
+        ? `The receiver on "${this.path}" accepted the connection but has not greeted for 5 s ` +
+          '(busy with another sender, or not a qtisocketsrc of qtisocket-ts?): still waiting'
         : `No greeting from the receiver on "${this.path}"` }
     }
     this.capsSent = false

@@ -50,7 +50,7 @@ instance_free (gpointer data)
     qs_sink_instance_clear (inst);
   else
     qs_src_instance_clear (inst);
-  qs_js_post (inst, QS_HOOK_FINALIZE, 0);
+  qs_js_post (inst, QS_HOOK_FINALIZE, NULL, 0, 0);
   for (i = 0; i < inst->klass->n_props; i++)
     g_value_unset (&inst->props[i]);
   g_free (inst->props);
@@ -76,6 +76,7 @@ qs_constructed (GObject * object)
   inst->klass = k;
   inst->listen_fd = -1;
   inst->reader_stop_fd = -1;
+  inst->pending_fd = -1;
   inst->acceptor_stop_fd = -1;
   inst->conn_ready_fd = -1;
   inst->wake_fd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);

@@ -20,6 +20,7 @@ typedef struct {
   gint64 number;
   gboolean ok;
   gboolean done;
+  gboolean posted;              /* fire and forget: the result's messages are posted by complete() */
   QsJsResult result;
 } Call;
 
@@ -189,6 +190,13 @@ run_call (napi_env env, napi_value fn, Call * call)
 static void
 complete (Call * call)
 {
+  /* nobody waits for a posted call: what it says goes on the bus from here */
+  if (call->posted && call->element) {
+    if (call->result.warning)
+      GST_ELEMENT_WARNING (call->element, RESOURCE, FAILED, ("%s", call->result.warning), (NULL));
+    if (call->result.error)
+      GST_ELEMENT_ERROR (call->element, RESOURCE, FAILED, ("%s", call->result.error), (NULL));
+  }
   g_mutex_lock (&call_lock);
   call->done = TRUE;
   g_cond_broadcast (&call_cond);
@@ -290,18 +298,19 @@ qs_js_call (QsInstance * inst, QsHook hook, const guint8 * data, gsize len, cons
 }
 
 void
-qs_js_post (QsInstance * inst, QsHook hook, gint64 number)
+qs_js_post (QsInstance * inst, QsHook hook, const guint8 * data, gsize len, gint64 number)
 {
-  Call *call = call_new (inst, hook, NULL, 0, NULL, number);
+  Call *call = call_new (inst, hook, data, len, NULL, number);
+  call->posted = TRUE;
   if (qs_js_is_js_thread ()) {
     call_direct (call);
+    call->refcount++;
+    complete (call);
     call_unref (call);
     return;
   }
-  call->refcount++;
   if (napi_call_threadsafe_function (inst->klass->tsfn, call, napi_tsfn_nonblocking) != napi_ok)
     call_unref (call);
-  call_unref (call);
 }
 
 /* unlock and stop raise a cancel flag, then wake every waiter so that it can look at its flag */

@@ -70,8 +70,8 @@ typedef struct _QsInstance QsInstance;
  * the wait was cancelled. */
 gboolean qs_js_call (QsInstance * inst, QsHook hook, const guint8 * data, gsize len,
     const gchar * str, gint64 number, volatile gint * cancel, QsJsResult * result);
-/* Queues a call and does not wait. */
-void qs_js_post (QsInstance * inst, QsHook hook, gint64 number);
+/* Queues a call and does not wait; the warning or error it returns is posted by the JS thread. */
+void qs_js_post (QsInstance * inst, QsHook hook, const guint8 * data, gsize len, gint64 number);
 gboolean qs_js_init (napi_env env);
 gboolean qs_js_make_dispatch (napi_env env, napi_value fn, const gchar * name,
     napi_threadsafe_function * tsfn);
@@ -128,8 +128,10 @@ struct _QsInstance {
   guint64 next_id;
   GThread *reader;
   gint reader_stop_fd;
-  volatile gint reader_stopping; /* cancels the reader's JS calls when it is being stopped */
   gboolean warned_no_receiver;
+  gint pending_fd;              /* connected, not greeted yet */
+  gint64 pending_since;
+  gboolean warned_no_greeting;
   guint max_inflight;
   GstBuffer *prerolled;         /* sent at preroll: not sent again by render */
 

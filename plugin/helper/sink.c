@@ -16,6 +16,8 @@
 #define RECONNECT_INTERVAL_MS 10
 #define DEFAULT_MAX_INFLIGHT 16
 
+static void close_pending (QsInstance * inst);
+
 static gboolean
 prop_bool (QsInstance * inst, const gchar * name)
 {
@@ -124,23 +126,18 @@ reader_main (gpointer data)
       GST_WARNING_OBJECT (inst->element, "malformed message from the receiver (%" G_GSSIZE_FORMAT
           " bytes): ignored", n);
     } else if (!qs_items_foreach (payload, n, has_only_releases, NULL)) {
-      QsJsResult r = { 0 };
-      qs_js_call (inst, QS_HOOK_PEER_MESSAGE, payload, n, NULL, 0, &inst->reader_stopping, &r);
-      qs_post_result_messages (inst, &r);
-      qs_js_result_clear (&r);
+      qs_js_post (inst, QS_HOOK_PEER_MESSAGE, payload, n, 0);
     }
     g_free (payload);
   }
 
   if (gone) {
     guint n;
-    QsJsResult r = { 0 };
     qs_conn_kill (conn);
     n = release_all (inst);
     GST_INFO_OBJECT (inst->element, "receiver gone: released the %u buffers it held", n);
-    if (qs_js_call (inst, QS_HOOK_DISCONNECTED, NULL, 0, NULL, n, &inst->reader_stopping, &r))
-      qs_post_result_messages (inst, &r);
-    qs_js_result_clear (&r);
+    /* never waits for JS: the streaming thread joins this thread to reconnect */
+    qs_js_post (inst, QS_HOOK_DISCONNECTED, NULL, 0, n);
   }
   qs_conn_unref (conn);
   return NULL;
@@ -164,11 +161,8 @@ disconnect (QsInstance * inst)
   if (conn)
     qs_conn_kill (conn);
   if (reader) {
-    /* the reader may be waiting for JS: it must not wait if JS is what waits for us */
-    g_atomic_int_set (&inst->reader_stopping, 1);
     if (write (inst->reader_stop_fd, &one, sizeof one) < 0)
       GST_WARNING_OBJECT (inst->element, "cannot stop the reader: %s", g_strerror (errno));
-    qs_js_wake_waiters ();
     g_thread_join (reader);
   }
   if (inst->reader_stop_fd >= 0) {
@@ -177,6 +171,7 @@ disconnect (QsInstance * inst)
   }
   if (conn)
     qs_conn_unref (conn);
+  close_pending (inst);
   release_all (inst);
 }
 
@@ -190,37 +185,44 @@ qs_sink_instance_clear (QsInstance * inst)
 
 typedef enum { CONNECTED, NOT_CONNECTED, FAILED, FLUSHING } ConnectResult;
 
+static void
+close_pending (QsInstance * inst)
+{
+  if (inst->pending_fd >= 0)
+    close (inst->pending_fd);
+  inst->pending_fd = -1;
+}
+
+/* A connection whose greeting has not come yet is kept from buffer to buffer: a receiver that is busy
+ * with another sender greets when it is free. Never blocks. */
 static ConnectResult
-handshake (QsInstance * inst, gint fd)
+poll_greeting (QsInstance * inst)
 {
   QsJsResult r = { 0 };
   guint8 *payload = NULL;
   gint fds[QS_MAX_FDS];
   guint n_fds = 0, i;
-  gssize n = -1;
-  gint64 deadline = g_get_monotonic_time () + HANDSHAKE_TIMEOUT_MS * 1000;
+  gssize n;
   ConnectResult res = FAILED;
+  gint fd = inst->pending_fd;
 
-  while (n < 0) {
-    gint left = (deadline - g_get_monotonic_time ()) / 1000;
-    gint w = left > 0 ? qs_wait_fd (inst, fd, left) : 0;
-    if (w == 0 && g_atomic_int_get (&inst->flushing))
-      return FLUSHING;
-    if (w <= 0) {
+  n = qs_socket_recv (fd, &payload, fds, &n_fds);
+  for (i = 0; i < n_fds; i++)
+    close (fds[i]);
+  if (n < 0 && errno == EAGAIN) {
+    if (!inst->warned_no_greeting &&
+        g_get_monotonic_time () - inst->pending_since > HANDSHAKE_TIMEOUT_MS * 1000) {
+      inst->warned_no_greeting = TRUE;
       if (qs_js_call (inst, QS_HOOK_HANDSHAKE, NULL, 0, NULL, ETIMEDOUT, &inst->flushing, &r))
         qs_post_result_messages (inst, &r);
       qs_js_result_clear (&r);
-      return FAILED;
     }
-    n = qs_socket_recv (fd, &payload, fds, &n_fds);
-    for (i = 0; i < n_fds; i++)
-      close (fds[i]);
-    if (n < 0 && errno == EAGAIN)
-      continue;
-    if (n <= 0) {
-      /* the receiver went away before greeting us: as if nobody listened */
-      return NOT_CONNECTED;
-    }
+    return NOT_CONNECTED;
+  }
+  if (n <= 0) {
+    /* the receiver went away before greeting us: as if nobody listened */
+    close_pending (inst);
+    return NOT_CONNECTED;
   }
   if (!qs_js_call (inst, QS_HOOK_HANDSHAKE, payload, n, NULL, 0, &inst->flushing, &r)) {
     res = g_atomic_int_get (&inst->flushing) ? FLUSHING : FAILED;
@@ -237,45 +239,49 @@ handshake (QsInstance * inst, gint fd)
   }
   g_free (payload);
   qs_js_result_clear (&r);
+  if (res != CONNECTED && res != FLUSHING)
+    close_pending (inst);
   return res;
 }
 
 static ConnectResult
 try_connect (QsInstance * inst)
 {
-  gint fd;
   ConnectResult res;
 
-  fd = qs_socket_connect (inst->path);
-  if (fd < 0) {
-    gint err = errno;
-    QsJsResult r = { 0 };
-    res = NOT_CONNECTED;
-    if (!inst->warned_no_receiver || (err != ENOENT && err != ECONNREFUSED && err != EAGAIN)) {
-      inst->warned_no_receiver = TRUE;
-      if (qs_js_call (inst, QS_HOOK_NO_RECEIVER, NULL, 0, g_strerror (err), err, &inst->flushing,
-              &r)) {
-        qs_post_result_messages (inst, &r);
-        if (r.error)
-          res = FAILED;
-      } else if (g_atomic_int_get (&inst->flushing)) {
-        res = FLUSHING;
+  if (inst->pending_fd < 0) {
+    gint fd = qs_socket_connect (inst->path);
+    if (fd < 0) {
+      gint err = errno;
+      QsJsResult r = { 0 };
+      res = NOT_CONNECTED;
+      if (!inst->warned_no_receiver || (err != ENOENT && err != ECONNREFUSED && err != EAGAIN)) {
+        inst->warned_no_receiver = TRUE;
+        if (qs_js_call (inst, QS_HOOK_NO_RECEIVER, NULL, 0, g_strerror (err), err, &inst->flushing,
+                &r)) {
+          qs_post_result_messages (inst, &r);
+          if (r.error)
+            res = FAILED;
+        } else if (g_atomic_int_get (&inst->flushing)) {
+          res = FLUSHING;
+        }
+        qs_js_result_clear (&r);
       }
-      qs_js_result_clear (&r);
+      return res;
     }
-    return res;
+    inst->pending_fd = fd;
+    inst->pending_since = g_get_monotonic_time ();
+    inst->warned_no_greeting = FALSE;
   }
 
-  res = handshake (inst, fd);
-  if (res != CONNECTED) {
-    close (fd);
+  res = poll_greeting (inst);
+  if (res != CONNECTED)
     return res;
-  }
   g_mutex_lock (&inst->lock);
-  inst->conn = qs_conn_new (fd);
+  inst->conn = qs_conn_new (inst->pending_fd);
+  inst->pending_fd = -1;
   inst->n_connections++;
   inst->reader_stop_fd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
-  inst->reader_stopping = 0;
   g_mutex_unlock (&inst->lock);
   inst->warned_no_receiver = FALSE;
   inst->reader = g_thread_new ("qtisocketsink-reader", reader_main, inst);
@@ -295,7 +301,9 @@ ensure_connected (QsInstance * inst)
     ConnectResult res = try_connect (inst);
     if (res != NOT_CONNECTED || !prop_bool (inst, "wait-for-connection"))
       return res;
-    if (qs_wait_fd (inst, -1, RECONNECT_INTERVAL_MS) == 0 && g_atomic_int_get (&inst->flushing))
+    /* a pending connection wakes us as soon as its greeting comes */
+    if (qs_wait_fd (inst, inst->pending_fd, RECONNECT_INTERVAL_MS) == 0 &&
+        g_atomic_int_get (&inst->flushing))
       return FLUSHING;
   }
 }
