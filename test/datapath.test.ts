@@ -2,7 +2,7 @@
 // receiver maps the very memfds the sender's upstream drew into.
 import test from 'ava'
 import { checksums, DEBUG, launch, Launch, mappedMemfdInodes, openMemfdInodes, sleep, socketPath,
-  stoppedStats } from './helpers'
+  stoppedStats, waitAll } from './helpers'
 
 const CAPS = 'video/x-raw,format=I420,width=1920,height=1080,framerate=30/1'
 
@@ -15,9 +15,8 @@ test('1080p I420 frames arrive in order, byte-identical, pts preserved; both pro
 
   const receiver = new Launch(`qtisocketsrc socket=${sock} ! checksumsink`, { debug: DEBUG })
   await receiver.waitFor(/listening on/)
-  const sender = await launch(`videotestsrc num-buffers=${frames} pattern=ball ! ${CAPS} ! ` +
-    `qtisocketsink socket=${sock} wait-for-connection=true sync=false`, { debug: DEBUG })
-  const received = await receiver.wait(30000)
+  const [sender, received] = await waitAll([new Launch(`videotestsrc num-buffers=${frames} pattern=ball ! ${CAPS} ! ` +
+    `qtisocketsink socket=${sock} wait-for-connection=true sync=false`, { debug: `${DEBUG},qtisocketsink:6` }), receiver], 30000)
 
   t.is(sender.code, 0, sender.out)
   t.is(received.code, 0, received.out)
@@ -45,7 +44,7 @@ test('zero-copy: the receiver maps the very memfds the sender filled, and nothin
     if (!shared.size)
       await sleep(50)
   }
-  const [s, r] = [await sender.wait(), await receiver.wait()]
+  const [s, r] = await waitAll([sender, receiver])
   t.is(s.code, 0, s.out)
   t.is(r.code, 0, r.out)
   t.true(shared.size > 0, 'a memfd open in the sender is mapped by the receiver (same inode)')
@@ -58,9 +57,9 @@ test('memory upstream did not draw into our pool is copied into a memfd once, co
   const receiver = new Launch(`qtisocketsrc socket=${sock} ! checksumsink`, { debug: DEBUG })
   await receiver.waitFor(/listening on/)
   // tee does not pass the sink's pool upstream: videotestsrc draws into system memory
-  const sender = await launch(`videotestsrc num-buffers=${frames} pattern=ball ! ${CAPS} ! tee name=t ! queue ! ` +
-    `qtisocketsink socket=${sock} wait-for-connection=true t. ! queue ! checksumsink`, { debug: DEBUG })
-  const received = await receiver.wait(30000)
+  const [sender, received] = await waitAll([new Launch(`videotestsrc num-buffers=${frames} pattern=ball ! ${CAPS} ! ` +
+    `tee name=t ! queue ! qtisocketsink socket=${sock} wait-for-connection=true t. ! queue ! checksumsink`, { debug: DEBUG }),
+  receiver], 30000)
   t.is(sender.code, 0, sender.out)
   t.is(received.code, 0, received.out)
   t.deepEqual(checksums(received.out), checksums(sender.out))

@@ -105,6 +105,24 @@ export class Launch {
   }
 }
 
+/** waits for all of them; if one does not end in time, kills all and fails with every output */
+export async function waitAll(launches: Launch[], timeoutMs = 60000): Promise<Exit[]> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      for (const l of launches)
+        l.kill('SIGKILL')
+      reject(new Error(`not all gst-launch processes ended within ${timeoutMs} ms:\n` +
+        launches.map((l, i) => `--- process ${i} (exit ${l.child.exitCode ?? 'none'}):\n${l.out}`).join('\n')))
+    }, timeoutMs)
+  })
+  try {
+    return await Promise.race([Promise.all(launches.map(l => l.exited)), timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
 /** runs a pipeline to its end */
 export function launch(pipeline: string, opts: { debug?: string, env?: Record<string, string>, timeoutMs?: number,
   args?: string[] } = {}): Promise<Exit> {

@@ -13,6 +13,7 @@
 
 #define GST_CAT_DEFAULT qs_sink_debug
 #define HANDSHAKE_TIMEOUT_MS 5000
+#define GREETING_GRACE_MS 1000
 #define RECONNECT_INTERVAL_MS 10
 #define DEFAULT_MAX_INFLIGHT 16
 
@@ -206,6 +207,13 @@ poll_greeting (QsInstance * inst)
   ConnectResult res = FAILED;
   gint fd = inst->pending_fd;
 
+  /* a receiver that is free greets within milliseconds of accepting: give it a moment after
+   * connecting (the preroll buffer must get through for a pipeline holding both ends to preroll) */
+  if (!inst->warned_no_greeting) {
+    gint64 left = (inst->pending_since + GREETING_GRACE_MS * 1000 - g_get_monotonic_time ()) / 1000;
+    if (left > 0 && qs_wait_fd (inst, fd, left) == 0 && g_atomic_int_get (&inst->flushing))
+      return FLUSHING;
+  }
   n = qs_socket_recv (fd, &payload, fds, &n_fds);
   for (i = 0; i < n_fds; i++)
     close (fds[i]);

@@ -158,13 +158,23 @@ gpointer NodeMain(gpointer) {
       SetPhase(Phase::kFailed, "dist/lib/host.js threw while loading (see the message above)");
     node::SpinEventLoop(host.env);
     SetPhase(Phase::kFailed, "Node.js stopped before the elements were registered");
+    // An orderly teardown: leaving V8's worker threads running while the process runs its static
+    // destructors corrupted the heap at exit now and then.
+    node::FreeEnvironment(host.env);
+    node::FreeIsolateData(isolate_data);
   }
+  bool platform_finished = false;
+  platform->AddIsolateFinishedCallback(
+      isolate, [](void *data) { *static_cast<bool *>(data) = true; }, &platform_finished);
+  platform->UnregisterIsolate(isolate);
+  isolate->Dispose();
+  while (!platform_finished)
+    uv_run(loop, UV_RUN_ONCE);
+  node::TearDownOncePerProcess();
   g_mutex_lock(&host.lock);
   host.thread_done = true;
   g_cond_broadcast(&host.cond);
   g_mutex_unlock(&host.lock);
-  // The process is exiting: the isolate and environment are left to the OS, as freeing them would
-  // race with GStreamer objects that are still being finalised on other threads.
   return nullptr;
 }
 
