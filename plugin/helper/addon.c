@@ -327,7 +327,7 @@ init (napi_env env, napi_value exports)
     gst_init (NULL, NULL);
   GST_DEBUG_CATEGORY_INIT (qs_sink_debug, "qtisocketsink", 0, "qtisocket-ts sink");
   GST_DEBUG_CATEGORY_INIT (qs_src_debug, "qtisocketsrc", 0, "qtisocket-ts source");
-  qs_js_init (env);
+  qs_js_init ();
   napi_define_properties (env, exports, G_N_ELEMENTS (props), props);
   return exports;
 }

@@ -34,11 +34,11 @@ qs_js_is_js_thread (void)
   return g_thread_self () == js_thread;
 }
 
-gboolean
-qs_js_init (napi_env env)
+/* called once, on the JS thread, when the helper is loaded */
+void
+qs_js_init (void)
 {
   js_thread = g_thread_self ();
-  return TRUE;
 }
 
 void
@@ -314,7 +314,6 @@ qs_js_post (QsInstance * inst, QsHook hook, const guint8 * data, gsize len, gint
 }
 
 /* unlock and stop raise a cancel flag, then wake every waiter so that it can look at its flag */
-void qs_js_wake_waiters (void);
 void
 qs_js_wake_waiters (void)
 {

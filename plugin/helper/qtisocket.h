@@ -72,7 +72,7 @@ gboolean qs_js_call (QsInstance * inst, QsHook hook, const guint8 * data, gsize 
     const gchar * str, gint64 number, volatile gint * cancel, QsJsResult * result);
 /* Queues a call and does not wait; the warning or error it returns is posted by the JS thread. */
 void qs_js_post (QsInstance * inst, QsHook hook, const guint8 * data, gsize len, gint64 number);
-gboolean qs_js_init (napi_env env);
+void qs_js_init (void);
 gboolean qs_js_make_dispatch (napi_env env, napi_value fn, const gchar * name,
     napi_threadsafe_function * tsfn);
 gboolean qs_js_is_js_thread (void);
