@@ -1,6 +1,8 @@
 // Frames cross two gst-launch processes in order, byte-identical, with their timestamps, and the
 // receiver maps the very memfds the sender's upstream drew into.
 import test from 'ava'
+import { spawnSync } from 'child_process'
+import * as path from 'path'
 import { checksums, DEBUG, launch, Launch, mappedMemfdInodes, openMemfdInodes, sleep, socketPath,
   stoppedStats, waitAll } from './helpers'
 
@@ -67,4 +69,19 @@ test('memory upstream did not draw into our pool is copied into a memfd once, co
   const stats = stoppedStats(sender.out, 'qtisocketsink')
   t.is(stats.copied, frames)
   t.is(stats['bytes-copied'], frames * 1920 * 1080 * 3 / 2)
+})
+
+test('end-of-stream arrives even when the sender closes with the receiver\'s releases unread', async t => {
+  // the kernel then reports ECONNRESET once, before the sender's last messages: they must still be read
+  const sock = socketPath('reset')
+  const receiver = new Launch(`qtisocketsrc socket=${sock} ! fakesink`, { debug: DEBUG })
+  await receiver.waitFor(/listening on/)
+  const peer = spawnSync('python3', [path.join(__dirname, '..', '..', 'test', 'peers', 'raw_sender.py'), sock,
+    '--frames', '3', '--hold-ms', '300'], { encoding: 'utf8' })
+  t.is(peer.status, 0, peer.stderr)
+  const r = await receiver.wait(15000)
+  t.is(r.code, 0, r.out)
+  t.regex(r.out, /end of stream from the sender/)
+  t.notRegex(r.out, /disconnected without end-of-stream/)
+  t.is(stoppedStats(r.out, 'qtisocketsrc').received, 3)
 })

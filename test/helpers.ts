@@ -40,6 +40,7 @@ export class Launch {
   readonly exited: Promise<Exit>
   private readonly started = Date.now()
   private waiters: Array<() => void> = []
+  private closed = false
 
   constructor(pipeline: string, opts: { debug?: string, env?: Record<string, string>, args?: string[] } = {}) {
     const env = gstEnv({ ...(opts.debug ? { GST_DEBUG: opts.debug } : {}), ...(opts.env ?? {}) })
@@ -53,10 +54,14 @@ export class Launch {
     }
     this.child.stdout!.on('data', collect)
     this.child.stderr!.on('data', collect)
-    this.exited = new Promise(resolve => this.child.on('exit', (code, signal) => {
+    // 'close', not 'exit': only then has all of the output been read
+    this.exited = new Promise(resolve => this.child.on('close', (code, signal) => {
       running.delete(this.child)
+      this.closed = true
       for (const w of this.waiters.splice(0))
         w()
+      if (signal)
+        this.out += `\n[gst-launch-1.0 killed by ${signal}]`
       resolve({ code, signal, out: this.out, ms: Date.now() - this.started })
     }))
   }
@@ -72,7 +77,7 @@ export class Launch {
       const m = this.out.match(pattern)
       if (m)
         return m
-      if (this.child.exitCode !== null || this.child.signalCode !== null)
+      if (this.closed)
         throw new Error(`process ended before ${pattern}:\n${this.out}`)
       const left = deadline - Date.now()
       if (left <= 0)

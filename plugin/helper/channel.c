@@ -93,6 +93,7 @@ recv_record (gint fd, void *buf, gsize len, gint * fds, guint * n_fds, guint max
   struct msghdr msg = { 0 };
   struct cmsghdr *c;
   ssize_t n;
+  gboolean reset_seen = FALSE;
 
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
@@ -104,6 +105,12 @@ recv_record (gint fd, void *buf, gsize len, gint * fds, guint * n_fds, guint max
       break;
     if (errno == EINTR)
       continue;
+    /* A peer that closed with our messages unread in its queue leaves ECONNRESET pending here; it
+     * is reported once, before the records it sent last (its end-of-stream...), which stay readable */
+    if (errno == ECONNRESET && !reset_seen) {
+      reset_seen = TRUE;
+      continue;
+    }
     if (errno != EAGAIN || !wait_io (fd, POLLIN, timeout_ms))
       return -1;
   }

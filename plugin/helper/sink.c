@@ -66,14 +66,16 @@ on_release_item (guint32 id, const guint8 * body, gsize len, gpointer user_data)
     return FALSE;
   for (i = 0; i < count; i++) {
     gint64 bid;
+    gpointer key = NULL;
     GstBuffer *buf = NULL;
     memcpy (&bid, body + 8 + 8 * i, 8);
     g_mutex_lock (&inst->lock);
-    if (g_hash_table_steal_extended (inst->inflight, &bid, NULL, (gpointer *) & buf)) {
+    if (g_hash_table_steal_extended (inst->inflight, &bid, &key, (gpointer *) & buf)) {
       inst->n_released++;
       g_cond_broadcast (&inst->cond);
     }
     g_mutex_unlock (&inst->lock);
+    g_free (key);
     if (buf) {
       GST_LOG_OBJECT (inst->element, "receiver returned buffer %" G_GINT64_FORMAT, bid);
       gst_buffer_unref (buf);

@@ -1,0 +1,69 @@
+#!/usr/bin/env python3
+"""A minimal qtisocket sender written from docs/protocol.md, for tests that need exact control over
+what goes on the socket (timing, closing with unread messages, hostile input).
+
+usage: raw_sender.py SOCKET [--frames N] [--hold-ms MS]
+Connects, exchanges greetings, sends N GRAY8 8x8 buffers (each in its own memfd, byte i filled with
+the frame number), waits MS milliseconds without reading what the receiver sends back (its releases
+stay unread in our queue), sends end-of-stream and closes. Prints what it received before closing."""
+import argparse
+import os
+import socket
+import struct
+import time
+
+QT = 0x51540000
+HELLO, CAPS, BUFFER = QT | 1, QT | 2, QT | 3
+EOS = 0
+NONE = 0xFFFFFFFFFFFFFFFF
+
+
+def item(identity, body):
+    pad = (-len(body)) % 4
+    return struct.pack('<II', identity, len(body)) + body + b'\0' * pad
+
+
+def send(sock, payload, fds=()):
+    sock.send(struct.pack('>I', len(payload)))
+    if fds:
+        socket.send_fds(sock, [payload], list(fds))
+    else:
+        sock.send(payload)
+
+
+def recv(sock):
+    length = struct.unpack('>I', sock.recv(4))[0]
+    return sock.recv(length)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('socket')
+    ap.add_argument('--frames', type=int, default=3)
+    ap.add_argument('--hold-ms', type=int, default=300)
+    a = ap.parse_args()
+
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    sock.connect(a.socket)
+    greeting = recv(sock)
+    assert struct.unpack_from('<I', greeting)[0] == HELLO, greeting
+    send(sock, item(HELLO, struct.pack('<HHI', 1, 0, 0) + b'raw_sender.py'))
+
+    caps = b'video/x-raw, format=(string)GRAY8, width=(int)8, height=(int)8, framerate=(fraction)30/1'
+    for i in range(a.frames):
+        fd = os.memfd_create('raw-sender')
+        os.write(fd, bytes([i]) * 64)
+        header = struct.pack('<QQQQQQII', i + 1, i * 33_333_333, NONE, 33_333_333, i, i + 1, 0, 1)
+        memory = struct.pack('<IIQQQ', 0, 1, 0, 64, 64)
+        payload = (item(CAPS, caps) if i == 0 else b'') + item(BUFFER, header + memory)
+        send(sock, payload, [fd])
+        os.close(fd)
+
+    time.sleep(a.hold_ms / 1000)   # the receiver's releases pile up, unread
+    send(sock, struct.pack('<I', EOS))
+    sock.close()
+    print('sent', a.frames, 'frames and end-of-stream, closed with unread releases', flush=True)
+
+
+if __name__ == '__main__':
+    main()
