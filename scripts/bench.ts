@@ -75,7 +75,9 @@ async function main(): Promise<void> {
     const complete = rs.filter(r => r.received >= c.n / 2)
     const stalled = rs.length - complete.length
     const rate = median(complete.map(r => r.rate))
-    const note = stalled ? ` (${stalled} of ${rs.length} runs stalled, e.g. after ${Math.max(...rs.map(r => r.received))} of ${c.n})` : ''
+    const most = Math.max(...rs.map(r => r.received))
+    const note = stalled ? ` (${stalled} of ${rs.length} runs stalled, ${most ? `at most ${most} of ${c.n} arrived` :
+      'too few arrived for one 250 ms meter report'})` : ''
     return { rate, text: Number.isNaN(rate) ? `stalled in every run${note}` : `${Math.round(rate)} ${c.unit}${note}` }
   }
   const lines = ['| case | qtisocketsink→qtisocketsrc | shmsink→shmsrc | ratio |', '|---|---|---|---|']
