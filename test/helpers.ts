@@ -144,6 +144,20 @@ export function checksums(out: string): string[] {
   return out.split('\n').filter(l => /^\d+:\d\d:\d\d\.\d{9} [0-9a-f]{40}$/.test(l.trim())).map(l => l.trim())
 }
 
+export interface Checksum { pts: bigint, sha1: string }
+
+/** checksumsink's lines, parsed: pts in ns (NONE = all ones) and the SHA-1 of the buffer's bytes */
+export function parseChecksums(out: string): Checksum[] {
+  return checksums(out).map(line => {
+    const [time, sha1] = line.split(' ') as [string, string]
+    if (time.startsWith('99:99:99'))
+      return { pts: 0xffffffffffffffffn, sha1 }
+    const [h, m, s] = time.split(':') as [string, string, string]
+    const [sec, frac] = s.split('.') as [string, string]
+    return { pts: ((BigInt(h) * 60n + BigInt(m)) * 60n + BigInt(sec)) * 1_000_000_000n + BigInt(frac), sha1 }
+  })
+}
+
 /** the stats structure a sink or source logs when it stops (GST_DEBUG=qtisocket*:4) */
 export function stoppedStats(out: string, factory: 'qtisocketsink' | 'qtisocketsrc'): Record<string, number> {
   const m = out.match(new RegExp(`${factory}-stats, ([^;]*);`))

@@ -7,7 +7,7 @@ import { decodeMessage, encodeBuffer, encodeEos, encodeHello, encodeRelease, PRO
 
 const buffer: BufferDesc = {
   id: 7n, pts: 1_000_000_000n, dts: 0xffffffffffffffffn, duration: 33_333_333n, offset: 3n, offsetEnd: 4n,
-  flags: 0x40,
+  flags: 0x40, runningPts: 500_000_000n, runningDts: 0xffffffffffffffffn, baseMonotonic: 123_456_789_000n,
   memories: [{ index: 0, kind: MemKind.Fd, offset: 16n, size: 3_110_400n, maxsize: 3_110_416n }],
   video: { format: 2, width: 1920, height: 1080, nPlanes: 3, flags: 0, offsets: [0n, 2_073_600n, 2_592_000n, 0n],
     strides: [1920, 960, 960, 0] },

@@ -1,10 +1,11 @@
 // BufferDesc: the binary description of a GstBuffer exchanged with the native helper. The helper
 // describes each buffer it renders this way (sink), and builds the buffer we describe (src). Its memory
 // and video-meta records have the same layout as those of the wire (wire.ts), so both share the code.
-// header (64): u64 id, pts, dts, duration, offset, offset_end; u32 flags, n_mem, has_video_meta, n_fds
+// header (88): u64 id, pts, dts, duration, offset, offset_end; u32 flags, n_mem, has_video_meta, n_fds;
+//              u64 running pts, running dts, base monotonic
 // per memory (32): u32 fd index, u32 kind, u64 offset, size, maxsize
 // video meta (72): u32 format, width, height, n_planes, flags, reserved; u64 offsets[4]; i32 strides[4]
-export const DESC_HEADER = 64
+export const DESC_HEADER = 88
 export const DESC_MEM = 32
 export const DESC_VMETA = 72
 
@@ -29,8 +30,18 @@ export interface VideoMetaDesc {
   strides: number[]
 }
 
-export interface BufferDesc {
+/** Timing that survives the hop between two pipelines: the buffer's running times, and where running
+ *  time 0 sits on CLOCK_MONOTONIC (NONE before the sender is PLAYING). The receiver stamps the buffer
+ *  with its own running time for the same instant. */
+export interface BufferTiming {
+  runningPts: bigint
+  runningDts: bigint
+  baseMonotonic: bigint
+}
+
+export interface BufferDesc extends BufferTiming {
   id: bigint
+  /** the sender's stream timestamps, as they were */
   pts: bigint
   dts: bigint
   duration: bigint
@@ -89,8 +100,22 @@ export function writeMemory(v: DataView, at: number, m: MemoryDesc): void {
   v.setBigUint64(at + 24, m.maxsize, true)
 }
 
+export function readTiming(v: DataView, at: number): BufferTiming {
+  return {
+    runningPts: v.getBigUint64(at, true),
+    runningDts: v.getBigUint64(at + 8, true),
+    baseMonotonic: v.getBigUint64(at + 16, true),
+  }
+}
+
+export function writeTiming(v: DataView, at: number, t: BufferTiming): void {
+  v.setBigUint64(at, t.runningPts, true)
+  v.setBigUint64(at + 8, t.runningDts, true)
+  v.setBigUint64(at + 16, t.baseMonotonic, true)
+}
+
 /** the first 52 bytes of a BufferDesc and of the wire's BUFFER item: id, timestamps, offsets, flags */
-export function readBufferHeader(v: DataView): Omit<BufferDesc, 'memories' | 'video'> {
+export function readBufferHeader(v: DataView): Omit<BufferDesc, 'memories' | 'video' | keyof BufferTiming> {
   return {
     id: v.getBigUint64(0, true),
     pts: v.getBigUint64(8, true),
@@ -119,7 +144,8 @@ export function decodeDesc(bytes: Uint8Array): BufferDesc {
   const memories: MemoryDesc[] = []
   for (let i = 0; i < nMem; i++)
     memories.push(readMemory(v, DESC_HEADER + i * DESC_MEM))
-  return { ...readBufferHeader(v), memories, video: hasVideo ? readVideoMeta(v, DESC_HEADER + nMem * DESC_MEM) : undefined }
+  return { ...readBufferHeader(v), ...readTiming(v, 64), memories,
+    video: hasVideo ? readVideoMeta(v, DESC_HEADER + nMem * DESC_MEM) : undefined }
 }
 
 export function encodeDesc(d: BufferDesc, nFds: number): Uint8Array {
@@ -129,6 +155,7 @@ export function encodeDesc(d: BufferDesc, nFds: number): Uint8Array {
   v.setUint32(52, d.memories.length, true)
   v.setUint32(56, d.video ? 1 : 0, true)
   v.setUint32(60, nFds, true)
+  writeTiming(v, 64, d)
   d.memories.forEach((m, i) => writeMemory(v, DESC_HEADER + i * DESC_MEM, m))
   if (d.video)
     writeVideoMeta(v, DESC_HEADER + d.memories.length * DESC_MEM, d.video)

@@ -6,8 +6,8 @@
 //  - the vendor's items (identities 0..11) have fixed sizes and no length field;
 //  - our items have identity 0x5154xxxx ("QT"), a u32 body length, and the body padded to 4 bytes.
 // A vendor parser stops at the first identity it does not know, so our items always come last.
-import { BufferDesc, DESC_MEM, DESC_VMETA, MemKind, readBufferHeader, readMemory, readVideoMeta, VideoMetaDesc,
-  writeBufferHeader, writeMemory, writeVideoMeta } from './desc'
+import { BufferDesc, DESC_MEM, DESC_VMETA, MemKind, readBufferHeader, readMemory, readTiming, readVideoMeta,
+  VideoMetaDesc, writeBufferHeader, writeMemory, writeTiming, writeVideoMeta } from './desc'
 
 export const PROTOCOL_MAJOR = 1
 export const PROTOCOL_MINOR = 0
@@ -46,7 +46,7 @@ export interface ReleaseMessage { type: 'release', ids: bigint[] }
 export type Message = Hello | BufferMessage | EosMessage | ReleaseMessage
 
 // ---- encoding ------------------------------------------------------------------------------------
-const BUFFER_HEADER = 56
+const BUFFER_HEADER = 80
 const utf8 = new TextEncoder()
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true })
 
@@ -100,6 +100,7 @@ export function encodeBuffer(buffer: BufferDesc, caps?: string): Uint8Array {
   const v = new DataView(body.buffer)
   writeBufferHeader(v, buffer)
   v.setUint32(52, buffer.memories.length, true)
+  writeTiming(v, 56, buffer)
   buffer.memories.forEach((m, i) => writeMemory(v, BUFFER_HEADER + i * DESC_MEM, m))
   parts.push([Item.Buffer, body])
   if (buffer.video) {
@@ -170,7 +171,7 @@ function parseBuffer(body: Uint8Array): BufferDesc {
       throw new ProtocolError(`memory ${i} of unknown kind ${m.kind}`)
     memories.push(m)
   }
-  return { ...readBufferHeader(v), memories }
+  return { ...readBufferHeader(v), ...readTiming(v, 56), memories }
 }
 
 function parseVideoMeta(body: Uint8Array): VideoMetaDesc {

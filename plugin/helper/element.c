@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 static GQuark instance_quark;
@@ -328,4 +329,37 @@ qs_instance_stats (QsInstance * inst)
         "connections", G_TYPE_UINT64, inst->n_connections, NULL);
   g_mutex_unlock (&inst->lock);
   return s;
+}
+
+guint64
+qs_monotonic_now (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (guint64) ts.tv_sec * GST_SECOND + ts.tv_nsec;
+}
+
+GstClockTime
+qs_base_monotonic (GstElement * element)
+{
+  GstClock *clock;
+  GstClockTime base, result = GST_CLOCK_TIME_NONE;
+  gint64 offset = 0;
+  gint type = -1;
+
+  if (GST_STATE (element) != GST_STATE_PLAYING)
+    return GST_CLOCK_TIME_NONE; /* the base time is not decided before PLAYING */
+  clock = gst_element_get_clock (element);
+  if (!clock)
+    return GST_CLOCK_TIME_NONE;
+  base = gst_element_get_base_time (element);
+  /* the usual pipeline clock is CLOCK_MONOTONIC itself: no offset to measure (and no jitter) */
+  if (GST_IS_SYSTEM_CLOCK (clock))
+    g_object_get (clock, "clock-type", &type, NULL);
+  if (type != GST_CLOCK_TYPE_MONOTONIC)
+    offset = (gint64) qs_monotonic_now () - (gint64) gst_clock_get_time (clock);
+  if ((gint64) base + offset >= 0)
+    result = base + offset;
+  gst_object_unref (clock);
+  return result;
 }

@@ -173,10 +173,15 @@ gint qs_socket_connect (const gchar * path);
 gint qs_socket_listen (const gchar * path, dev_t * dev, ino_t * ino, gchar ** error);
 
 /* ---- descriptions of buffers exchanged with JS (lib/native.ts BufferDesc) ---------------------- */
-#define QS_DESC_HEADER 64
+#define QS_DESC_HEADER 88
 #define QS_DESC_MEM 32
 #define QS_DESC_VMETA 72
 enum { QS_MEM_FD = 1, QS_MEM_DMABUF = 2, QS_MEM_COPIED = 3 };
+
+/* CLOCK_MONOTONIC now, in ns; and where an element's running time 0 sits on it (NONE without a clock
+ * or before PLAYING): running time rt happens at monotonic time rt + qs_base_monotonic () */
+guint64 qs_monotonic_now (void);
+GstClockTime qs_base_monotonic (GstElement * element);
 
 /* ---- memfd allocator and pool -------------------------------------------------------------------- */
 #define QS_MEMFD_ALLOCATOR "qtisocketmemfd"

@@ -374,11 +374,20 @@ put_u64 (guint8 * p, guint64 v)
   memcpy (p, &v, 8);
 }
 
-/* lib/native.ts BufferDesc */
+static guint64
+running_time (const GstSegment * seg, GstClockTime ts)
+{
+  if (seg->format != GST_FORMAT_TIME || !GST_CLOCK_TIME_IS_VALID (ts))
+    return GST_CLOCK_TIME_NONE;
+  return gst_segment_to_running_time (seg, GST_FORMAT_TIME, ts);
+}
+
+/* lib/protocol/desc.ts BufferDesc */
 static guint8 *
-describe (GstBuffer * buf, guint64 id, gsize * len)
+describe (GstBaseSink * bsink, GstBuffer * buf, guint64 id, gsize * len)
 {
   guint i, n = gst_buffer_n_memory (buf);
+  GstSegment seg;
   GstVideoMeta *vmeta = gst_buffer_get_video_meta (buf);
   guint8 *d;
 
@@ -393,6 +402,13 @@ describe (GstBuffer * buf, guint64 id, gsize * len)
   put_u32 (d + 48, GST_BUFFER_FLAGS (buf));
   put_u32 (d + 52, n);
   put_u32 (d + 56, vmeta != NULL);
+  /* timing that survives the hop: running times, and where running time 0 is on CLOCK_MONOTONIC */
+  GST_OBJECT_LOCK (bsink);
+  seg = bsink->segment;
+  GST_OBJECT_UNLOCK (bsink);
+  put_u64 (d + 64, running_time (&seg, GST_BUFFER_PTS (buf)));
+  put_u64 (d + 72, running_time (&seg, GST_BUFFER_DTS (buf)));
+  put_u64 (d + 80, qs_base_monotonic (GST_ELEMENT (bsink)));
   for (i = 0; i < n; i++) {
     GstMemory *mem = gst_buffer_peek_memory (buf, i);
     guint8 *m = d + QS_DESC_HEADER + i * QS_DESC_MEM;
@@ -474,7 +490,7 @@ send_buffer (GstBaseSink * bsink, QsInstance * inst, GstBuffer * buf)
         (NULL));
     return GST_FLOW_ERROR;
   }
-  desc = describe (sendbuf, id, &desc_len);
+  desc = describe (bsink, sendbuf, id, &desc_len);
   if (!qs_js_call (inst, QS_HOOK_RENDER, desc, desc_len, NULL, 0, &inst->flushing, &r)) {
     if (g_atomic_int_get (&inst->flushing)) {
       ret = GST_FLOW_FLUSHING;

@@ -165,6 +165,25 @@ get_u64 (const guint8 * p)
   return v;
 }
 
+/* The sender's running time rt, whose 0 was at sender_base on CLOCK_MONOTONIC, as our running time:
+ * the same instant. Our segment starts at 0, so it is the buffer's timestamp. A sender that could not
+ * place its running time on the clock yet (its preroll buffer, before PLAYING) sent it just now: the
+ * buffer gets our running time of now, as do-timestamp would give it. */
+static GstClockTime
+our_running_time (QsInstance * inst, guint64 rt, guint64 sender_base)
+{
+  GstClockTime base;
+  guint64 instant;
+  if (!GST_CLOCK_TIME_IS_VALID (rt))
+    return GST_CLOCK_TIME_NONE;
+  base = qs_base_monotonic (inst->element);
+  if (!GST_CLOCK_TIME_IS_VALID (base))
+    return rt;
+  instant = GST_CLOCK_TIME_IS_VALID (sender_base) ? rt + sender_base : qs_monotonic_now ();
+  /* before our own start: as early as we can say */
+  return instant > base ? instant - base : 0;
+}
+
 /* builds the buffer from a description validated by TypeScript; takes the fds */
 static GstBuffer *
 build_buffer (QsInstance * inst, QsConn * conn, GBytes * bytes, gint * fds, guint n_fds)
@@ -189,8 +208,8 @@ build_buffer (QsInstance * inst, QsConn * conn, GBytes * bytes, gint * fds, guin
     return NULL;
 
   buf = gst_buffer_new ();
-  GST_BUFFER_PTS (buf) = get_u64 (d + 8);
-  GST_BUFFER_DTS (buf) = get_u64 (d + 16);
+  GST_BUFFER_PTS (buf) = our_running_time (inst, get_u64 (d + 64), get_u64 (d + 80));
+  GST_BUFFER_DTS (buf) = our_running_time (inst, get_u64 (d + 72), get_u64 (d + 80));
   GST_BUFFER_DURATION (buf) = get_u64 (d + 24);
   GST_BUFFER_OFFSET (buf) = get_u64 (d + 32);
   GST_BUFFER_OFFSET_END (buf) = get_u64 (d + 40);

@@ -53,7 +53,9 @@ def main():
     for i in range(a.frames):
         fd = os.memfd_create('raw-sender')
         os.write(fd, bytes([i]) * 64)
-        header = struct.pack('<QQQQQQII', i + 1, i * 33_333_333, NONE, 33_333_333, i, i + 1, 0, 1)
+        # id, pts, dts, duration, offset, offset_end, flags, n_mem, running pts, running dts, base monotonic
+        header = struct.pack('<QQQQQQIIQQQ', i + 1, i * 33_333_333, NONE, 33_333_333, i, i + 1, 0, 1,
+                             i * 33_333_333, NONE, NONE)
         memory = struct.pack('<IIQQQ', 0, 1, 0, 64, 64)
         payload = (item(CAPS, caps) if i == 0 else b'') + item(BUFFER, header + memory)
         send(sock, payload, [fd])

@@ -1,0 +1,20 @@
+// Timing that survives the hop: the receiver's running time of each buffer is the sender's, a new
+// segment keeps its meaning, and dts, duration, offsets and flags arrive as they were sent.
+import test from 'ava'
+import { spawnSync } from 'child_process'
+import * as path from 'path'
+import { gstEnv, ROOT, socketPath } from './helpers'
+
+test('running time equals the sender\'s; segment base honoured; dts, duration, offsets and flags survive', t => {
+  // both ends in one pipeline (one clock, one base time), driven by a Python GI program through the shim
+  const r = spawnSync('/usr/bin/python3', [path.join(ROOT, 'test', 'peers', 'timing.py'), socketPath('timing')],
+    { env: gstEnv(), encoding: 'utf8', timeout: 60000 })
+  t.is(r.status, 0, r.stdout + r.stderr)
+  const lines = r.stdout.trim().split('\n')
+  t.is(lines.length, 3, r.stdout + r.stderr)
+  // the preroll frame left before the sender's running time sat on the clock: stamped on arrival
+  t.regex(lines[0]!, /^pts=\d+ dts=18446744073709551615 duration=1000000000 offset=0 offset_end=1 .* bytes=preroll$/)
+  // pts 30 s in a segment of base 0, then pts 1 s in a segment of base 30 s: 30 s and 31 s of running time
+  t.is(lines[1], 'pts=30000000000 dts=29000000000 duration=1000000000 offset=7 offset_end=8 flags=16448 bytes=A')
+  t.is(lines[2], 'pts=31000000000 dts=30500000000 duration=1000000000 offset=8 offset_end=9 flags=24576 bytes=B')
+})
