@@ -318,6 +318,19 @@ ensure_connected (QsInstance * inst)
   }
 }
 
+/* copy_into(METADATA) leaves out the metas tied to the memory layout (the video meta among them); our
+ * copy has the very layout of the original, memory for memory, so they stay true: copy them too */
+static gboolean
+copy_memory_meta (GstBuffer * src, GstMeta ** meta, gpointer user_data)
+{
+  const GstMetaInfo *info = (*meta)->info;
+  GstMetaTransformCopy whole = { FALSE, 0, (gsize) - 1 };
+  if (info->transform_func &&
+      gst_meta_api_type_has_tag (info->api, g_quark_from_static_string (GST_META_TAG_MEMORY_STR)))
+    info->transform_func (user_data, *meta, src, _gst_meta_transform_copy, &whole);
+  return TRUE;
+}
+
 /* a buffer whose memories are all fd-backed: the same buffer, or a copy into memfds */
 static GstBuffer *
 shareable_buffer (QsInstance * inst, GstBuffer * buf)
@@ -358,6 +371,7 @@ shareable_buffer (QsInstance * inst, GstBuffer * buf)
     }
   }
   gst_buffer_copy_into (copy, buf, GST_BUFFER_COPY_METADATA, 0, -1);
+  gst_buffer_foreach_meta (buf, copy_memory_meta, copy);
   GST_LOG_OBJECT (inst->element, "upstream memory is not fd-backed: copied into memfd");
   return copy;
 }

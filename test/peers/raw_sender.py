@@ -2,7 +2,7 @@
 """A minimal qtisocket sender written from docs/protocol.md, for tests that need exact control over
 what goes on the socket (timing, closing with unread messages, hostile input).
 
-usage: raw_sender.py SOCKET [--frames N] [--hold-ms MS]
+usage: raw_sender.py SOCKET [--frames N] [--hold-ms MS] [--major M]
 Connects, exchanges greetings, sends N GRAY8 8x8 buffers (each in its own memfd, byte i filled with
 the frame number), waits MS milliseconds without reading what the receiver sends back (its releases
 stay unread in our queue), sends end-of-stream and closes. Prints what it received before closing."""
@@ -41,13 +41,20 @@ def main():
     ap.add_argument('socket')
     ap.add_argument('--frames', type=int, default=3)
     ap.add_argument('--hold-ms', type=int, default=300)
+    ap.add_argument('--major', type=int, default=1, help='the protocol major version we claim')
     a = ap.parse_args()
 
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     sock.connect(a.socket)
     greeting = recv(sock)
     assert struct.unpack_from('<I', greeting)[0] == HELLO, greeting
-    send(sock, item(HELLO, struct.pack('<HHI', 1, 0, 0) + b'raw_sender.py'))
+    send(sock, item(HELLO, struct.pack('<HHI', a.major, 0, 0) + b'raw_sender.py'))
+    if a.major != 1:
+        # a receiver of another version refuses us: it closes the connection
+        sock.settimeout(10)
+        rest = sock.recv(4)
+        print('refused' if rest == b'' else f'not refused: {rest!r}', flush=True)
+        return
 
     caps = b'video/x-raw, format=(string)GRAY8, width=(int)8, height=(int)8, framerate=(fraction)30/1'
     for i in range(a.frames):
