@@ -44,7 +44,9 @@ export class Launch {
 
   constructor(pipeline: string, opts: { debug?: string, env?: Record<string, string>, args?: string[] } = {}) {
     const env = gstEnv({ ...(opts.debug ? { GST_DEBUG: opts.debug } : {}), ...(opts.env ?? {}) })
-    this.child = spawn('gst-launch-1.0', [...(opts.args ?? []), ...pipeline.trim().split(/\s+/)],
+    // QTISOCKET_TEST_NO_FAULT=1: crash with a core file instead of gst-launch's "Caught SIGSEGV, spinning"
+    const noFault = process.env.QTISOCKET_TEST_NO_FAULT ? ['--no-fault'] : []
+    this.child = spawn('gst-launch-1.0', [...noFault, ...(opts.args ?? []), ...pipeline.trim().split(/\s+/)],
       { env, stdio: ['ignore', 'pipe', 'pipe'] })
     running.add(this.child)
     const collect = (d: Buffer) => {

@@ -92,12 +92,20 @@ has_only_releases (guint32 id, const guint8 * body, gsize len, gpointer user_dat
   return id == QS_ITEM_RELEASE;
 }
 
+typedef struct {
+  QsInstance *inst;
+  QsConn *conn;                 /* the reader's own reference, taken before it starts */
+} ReaderArgs;
+
 static gpointer
 reader_main (gpointer data)
 {
-  QsInstance *inst = data;
-  QsConn *conn = qs_conn_ref (inst->conn);
+  ReaderArgs *args = data;
+  QsInstance *inst = args->inst;
+  QsConn *conn = args->conn;
   gboolean gone = FALSE;
+
+  g_free (args);
 
   for (;;) {
     struct pollfd p[2] = { {conn->fd, POLLIN, 0}, {inst->reader_stop_fd, POLLIN, 0} };
@@ -294,7 +302,13 @@ try_connect (QsInstance * inst)
   inst->reader_stop_fd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
   g_mutex_unlock (&inst->lock);
   inst->warned_no_receiver = FALSE;
-  inst->reader = g_thread_new ("qtisocketsink-reader", reader_main, inst);
+  {
+    /* the connection is handed over now: a stop racing the thread's start must not find it gone */
+    ReaderArgs *args = g_new (ReaderArgs, 1);
+    args->inst = inst;
+    args->conn = qs_conn_ref (inst->conn);
+    inst->reader = g_thread_new ("qtisocketsink-reader", reader_main, args);
+  }
   GST_INFO_OBJECT (inst->element, "connected to the receiver on %s", inst->path);
   return CONNECTED;
 }
