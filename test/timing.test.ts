@@ -1,4 +1,4 @@
-// Timing that survives the hop: the receiver's running time of each buffer is the sender's, a new
+// Timing and caps that survive the hop: the receiver's running time of each buffer is the sender's, a new
 // segment keeps its meaning, and dts, duration, offsets and flags arrive as they were sent.
 import test from 'ava'
 import { spawnSync } from 'child_process'
@@ -17,4 +17,13 @@ test('running time equals the sender\'s; segment base honoured; dts, duration, o
   // pts 30 s in a segment of base 0, then pts 1 s in a segment of base 30 s: 30 s and 31 s of running time
   t.is(lines[1], 'pts=30000000000 dts=29000000000 duration=1000000000 offset=7 offset_end=8 flags=16448 bytes=A')
   t.is(lines[2], 'pts=31000000000 dts=30500000000 duration=1000000000 offset=8 offset_end=9 flags=24576 bytes=B')
+})
+
+test('caps travel in-band on every change: a mid-stream resolution change reaches the receiver with correct frames', t => {
+  const r = spawnSync('/usr/bin/python3', [path.join(ROOT, 'test', 'peers', 'capschange.py'), socketPath('capschange')],
+    { env: gstEnv(), encoding: 'utf8', timeout: 60000 })
+  t.is(r.status, 0, r.stdout + r.stderr)
+  t.deepEqual(r.stdout.trim().split('\n'), [
+    '64x48 3072 0', '64x48 3072 1', '160x120 19200 2', '160x120 19200 3', '64x48 3072 4', '64x48 3072 5',
+  ])
 })
