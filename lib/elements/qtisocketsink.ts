@@ -134,7 +134,8 @@ export const sinkSpec = {
       writable: true, mutableReady: true,
       blurb: 'Buffers the receiver may hold before the sink waits for one to come back' },
     { name: 'stats', nick: 'Statistics', type: 'structure' as const,
-      blurb: 'Counters: sent, returned, in-flight, dropped, copied, bytes-copied, connections' },
+      blurb: 'Counters: sent, returned, in-flight, dropped (late or no receiver), late, rendered, ' +
+        'average-rate, copied, bytes-copied, connections' },
   ],
   impl: Impl,
 }

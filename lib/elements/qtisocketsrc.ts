@@ -8,7 +8,8 @@
  * that someone still listens on is not) and serves one sender at a time. Caps come from the sender,
  * in-band: no capsfilter is needed. It is a live source. End-of-stream from the sender ends the
  * stream; a sender that disconnects without it is reported with a warning and the source waits for
- * the next sender.
+ * the next sender. Every `timeout` ms without a message it posts a "GstQtiSocketSrcTimeout" element
+ * message (fields: timeout, connected), as udpsrc does, so that an application can tell a stalled sender.
  *
  * Receiver: gst-launch-1.0 qtisocketsrc socket=/tmp/cam.sock ! videoconvert ! x264enc ! mp4mux ! filesink location=out.mp4 -e
  * Sender:   gst-launch-1.0 videotestsrc num-buffers=300 ! video/x-raw,format=I420 ! qtisocketsink socket=/tmp/cam.sock
@@ -136,6 +137,10 @@ export const srcSpec = {
   templates: [{ name: 'src', direction: 'src' as const, caps: CAPS }],
   properties: [
     SOCKET_PROPERTY,
+    { name: 'timeout', nick: 'Timeout', type: 'uint64' as const, default: 1000, min: 0, max: 0xffffffff,
+      writable: true,
+      blurb: 'Wake-up interval in ms: after this long without a message, post a "GstQtiSocketSrcTimeout" ' +
+        'element message and keep waiting (0 = never)' },
     { name: 'stats', nick: 'Statistics', type: 'structure' as const, blurb: 'Counters: received, returned, connections' },
   ],
   impl: Impl,

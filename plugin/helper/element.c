@@ -310,6 +310,16 @@ qs_instance_stats (QsInstance * inst)
 {
   GstStructure *s;
   guint inflight;
+  guint64 late = 0, rendered = 0;
+  gdouble rate = 0;
+
+  /* GstBaseSink's own counters: buffers it dropped as too late, buffers rendered, average rate */
+  if (inst->klass->role == QS_ROLE_SINK) {
+    GstStructure *base = gst_base_sink_get_stats (GST_BASE_SINK (inst->element));
+    gst_structure_get (base, "dropped", G_TYPE_UINT64, &late, "rendered", G_TYPE_UINT64, &rendered,
+        "average-rate", G_TYPE_DOUBLE, &rate, NULL);
+    gst_structure_free (base);
+  }
   g_mutex_lock (&inst->lock);
   inflight = inst->inflight ? g_hash_table_size (inst->inflight) : 0;
   if (inst->klass->role == QS_ROLE_SINK)
@@ -317,7 +327,10 @@ qs_instance_stats (QsInstance * inst)
         "sent", G_TYPE_UINT64, inst->n_sent,
         "returned", G_TYPE_UINT64, inst->n_released,
         "in-flight", G_TYPE_UINT, inflight,
-        "dropped", G_TYPE_UINT64, inst->n_dropped,
+        "dropped", G_TYPE_UINT64, inst->n_dropped + late,
+        "late", G_TYPE_UINT64, late,
+        "rendered", G_TYPE_UINT64, rendered,
+        "average-rate", G_TYPE_DOUBLE, rate,
         "copied", G_TYPE_UINT64, inst->n_copied,
         "bytes-copied", G_TYPE_UINT64, inst->n_bytes_copied,
         "connections", G_TYPE_UINT64, inst->n_connections, NULL);

@@ -386,11 +386,53 @@ current_conn (QsInstance * inst)
   return conn;
 }
 
+/* the `timeout` property: how long (ms) to wait for a message before waking up to say so; 0 = never */
+static guint64
+timeout_ms (QsInstance * inst)
+{
+  const GValue *v = qs_instance_prop (inst, "timeout");
+  return v && G_VALUE_HOLDS_UINT64 (v) ? g_value_get_uint64 (v) : 0;
+}
+
+/* Waits (interruptibly) for fd to become readable. Every `timeout` ms without a message, posts a
+ * "GstQtiSocketSrcTimeout" element message (as udpsrc does) and waits again. Returns as qs_wait_fd,
+ * never with 0 for a mere timeout. */
+static gint
+wait_message (QsInstance * inst, gint fd, gint64 * since)
+{
+  for (;;) {
+    guint64 timeout = timeout_ms (inst);
+    gint64 left = -1;
+    gint res;
+
+    if (timeout > 0) {
+      left = (*since + (gint64) MIN (timeout, G_MAXINT32) * 1000 - g_get_monotonic_time ()) / 1000;
+      if (left <= 0) {
+        gboolean connected;
+        g_mutex_lock (&inst->lock);
+        connected = inst->conn != NULL;
+        g_mutex_unlock (&inst->lock);
+        GST_DEBUG_OBJECT (inst->element, "nothing received for %" G_GUINT64_FORMAT " ms", timeout);
+        gst_element_post_message (inst->element,
+            gst_message_new_element (GST_OBJECT (inst->element),
+                gst_structure_new ("GstQtiSocketSrcTimeout", "timeout", G_TYPE_UINT64, timeout,
+                    "connected", G_TYPE_BOOLEAN, connected, NULL)));
+        *since = g_get_monotonic_time ();
+        continue;
+      }
+    }
+    res = qs_wait_fd (inst, fd, (gint) left);
+    if (res != 0 || g_atomic_int_get (&inst->flushing))
+      return res;
+  }
+}
+
 static GstFlowReturn
 qs_create (GstPushSrc * psrc, GstBuffer ** outbuf)
 {
   QsInstance *inst = qs_instance_get (psrc);
   QsConn *conn = NULL;
+  gint64 since = g_get_monotonic_time ();
 
   for (;;) {
     QsJsResult r = { 0 };
@@ -406,7 +448,7 @@ qs_create (GstPushSrc * psrc, GstBuffer ** outbuf)
     conn = current_conn (inst);
     if (!conn) {
       guint64 v;
-      if (qs_wait_fd (inst, inst->conn_ready_fd, -1) <= 0) {
+      if (wait_message (inst, inst->conn_ready_fd, &since) <= 0) {
         if (g_atomic_int_get (&inst->flushing))
           return GST_FLOW_FLUSHING;
       } else if (read (inst->conn_ready_fd, &v, sizeof v) < 0) {
@@ -415,7 +457,7 @@ qs_create (GstPushSrc * psrc, GstBuffer ** outbuf)
       continue;
     }
 
-    if (qs_wait_fd (inst, conn->fd, -1) <= 0) {
+    if (wait_message (inst, conn->fd, &since) <= 0) {
       if (g_atomic_int_get (&inst->flushing)) {
         qs_conn_unref (conn);
         return GST_FLOW_FLUSHING;
@@ -425,6 +467,7 @@ qs_create (GstPushSrc * psrc, GstBuffer ** outbuf)
     n = qs_socket_recv (conn->fd, &payload, fds, &n_fds);
     if (n < 0 && errno == EAGAIN)
       continue;
+    since = g_get_monotonic_time ();
     if (n <= 0) {
       gint err = n == 0 ? 0 : errno;
       GST_INFO_OBJECT (inst->element, "sender gone (%s)", err ? g_strerror (err) : "closed");
