@@ -313,13 +313,10 @@ qs_instance_stats (QsInstance * inst)
   guint64 late = 0, rendered = 0;
   gdouble rate = 0;
 
-  /* GstBaseSink's own counters: buffers it dropped as too late, buffers rendered, average rate */
-  if (inst->klass->role == QS_ROLE_SINK) {
-    GstStructure *base = gst_base_sink_get_stats (GST_BASE_SINK (inst->element));
-    gst_structure_get (base, "dropped", G_TYPE_UINT64, &late, "rendered", G_TYPE_UINT64, &rendered,
-        "average-rate", G_TYPE_DOUBLE, &rate, NULL);
-    gst_structure_free (base);
-  }
+  /* GstBaseSink's own counters (buffers it dropped as too late, buffers rendered, average rate),
+   * added to what they were before GstBaseSink last reset them */
+  if (inst->klass->role == QS_ROLE_SINK)
+    qs_sink_base_stats (inst, &late, &rendered, &rate);
   g_mutex_lock (&inst->lock);
   inflight = inst->inflight ? g_hash_table_size (inst->inflight) : 0;
   if (inst->klass->role == QS_ROLE_SINK)
@@ -327,9 +324,9 @@ qs_instance_stats (QsInstance * inst)
         "sent", G_TYPE_UINT64, inst->n_sent,
         "returned", G_TYPE_UINT64, inst->n_released,
         "in-flight", G_TYPE_UINT, inflight,
-        "dropped", G_TYPE_UINT64, inst->n_dropped + late,
-        "late", G_TYPE_UINT64, late,
-        "rendered", G_TYPE_UINT64, rendered,
+        "dropped", G_TYPE_UINT64, inst->n_dropped + inst->base_late_before + late,
+        "late", G_TYPE_UINT64, inst->base_late_before + late,
+        "rendered", G_TYPE_UINT64, inst->base_rendered_before + rendered,
         "average-rate", G_TYPE_DOUBLE, rate,
         "copied", G_TYPE_UINT64, inst->n_copied,
         "bytes-copied", G_TYPE_UINT64, inst->n_bytes_copied,
@@ -359,9 +356,16 @@ qs_base_monotonic (GstElement * element)
   GstClockTime base, result = GST_CLOCK_TIME_NONE;
   gint64 offset = 0;
   gint type = -1;
+  GstState state, next;
 
-  if (GST_STATE (element) != GST_STATE_PLAYING)
-    return GST_CLOCK_TIME_NONE; /* the base time is not decided before PLAYING */
+  GST_OBJECT_LOCK (element);
+  state = GST_STATE (element);
+  next = GST_STATE_NEXT (element);
+  GST_OBJECT_UNLOCK (element);
+  /* the base time is decided when going to PLAYING (before a sink with sync=false renders its second
+   * buffer, which it may do while the state still reads PAUSED) */
+  if (state != GST_STATE_PLAYING && next != GST_STATE_PLAYING)
+    return GST_CLOCK_TIME_NONE;
   clock = gst_element_get_clock (element);
   if (!clock)
     return GST_CLOCK_TIME_NONE;

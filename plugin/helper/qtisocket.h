@@ -92,6 +92,7 @@ struct _QsClass {
   /* parent implementations we chain to */
   void (*parent_constructed) (GObject *);
   gboolean (*parent_sink_event) (GstBaseSink *, GstEvent *);
+  GstStateChangeReturn (*parent_change_state) (GstElement *, GstStateChange);
 };
 
 typedef struct {
@@ -145,6 +146,7 @@ struct _QsInstance {
   /* stats */
   guint64 n_sent, n_released, n_dropped, n_copied, n_bytes_copied, n_received, n_connections;
   guint64 n_released_before;    /* src: releases sent on earlier connections */
+  guint64 base_late_before, base_rendered_before;       /* sink: GstBaseSink's, before its resets */
 };
 
 QsInstance *qs_instance_get (gpointer element);
@@ -191,6 +193,7 @@ gboolean qs_propose_allocation (QsInstance * inst, GstQuery * query);
 
 /* ---- per role ---------------------------------------------------------------------------------- */
 void qs_sink_install (GstBaseSinkClass * klass, QsClass * k);
+void qs_sink_base_stats (QsInstance * inst, guint64 * late, guint64 * rendered, gdouble * rate);
 void qs_src_install (GstPushSrcClass * klass, QsClass * k);
 void qs_sink_instance_init (QsInstance * inst);
 void qs_sink_instance_clear (QsInstance * inst);

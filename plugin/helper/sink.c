@@ -689,9 +689,37 @@ qs_sink_unlock_stop (GstBaseSink * bsink)
   return TRUE;
 }
 
+/* GstBaseSink's current counters */
+void
+qs_sink_base_stats (QsInstance * inst, guint64 * late, guint64 * rendered, gdouble * rate)
+{
+  GstStructure *base = gst_base_sink_get_stats (GST_BASE_SINK (inst->element));
+  gst_structure_get (base, "dropped", G_TYPE_UINT64, late, "rendered", G_TYPE_UINT64, rendered,
+      "average-rate", G_TYPE_DOUBLE, rate, NULL);
+  gst_structure_free (base);
+}
+
+/* GstBaseSink resets its counters when it leaves PLAYING: ours keep counting */
+static GstStateChangeReturn
+qs_sink_change_state (GstElement * element, GstStateChange transition)
+{
+  QsInstance *inst = qs_instance_get (element);
+  if (transition == GST_STATE_CHANGE_PLAYING_TO_PAUSED) {
+    guint64 late = 0, rendered = 0;
+    gdouble rate;
+    qs_sink_base_stats (inst, &late, &rendered, &rate);
+    g_mutex_lock (&inst->lock);
+    inst->base_late_before += late;
+    inst->base_rendered_before += rendered;
+    g_mutex_unlock (&inst->lock);
+  }
+  return inst->klass->parent_change_state (element, transition);
+}
+
 void
 qs_sink_install (GstBaseSinkClass * klass, QsClass * k)
 {
+  GstElementClass *eclass = GST_ELEMENT_CLASS (klass);
   klass->start = qs_sink_start;
   klass->stop = qs_sink_stop;
   klass->set_caps = qs_sink_set_caps;
@@ -702,4 +730,6 @@ qs_sink_install (GstBaseSinkClass * klass, QsClass * k)
   klass->unlock_stop = qs_sink_unlock_stop;
   k->parent_sink_event = klass->event;
   klass->event = qs_sink_event;
+  k->parent_change_state = eclass->change_state;
+  eclass->change_state = qs_sink_change_state;
 }

@@ -208,8 +208,13 @@ build_buffer (QsInstance * inst, QsConn * conn, GBytes * bytes, gint * fds, guin
     return NULL;
 
   buf = gst_buffer_new ();
-  GST_BUFFER_PTS (buf) = our_running_time (inst, get_u64 (d + 64), get_u64 (d + 80));
-  GST_BUFFER_DTS (buf) = our_running_time (inst, get_u64 (d + 72), get_u64 (d + 80));
+  if (gst_base_src_get_do_timestamp (GST_BASE_SRC (inst->element))) {
+    /* do-timestamp: GstBaseSrc stamps it with our running time of its arrival */
+    GST_BUFFER_PTS (buf) = GST_BUFFER_DTS (buf) = GST_CLOCK_TIME_NONE;
+  } else {
+    GST_BUFFER_PTS (buf) = our_running_time (inst, get_u64 (d + 64), get_u64 (d + 80));
+    GST_BUFFER_DTS (buf) = our_running_time (inst, get_u64 (d + 72), get_u64 (d + 80));
+  }
   GST_BUFFER_DURATION (buf) = get_u64 (d + 24);
   GST_BUFFER_OFFSET (buf) = get_u64 (d + 32);
   GST_BUFFER_OFFSET_END (buf) = get_u64 (d + 40);
