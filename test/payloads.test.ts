@@ -1,12 +1,14 @@
-// Tensors and text: N tensor memories arrive as N memories with their exact sizes and bytes; text
-// arrives exact at any length (the vendor truncates at 1024 bytes).
+// Tensors, text, regions of interest, empty buffers: N tensor memories arrive as N memories with their
+// exact sizes and bytes; text arrives exact at any length (the vendor truncates at 1024 bytes), small
+// text inline in the message and large text through a memfd; GstVideoRegionOfInterestMeta survives
+// with its parameters; a buffer with no memory, or an empty one, arrives as it was.
 import test from 'ava'
 import { spawnSync } from 'child_process'
 import * as crypto from 'crypto'
 import * as fs from 'fs'
 import * as os from 'os'
 import * as path from 'path'
-import { DEBUG, gstEnv, Launch, ROOT, socketPath, waitAll } from './helpers'
+import { DEBUG, gstEnv, Launch, ROOT, socketPath, stoppedStats, waitAll } from './helpers'
 
 test('neural-network/tensors: a buffer of 3 tensor memories arrives as 3 memories, sizes and bytes exact, caps in-band', t => {
   const r = spawnSync('/usr/bin/python3', [path.join(ROOT, 'test', 'peers', 'tensors.py'), socketPath('tensors'), '4'],
@@ -20,8 +22,13 @@ test('neural-network/tensors: a buffer of 3 tensor memories arrives as 3 memorie
   t.regex(r.stdout, /caps neural-network\/tensors, format=\(string\)static, num_tensors=\(int\)3, dimensions=\(string\)"3:224:224:1\\,1001:1\\,7:1"/)
 })
 
-for (const [what, size, blocksize] of [['a few bytes', 37, 16], ['1 KiB and more', 5000, 1500], ['2 MiB', 2 << 20, 1 << 20]] as const) {
-  test(`text/x-raw: ${what} arrive exact between two processes`, async t => {
+const TEXT_CASES = [
+  ['a few bytes, inline', 37, 16, 'inline'],
+  ['1 KiB and more, inline', 5000, 1500, 'inline'],
+  ['2 MiB, through a memfd', 2 << 20, 1 << 20, 'memfd'],
+] as const
+for (const [what, size, blocksize, path_] of TEXT_CASES) {
+  test(`text/x-raw: ${what}, arrives exact between two processes`, async t => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qtisocket-text-'))
     const input = path.join(dir, 'in.txt')
     const output = path.join(dir, 'out.txt')
@@ -38,6 +45,29 @@ for (const [what, size, blocksize] of [['a few bytes', 37, 16], ['1 KiB and more
     const hash = (f: string) => crypto.createHash('sha1').update(fs.readFileSync(f)).digest('hex')
     t.is(fs.statSync(output).size, fs.statSync(input).size)
     t.is(hash(output), hash(input))
+    const bytes = fs.statSync(input).size
+    const buffers = Math.ceil(bytes / blocksize)
+    const stats = stoppedStats(s.out, 'qtisocketsink')
+    t.is(stats.sent, buffers)
+    t.is(stats.returned, buffers)
+    t.is(stats.inlined, path_ === 'inline' ? buffers : 0)
+    t.is(stats.copied, path_ === 'memfd' ? buffers : 0)
+    t.is(stats['bytes-copied'], bytes, 'each byte copied once: into the message or into a memfd')
     fs.rmSync(dir, { recursive: true })
   })
 }
+
+test('regions of interest (type, box, id, parent, parameters), a buffer without memory and an empty memory arrive as sent', t => {
+  const r = spawnSync('/usr/bin/python3', [path.join(ROOT, 'test', 'peers', 'metas.py'), socketPath('metas')],
+    { env: gstEnv(), encoding: 'utf8', timeout: 60000 })
+  t.is(r.status, 0, r.stdout + r.stderr)
+  const lines = r.stdout.trimEnd().split('\n')
+  t.is(lines.length, 5, r.stdout + r.stderr)
+  // the first frame left before the sender was PLAYING: stamped on arrival
+  t.regex(lines[0]!, /^\d+ mem=1 size=12288 flags=40 7$/)
+  t.is(lines[1], '  roi id=1 parent=-1 type=face box=10,5,30x40 detection, label=(string)face, ' +
+    'confidence=(double)0.93000000000000005; tracking, track-id=(uint)7;')
+  t.is(lines[2], '  roi id=2 parent=1 type=eye box=15,12,6x4 ')
+  t.is(lines[3], '33333333 mem=0 size=0 flags=800 -', 'no memory, GAP flag')
+  t.is(lines[4], '66666666 mem=1 size=0 flags=4000 -', 'one memory of 0 bytes')
+})

@@ -1,7 +1,7 @@
 // The wire codec, without sockets: what one side encodes, the other decodes; malformed input is
 // refused with a ProtocolError, never anything else.
 import test from 'ava'
-import { BufferDesc, MemKind } from '../lib/protocol/desc'
+import { BufferDesc, decodeDesc, encodeDesc, MemKind } from '../lib/protocol/desc'
 import { decodeMessage, encodeBuffer, encodeEos, encodeHello, encodeRelease, PROTOCOL_MAJOR, ProtocolError,
   splitItems } from '../lib/protocol/wire'
 
@@ -12,6 +12,28 @@ const buffer: BufferDesc = {
   video: { format: 2, width: 1920, height: 1080, nPlanes: 3, flags: 0, offsets: [0n, 2_073_600n, 2_592_000n, 0n],
     strides: [1920, 960, 960, 0] },
 }
+
+/** memories in a memfd and inline, and regions of interest with parameters */
+const rich: BufferDesc = {
+  ...buffer, id: 8n,
+  memories: [{ index: 0, kind: MemKind.Fd, offset: 0n, size: 100n, maxsize: 4096n },
+    { index: 0, kind: MemKind.Inline, offset: 0n, size: 5n, maxsize: 5n },
+    { index: 0, kind: MemKind.Inline, offset: 0n, size: 0n, maxsize: 0n }],
+  rois: [{ type: 'face', id: 1, parentId: -1, x: 10, y: 5, w: 30, h: 40,
+    params: ['detection, label=(string)face, confidence=(double)0.93;', 'tracking, track-id=(uint)7;'] },
+  { type: 'œil', id: 2, parentId: 1, x: 15, y: 12, w: 6, h: 4, params: [] }],
+  inline: new Uint8Array([104, 101, 108, 108, 111]),
+}
+
+test('inline memories and regions of interest survive encode/decode, on the wire and in the helper\'s description', t => {
+  t.deepEqual(decodeMessage(encodeBuffer(rich)), { type: 'buffer', caps: undefined, buffer: rich })
+  t.deepEqual(decodeDesc(encodeDesc(rich, 1)), rich)
+})
+
+test('inline memories must account for the data item exactly', t => {
+  const short = { ...rich, inline: new Uint8Array(4) }
+  t.throws(() => decodeMessage(encodeBuffer(short)), { instanceOf: ProtocolError, message: /inline memories of 5 bytes with 4/ })
+})
 
 test('a buffer with caps and video meta survives encode/decode', t => {
   const m = decodeMessage(encodeBuffer(buffer, 'video/x-raw, format=(string)I420'))
@@ -33,7 +55,7 @@ test('our items follow the vendor framing: the vendor EOS is 4 bytes, ours carry
 })
 
 test('every truncation of a valid message is refused with a ProtocolError', t => {
-  const bytes = encodeBuffer(buffer, 'video/x-raw')
+  for (const bytes of [encodeBuffer(buffer, 'video/x-raw'), encodeBuffer(rich, 'text/x-raw')])
   for (let n = 0; n < bytes.byteLength; n++) {
     if (n % 4 === 0 && n > 0) {
       // cut at an item boundary: still a valid prefix or an error, never something else
@@ -55,6 +77,24 @@ test('random bytes never throw anything but a ProtocolError', t => {
     const bytes = new Uint8Array(Math.floor(rand() * 200))
     for (let j = 0; j < bytes.length; j++)
       bytes[j] = rand() < 0.2 ? [0, 2, 3, 5, 0x54, 0x51][Math.floor(rand() * 6)]! : Math.floor(rand() * 256)
+    try {
+      decodeMessage(bytes)
+    } catch (e) {
+      if (!(e instanceof ProtocolError))
+        t.fail(`${e} for ${Buffer.from(bytes).toString('hex')}`)
+    }
+  }
+  t.pass()
+})
+
+test('a valid message with random bytes changed never throws anything but a ProtocolError', t => {
+  let seed = 7
+  const rand = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32
+  const valid = encodeBuffer(rich, 'text/x-raw')
+  for (let i = 0; i < 5000; i++) {
+    const bytes = valid.slice()
+    for (let k = 1 + Math.floor(rand() * 3); k > 0; k--)
+      bytes[Math.floor(rand() * bytes.length)] = rand() < 0.5 ? 0xff : Math.floor(rand() * 256)
     try {
       decodeMessage(bytes)
     } catch (e) {

@@ -47,6 +47,6 @@ test('planes in separate memories, strides unlike the default, fd memory at an o
   t.is(sent.length, frames, out)
   t.deepEqual(parseChecksums(r.out).map(c => c.sha1), sent.map(c => c.sha1))
   const stats = stoppedStats(out, 'qtisocketsink')
-  t.is(stats.copied, 2 * frames, 'U and V copied; Y, already in fd memory, sent as it is')
+  t.is(stats.copied, frames, 'each buffer copied once (its U and V); Y, already in fd memory, sent as it is')
   t.is(stats['bytes-copied'], 2 * frames * 256 * 121)
 })

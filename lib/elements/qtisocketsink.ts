@@ -16,7 +16,7 @@
 import { AUTHOR, CAPS, SOCKET_PROPERTY, SocketElementImpl } from '../element'
 import { GstBase } from '../gst'
 import { Hook, HookResult, LogLevel } from '../native'
-import { decodeDesc } from '../protocol/desc'
+import { decodeDesc, MemKind } from '../protocol/desc'
 import { decodeMessage, encodeBuffer, encodeEos, encodeHello, PROTOCOL_MAJOR, PROTOCOL_MINOR,
   ProtocolError } from '../protocol/wire'
 
@@ -104,7 +104,17 @@ class Impl extends SocketElementImpl {
     const buffer = decodeDesc(desc)
     const caps = this.capsSent ? undefined : this.caps
     this.capsSent = true
-    return { data: encodeBuffer(buffer, caps), fds: buffer.memories.map(m => m.index) }
+    // each fd-backed memory sends its fd; on the wire a memory names its fd by position in the message
+    const fds: number[] = []
+    for (const m of buffer.memories) {
+      if (m.kind === MemKind.Inline) {
+        m.index = 0
+      } else {
+        fds.push(m.index)
+        m.index = fds.length - 1
+      }
+    }
+    return { data: encodeBuffer(buffer, caps), fds }
   }
 
   private noReceiver(errno: number, reason: string): HookResult {

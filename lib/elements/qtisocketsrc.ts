@@ -17,7 +17,7 @@
 import { AUTHOR, CAPS, SOCKET_PROPERTY, SocketElementImpl } from '../element'
 import { GstBase } from '../gst'
 import { Action, Hook, HookResult, LogLevel, native } from '../native'
-import { decodeFdFacts, encodeDesc, FdFacts } from '../protocol/desc'
+import { decodeFdFacts, encodeDesc, FdFacts, MemKind } from '../protocol/desc'
 import { BufferMessage, decodeMessage, encodeHello, PROTOCOL_MAJOR, PROTOCOL_MINOR, ProtocolError } from '../protocol/wire'
 
 export class QtiSocketSrc extends GstBase.PushSrc {
@@ -106,11 +106,16 @@ function checkMemories(msg: BufferMessage, facts: FdFacts[]): string | undefined
   const b = msg.buffer
   let total = 0n
   for (const [i, m] of b.memories.entries()) {
+    if (m.kind === MemKind.Inline) {
+      total += m.size // its bytes came in the message: checked by the parser
+      continue
+    }
     const fd = facts[m.index]
     if (!fd)
       return `memory ${i} refers to fd ${m.index}, but ${facts.length} fds came with the message`
     if (fd.kind === 0)
       return `memory ${i} is on an fd that is not mappable memory`
+    m.kind = fd.kind // what the fd really is (memfd/file or DMA-BUF) decides how it is wrapped
     if (m.maxsize > fd.size)
       return `memory ${i} claims ${m.maxsize} bytes of an fd of ${fd.size}`
     if (m.offset + m.size > m.maxsize)

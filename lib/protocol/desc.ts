@@ -1,15 +1,20 @@
 // BufferDesc: the binary description of a GstBuffer exchanged with the native helper. The helper
-// describes each buffer it renders this way (sink), and builds the buffer we describe (src). Its memory
-// and video-meta records have the same layout as those of the wire (wire.ts), so both share the code.
-// header (88): u64 id, pts, dts, duration, offset, offset_end; u32 flags, n_mem, has_video_meta, n_fds;
-//              u64 running pts, running dts, base monotonic
+// describes each buffer it renders this way (sink), and builds the buffer we describe (src). Its memory,
+// video-meta and region-of-interest records have the same layout as those of the wire (wire.ts), so
+// both share the code.
+// header (96): u64 id, pts, dts, duration, offset, offset_end; u32 flags, n_mem, has_video_meta, n_fds;
+//              u64 running pts, running dts, base monotonic; u32 n_roi, inline bytes
 // per memory (32): u32 fd index, u32 kind, u64 offset, size, maxsize
 // video meta (72): u32 format, width, height, n_planes, flags, reserved; u64 offsets[4]; i32 strides[4]
-export const DESC_HEADER = 88
+// per region of interest: u32 record length, then the ROI record of the wire (readRoi)
+// then the bytes of the inline memories, one after the other, padded to 4
+export const DESC_HEADER = 96
 export const DESC_MEM = 32
 export const DESC_VMETA = 72
+/** the fixed part of a region-of-interest record, after its length */
+export const ROI_FIXED = 32
 
-export enum MemKind { Fd = 1, DmaBuf = 2 }
+export enum MemKind { Fd = 1, DmaBuf = 2, Inline = 3 }
 
 export interface MemoryDesc {
   /** sink: index of the memory in the buffer; src: index of the fd in the message */
@@ -18,6 +23,19 @@ export interface MemoryDesc {
   offset: bigint
   size: bigint
   maxsize: bigint
+}
+
+/** GstVideoRegionOfInterestMeta: the bounding box of something found in the frame, with its
+ *  parameters (GstStructures, as strings) */
+export interface RoiDesc {
+  type: string
+  id: number
+  parentId: number
+  x: number
+  y: number
+  w: number
+  h: number
+  params: string[]
 }
 
 export interface VideoMetaDesc {
@@ -50,6 +68,9 @@ export interface BufferDesc extends BufferTiming {
   flags: number
   memories: MemoryDesc[]
   video?: VideoMetaDesc
+  rois?: RoiDesc[]
+  /** the bytes of the inline memories, one after the other */
+  inline?: Uint8Array
 }
 
 export function readVideoMeta(v: DataView, at: number): VideoMetaDesc {
@@ -137,35 +158,120 @@ export function writeBufferHeader(v: DataView, d: BufferDesc): void {
   v.setUint32(48, d.flags, true)
 }
 
+const utf8 = new TextEncoder()
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true })
+/** n rounded up to a multiple of 4 (arithmetic, not bitwise: n may be any u32) */
+export const pad4 = (n: number) => n + (4 - n % 4) % 4
+
+/** A region-of-interest record: i32 id, parent_id; u32 x, y, w, h, type length, parameter count; the
+ *  type; per parameter u32 length and the string; every string padded to 4 bytes. `end` bounds it.
+ *  Returns the record and its length; throws RangeError or TypeError on a record that does not fit. */
+export function readRoi(bytes: Uint8Array, at: number, end: number): [RoiDesc, number] {
+  const v = new DataView(bytes.buffer, bytes.byteOffset, end)
+  if (at + ROI_FIXED > end)
+    throw new RangeError('truncated region of interest')
+  const typeLength = v.getUint32(at + 24, true)
+  const nParams = v.getUint32(at + 28, true)
+  let p = at + ROI_FIXED
+  if (typeLength > end - p)
+    throw new RangeError('region-of-interest type beyond the record')
+  const type = utf8Decoder.decode(bytes.subarray(p, p + typeLength))
+  p += pad4(typeLength)
+  const params: string[] = []
+  for (let i = 0; i < nParams; i++) {
+    if (p + 4 > end)
+      throw new RangeError('truncated region-of-interest parameter')
+    const n = v.getUint32(p, true)
+    if (n > end - p - 4)
+      throw new RangeError('region-of-interest parameter beyond the record')
+    params.push(utf8Decoder.decode(bytes.subarray(p + 4, p + 4 + n)))
+    p += 4 + pad4(n)
+  }
+  return [{ type, id: v.getInt32(at, true), parentId: v.getInt32(at + 4, true), x: v.getUint32(at + 8, true),
+    y: v.getUint32(at + 12, true), w: v.getUint32(at + 16, true), h: v.getUint32(at + 20, true), params },
+  Math.min(p, end) - at]
+}
+
+export function encodeRoi(r: RoiDesc): Uint8Array {
+  const type = utf8.encode(r.type)
+  const params = r.params.map(p => utf8.encode(p))
+  const out = new Uint8Array(ROI_FIXED + pad4(type.byteLength) + params.reduce((n, p) => n + 4 + pad4(p.byteLength), 0))
+  const v = new DataView(out.buffer)
+  v.setInt32(0, r.id, true)
+  v.setInt32(4, r.parentId, true)
+  v.setUint32(8, r.x, true)
+  v.setUint32(12, r.y, true)
+  v.setUint32(16, r.w, true)
+  v.setUint32(20, r.h, true)
+  v.setUint32(24, type.byteLength, true)
+  v.setUint32(28, params.length, true)
+  out.set(type, ROI_FIXED)
+  let p = ROI_FIXED + pad4(type.byteLength)
+  for (const param of params) {
+    v.setUint32(p, param.byteLength, true)
+    out.set(param, p + 4)
+    p += 4 + pad4(param.byteLength)
+  }
+  return out
+}
+
 export function decodeDesc(bytes: Uint8Array): BufferDesc {
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   const nMem = v.getUint32(52, true)
   const hasVideo = v.getUint32(56, true) !== 0
+  const nRoi = v.getUint32(88, true)
+  const inlineLength = v.getUint32(92, true)
   const memories: MemoryDesc[] = []
   for (let i = 0; i < nMem; i++)
     memories.push(readMemory(v, DESC_HEADER + i * DESC_MEM))
-  return { ...readBufferHeader(v), ...readTiming(v, 64), memories,
-    video: hasVideo ? readVideoMeta(v, DESC_HEADER + nMem * DESC_MEM) : undefined }
+  let at = DESC_HEADER + nMem * DESC_MEM
+  const video = hasVideo ? readVideoMeta(v, at) : undefined
+  at += hasVideo ? DESC_VMETA : 0
+  const rois: RoiDesc[] = []
+  for (let i = 0; i < nRoi; i++) {
+    const length = v.getUint32(at, true)
+    rois.push(readRoi(bytes, at + 4, at + length)[0])
+    at += length
+  }
+  const inlineAt = bytes.byteLength - pad4(inlineLength)
+  return { ...readBufferHeader(v), ...readTiming(v, 64), memories, video,
+    rois: nRoi ? rois : undefined,
+    inline: inlineLength ? bytes.slice(inlineAt, inlineAt + inlineLength) : undefined }
 }
 
 export function encodeDesc(d: BufferDesc, nFds: number): Uint8Array {
-  const out = new Uint8Array(DESC_HEADER + d.memories.length * DESC_MEM + (d.video ? DESC_VMETA : 0))
+  const rois = (d.rois ?? []).map(encodeRoi)
+  const inlineLength = d.inline?.byteLength ?? 0
+  const out = new Uint8Array(DESC_HEADER + d.memories.length * DESC_MEM + (d.video ? DESC_VMETA : 0) +
+    rois.reduce((n, r) => n + 4 + r.byteLength, 0) + pad4(inlineLength))
   const v = new DataView(out.buffer)
   writeBufferHeader(v, d)
   v.setUint32(52, d.memories.length, true)
   v.setUint32(56, d.video ? 1 : 0, true)
   v.setUint32(60, nFds, true)
   writeTiming(v, 64, d)
+  v.setUint32(88, rois.length, true)
+  v.setUint32(92, inlineLength, true)
   d.memories.forEach((m, i) => writeMemory(v, DESC_HEADER + i * DESC_MEM, m))
-  if (d.video)
-    writeVideoMeta(v, DESC_HEADER + d.memories.length * DESC_MEM, d.video)
+  let at = DESC_HEADER + d.memories.length * DESC_MEM
+  if (d.video) {
+    writeVideoMeta(v, at, d.video)
+    at += DESC_VMETA
+  }
+  for (const r of rois) {
+    v.setUint32(at, 4 + r.byteLength, true)
+    out.set(r, at + 4)
+    at += 4 + r.byteLength
+  }
+  if (d.inline)
+    out.set(d.inline, out.byteLength - pad4(inlineLength))
   return out
 }
 
 /** What the helper found out about each fd received with a message (fstat/F_GET_SEALS). */
 export interface FdFacts {
   size: bigint
-  /** 0: not mappable memory (a pipe, a socket, a directory...), 1: a regular file/memfd */
+  /** 0: not mappable memory (a pipe, a socket, a directory...), 1: a regular file/memfd, 2: a DMA-BUF */
   kind: number
   seals: number
 }

@@ -6,8 +6,8 @@
 //  - the vendor's items (identities 0..11) have fixed sizes and no length field;
 //  - our items have identity 0x5154xxxx ("QT"), a u32 body length, and the body padded to 4 bytes.
 // A vendor parser stops at the first identity it does not know, so our items always come last.
-import { BufferDesc, DESC_MEM, DESC_VMETA, MemKind, readBufferHeader, readMemory, readTiming, readVideoMeta,
-  VideoMetaDesc, writeBufferHeader, writeMemory, writeTiming, writeVideoMeta } from './desc'
+import { BufferDesc, DESC_MEM, DESC_VMETA, encodeRoi, MemKind, pad4, readBufferHeader, readMemory, readRoi, readTiming,
+  readVideoMeta, RoiDesc, VideoMetaDesc, writeBufferHeader, writeMemory, writeTiming, writeVideoMeta } from './desc'
 
 export const PROTOCOL_MAJOR = 1
 export const PROTOCOL_MINOR = 0
@@ -20,6 +20,8 @@ export enum Item {
   Buffer = ITEM_BASE | 3,
   VideoMeta = ITEM_BASE | 4,
   Release = ITEM_BASE | 5,
+  RoiMeta = ITEM_BASE | 6,
+  Data = ITEM_BASE | 7,
 }
 
 /** The vendor's identities that we use as they are. */
@@ -32,6 +34,11 @@ export const VENDOR_ITEM_SIZES = [4, 4, 72, 88, 60, 1044, 44, 8, 1044, 588, 9876
 /** limits a receiver enforces before it trusts a message */
 export const MAX_MEMORIES = 64
 export const MAX_CAPS_LENGTH = 64 * 1024
+export const MAX_ROIS = 256
+/** memory that is not fd-backed travels inline up to this many bytes per buffer (the sink's
+ *  QS_INLINE_MAX); a receiver accepts up to MAX_INLINE */
+export const INLINE_MAX = 4096
+export const MAX_INLINE = 1024 * 1024
 
 export class ProtocolError extends Error {}
 
@@ -49,10 +56,6 @@ export type Message = Hello | BufferMessage | EosMessage | ReleaseMessage
 const BUFFER_HEADER = 80
 const utf8 = new TextEncoder()
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true })
-
-function pad4(n: number): number {
-  return (n + 3) & ~3
-}
 
 /** Lays out items: each as (identity, body) with our header and padding. */
 function items(parts: Array<[number, Uint8Array | null]>): Uint8Array {
@@ -108,6 +111,10 @@ export function encodeBuffer(buffer: BufferDesc, caps?: string): Uint8Array {
     writeVideoMeta(new DataView(vm.buffer), 0, buffer.video)
     parts.push([Item.VideoMeta, vm])
   }
+  for (const roi of buffer.rois ?? [])
+    parts.push([Item.RoiMeta, encodeRoi(roi)])
+  if (buffer.inline)
+    parts.push([Item.Data, buffer.inline])
   return items(parts)
 }
 
@@ -138,8 +145,9 @@ export function splitItems(payload: Uint8Array): RawItem[] {
       if (at + 8 > payload.byteLength)
         throw new ProtocolError(`truncated item header at byte ${at}`)
       const len = v.getUint32(at + 4, true)
-      if (len > payload.byteLength - at - 8)
-        throw new ProtocolError(`item 0x${id.toString(16)} claims ${len} bytes, only ${payload.byteLength - at - 8} left`)
+      if (pad4(len) > payload.byteLength - at - 8)
+        throw new ProtocolError(`item 0x${id.toString(16)} claims ${len} bytes (padded to ${pad4(len)}), ` +
+          `only ${payload.byteLength - at - 8} left`)
       out.push({ id, body: payload.subarray(at + 8, at + 8 + len) })
       at += 8 + pad4(len)
     } else {
@@ -167,7 +175,7 @@ function parseBuffer(body: Uint8Array): BufferDesc {
   const memories = []
   for (let i = 0; i < n; i++) {
     const m = readMemory(v, BUFFER_HEADER + i * DESC_MEM)
-    if (m.kind !== MemKind.Fd && m.kind !== MemKind.DmaBuf)
+    if (m.kind !== MemKind.Fd && m.kind !== MemKind.DmaBuf && m.kind !== MemKind.Inline)
       throw new ProtocolError(`memory ${i} of unknown kind ${m.kind}`)
     memories.push(m)
   }
@@ -181,6 +189,17 @@ function parseVideoMeta(body: Uint8Array): VideoMetaDesc {
   if (m.nPlanes < 1 || m.nPlanes > 4)
     throw new ProtocolError(`video meta with ${m.nPlanes} planes`)
   return m
+}
+
+function parseRoi(body: Uint8Array): RoiDesc {
+  try {
+    const [roi, length] = readRoi(body, 0, body.byteLength)
+    if (roi.params.length > 64 || length !== body.byteLength)
+      throw new RangeError(`${roi.params.length} parameters in ${body.byteLength} bytes`)
+    return roi
+  } catch (e) {
+    throw new ProtocolError(`malformed region of interest: ${e instanceof Error ? e.message : e}`)
+  }
 }
 
 function text(body: Uint8Array, what: string): string {
@@ -221,17 +240,37 @@ export function decodeMessage(payload: Uint8Array): Message {
   let caps: string | undefined
   let buffer: BufferDesc | undefined
   let video: VideoMetaDesc | undefined
+  let data: Uint8Array | undefined
+  const rois: RoiDesc[] = []
   for (const p of parts) {
     switch (p.id) {
       case Item.Caps: caps = text(p.body, 'caps'); break
       case Item.Buffer: buffer = parseBuffer(p.body); break
       case Item.VideoMeta: video = parseVideoMeta(p.body); break
+      case Item.RoiMeta:
+        if (rois.length === MAX_ROIS)
+          throw new ProtocolError(`more than ${MAX_ROIS} regions of interest`)
+        rois.push(parseRoi(p.body))
+        break
+      case Item.Data:
+        if (data || p.body.byteLength > MAX_INLINE)
+          throw new ProtocolError(`a second data item, or one of ${p.body.byteLength} bytes`)
+        data = p.body.slice()
+        break
       default: break // items of later minor versions and vendor metas we do not read yet
     }
   }
   if (!buffer)
     throw new ProtocolError(`message without a buffer (items ${parts.map(p => '0x' + p.id.toString(16)).join(', ')})`)
+  const inline = buffer.memories.filter(m => m.kind === MemKind.Inline)
+  const inlineBytes = inline.reduce((n, m) => n + m.size, 0n)
+  if (inlineBytes !== BigInt(data?.byteLength ?? 0) || inline.some(m => m.offset !== 0n || m.maxsize !== m.size))
+    throw new ProtocolError(`inline memories of ${inlineBytes} bytes with ${data?.byteLength ?? 0} bytes of data`)
   if (video)
     buffer.video = video
+  if (rois.length)
+    buffer.rois = rois
+  if (data)
+    buffer.inline = data
   return { type: 'buffer', caps, buffer }
 }

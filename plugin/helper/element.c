@@ -329,6 +329,7 @@ qs_instance_stats (QsInstance * inst)
         "rendered", G_TYPE_UINT64, inst->base_rendered_before + rendered,
         "average-rate", G_TYPE_DOUBLE, rate,
         "copied", G_TYPE_UINT64, inst->n_copied,
+        "inlined", G_TYPE_UINT64, inst->n_inlined,
         "bytes-copied", G_TYPE_UINT64, inst->n_bytes_copied,
         "connections", G_TYPE_UINT64, inst->n_connections, NULL);
   else

@@ -144,7 +144,7 @@ struct _QsInstance {
   gint conn_ready_fd;           /* eventfd: the acceptor has a new sender for create */
 
   /* stats */
-  guint64 n_sent, n_released, n_dropped, n_copied, n_bytes_copied, n_received, n_connections;
+  guint64 n_sent, n_released, n_dropped, n_copied, n_inlined, n_bytes_copied, n_received, n_connections;
   guint64 n_released_before;    /* src: releases sent on earlier connections */
   guint64 base_late_before, base_rendered_before;       /* sink: GstBaseSink's, before its resets */
 };
@@ -175,10 +175,16 @@ gint qs_socket_connect (const gchar * path);
 gint qs_socket_listen (const gchar * path, dev_t * dev, ino_t * ino, gchar ** error);
 
 /* ---- descriptions of buffers exchanged with JS (lib/native.ts BufferDesc) ---------------------- */
-#define QS_DESC_HEADER 88
+#define QS_DESC_HEADER 96
 #define QS_DESC_MEM 32
 #define QS_DESC_VMETA 72
-enum { QS_MEM_FD = 1, QS_MEM_DMABUF = 2, QS_MEM_COPIED = 3 };
+/* fixed part of a region-of-interest record: u32 record length, i32 id, parent_id, u32 x, y, w, h,
+ * u32 type length, u32 parameter count; then the type and each parameter (u32 length, string),
+ * every string padded to 4 bytes */
+#define QS_DESC_ROI 36
+enum { QS_MEM_FD = 1, QS_MEM_DMABUF = 2, QS_MEM_INLINE = 3 };
+/* memory that is not fd-backed travels inside the message up to this many bytes per buffer */
+#define QS_INLINE_MAX 4096
 
 /* CLOCK_MONOTONIC now, in ns; and where an element's running time 0 sits on it (NONE without a clock
  * or before PLAYING): running time rt happens at monotonic time rt + qs_base_monotonic () */

@@ -345,27 +345,39 @@ copy_memory_meta (GstBuffer * src, GstMeta ** meta, gpointer user_data)
   return TRUE;
 }
 
-/* a buffer whose memories are all fd-backed: the same buffer, or a copy into memfds */
+/* A buffer whose memories are all fd-backed, or small enough to travel inline (QS_INLINE_MAX bytes in
+ * all): the same buffer. Otherwise a buffer where the memories that are neither are copied into memfds
+ * (counted). describe() sends inline whatever is not fd-backed. */
 static GstBuffer *
 shareable_buffer (QsInstance * inst, GstBuffer * buf)
 {
   guint i, n = gst_buffer_n_memory (buf);
+  gsize inline_bytes = 0, copied_bytes = 0;
+  gboolean *inlined = g_newa (gboolean, MAX (n, 1));
+  gboolean any_inline = FALSE, any_copy = FALSE;
   GstBuffer *copy;
 
-  for (i = 0; i < n; i++)
-    if (!gst_is_fd_memory (gst_buffer_peek_memory (buf, i)))
-      break;
-  if (i == n)
-    return gst_buffer_ref (buf);
-
-  copy = gst_buffer_new ();
   for (i = 0; i < n; i++) {
     GstMemory *mem = gst_buffer_peek_memory (buf, i);
-    if (gst_is_fd_memory (mem)) {
-      gst_buffer_append_memory (copy, gst_memory_ref (mem));
-    } else {
+    inlined[i] = !gst_is_fd_memory (mem) && inline_bytes + mem->size <= QS_INLINE_MAX;
+    if (inlined[i])
+      inline_bytes += mem->size;
+    any_inline |= inlined[i];
+    any_copy |= !inlined[i] && !gst_is_fd_memory (mem);
+  }
+  if (!any_copy) {
+    copy = gst_buffer_ref (buf);
+  } else {
+    copy = gst_buffer_new ();
+    for (i = 0; i < n; i++) {
+      GstMemory *mem = gst_buffer_peek_memory (buf, i);
       GstMapInfo in, out;
-      GstMemory *m = qs_memfd_alloc (MAX (mem->size, 1));
+      GstMemory *m;
+      if (inlined[i] || gst_is_fd_memory (mem)) {
+        gst_buffer_append_memory (copy, gst_memory_ref (mem));
+        continue;
+      }
+      m = qs_memfd_alloc (MAX (mem->size, 1));
       if (!m || !gst_memory_map (mem, &in, GST_MAP_READ)) {
         if (m)
           gst_memory_unref (m);
@@ -378,15 +390,19 @@ shareable_buffer (QsInstance * inst, GstBuffer * buf)
       gst_memory_unmap (mem, &in);
       gst_memory_resize (m, 0, in.size);
       gst_buffer_append_memory (copy, m);
-      g_mutex_lock (&inst->lock);
-      inst->n_copied++;
-      inst->n_bytes_copied += in.size;
-      g_mutex_unlock (&inst->lock);
+      copied_bytes += in.size;
     }
+    gst_buffer_copy_into (copy, buf, GST_BUFFER_COPY_METADATA, 0, -1);
+    if (!GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_TAG_MEMORY))
+      GST_BUFFER_FLAG_UNSET (copy, GST_BUFFER_FLAG_TAG_MEMORY);     /* set by appending: not the sender's */
+    gst_buffer_foreach_meta (buf, copy_memory_meta, copy);
+    GST_LOG_OBJECT (inst->element, "upstream memory is not fd-backed: copied into memfd");
   }
-  gst_buffer_copy_into (copy, buf, GST_BUFFER_COPY_METADATA, 0, -1);
-  gst_buffer_foreach_meta (buf, copy_memory_meta, copy);
-  GST_LOG_OBJECT (inst->element, "upstream memory is not fd-backed: copied into memfd");
+  g_mutex_lock (&inst->lock);
+  inst->n_copied += any_copy;
+  inst->n_inlined += any_inline;
+  inst->n_bytes_copied += copied_bytes + inline_bytes;
+  g_mutex_unlock (&inst->lock);
   return copy;
 }
 
@@ -410,16 +426,72 @@ running_time (const GstSegment * seg, GstClockTime ts)
   return gst_segment_to_running_time (seg, GST_FORMAT_TIME, ts);
 }
 
+static gsize
+pad4 (gsize n)
+{
+  return (n + 3) & ~(gsize) 3;
+}
+
+/* a region-of-interest record (QS_DESC_ROI), written at d if d is not NULL; returns its length */
+static gsize
+describe_roi (GstVideoRegionOfInterestMeta * roi, guint8 * d)
+{
+  const gchar *type = g_quark_to_string (roi->roi_type);
+  gsize len = QS_DESC_ROI + pad4 (strlen (type));
+  guint n_params = 0;
+  GList *l;
+
+  if (d) {
+    put_u32 (d + 4, (guint32) roi->id);
+    put_u32 (d + 8, (guint32) roi->parent_id);
+    put_u32 (d + 12, roi->x);
+    put_u32 (d + 16, roi->y);
+    put_u32 (d + 20, roi->w);
+    put_u32 (d + 24, roi->h);
+    put_u32 (d + 28, strlen (type));
+    memcpy (d + QS_DESC_ROI, type, strlen (type));
+  }
+  for (l = roi->params; l; l = l->next, n_params++) {
+    gchar *str = gst_structure_to_string (l->data);
+    gsize slen = strlen (str);
+    if (d) {
+      put_u32 (d + len, slen);
+      memcpy (d + len + 4, str, slen);
+    }
+    len += 4 + pad4 (slen);
+    g_free (str);
+  }
+  if (d) {
+    put_u32 (d, len);
+    put_u32 (d + 32, n_params);
+  }
+  return len;
+}
+
 /* lib/protocol/desc.ts BufferDesc */
 static guint8 *
 describe (GstBaseSink * bsink, GstBuffer * buf, guint64 id, gsize * len)
 {
-  guint i, n = gst_buffer_n_memory (buf);
+  guint i, n = gst_buffer_n_memory (buf), n_roi = 0;
   GstSegment seg;
   GstVideoMeta *vmeta = gst_buffer_get_video_meta (buf);
+  GstVideoRegionOfInterestMeta *roi;
+  gpointer state = NULL;
+  gsize roi_len = 0, inline_len = 0, at;
   guint8 *d;
 
-  *len = QS_DESC_HEADER + n * QS_DESC_MEM + (vmeta ? QS_DESC_VMETA : 0);
+  for (i = 0; i < n; i++) {
+    GstMemory *mem = gst_buffer_peek_memory (buf, i);
+    if (!gst_is_fd_memory (mem))
+      inline_len += mem->size;
+  }
+  while ((roi = (GstVideoRegionOfInterestMeta *) gst_buffer_iterate_meta_filtered (buf, &state,
+              GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
+    roi_len += describe_roi (roi, NULL);
+    n_roi++;
+  }
+
+  *len = QS_DESC_HEADER + n * QS_DESC_MEM + (vmeta ? QS_DESC_VMETA : 0) + roi_len + pad4 (inline_len);
   d = g_malloc0 (*len);
   put_u64 (d + 0, id);
   put_u64 (d + 8, GST_BUFFER_PTS (buf));
@@ -437,17 +509,34 @@ describe (GstBaseSink * bsink, GstBuffer * buf, guint64 id, gsize * len)
   put_u64 (d + 64, running_time (&seg, GST_BUFFER_PTS (buf)));
   put_u64 (d + 72, running_time (&seg, GST_BUFFER_DTS (buf)));
   put_u64 (d + 80, qs_base_monotonic (GST_ELEMENT (bsink)));
+  put_u32 (d + 88, n_roi);
+  put_u32 (d + 92, inline_len);
+  at = *len - pad4 (inline_len);
   for (i = 0; i < n; i++) {
     GstMemory *mem = gst_buffer_peek_memory (buf, i);
     guint8 *m = d + QS_DESC_HEADER + i * QS_DESC_MEM;
     put_u32 (m + 0, i);
-    put_u32 (m + 4, gst_is_dmabuf_memory (mem) ? QS_MEM_DMABUF : QS_MEM_FD);
-    put_u64 (m + 8, mem->offset);
-    put_u64 (m + 16, mem->size);
-    put_u64 (m + 24, mem->maxsize);
+    if (gst_is_fd_memory (mem)) {
+      put_u32 (m + 4, gst_is_dmabuf_memory (mem) ? QS_MEM_DMABUF : QS_MEM_FD);
+      put_u64 (m + 8, mem->offset);
+      put_u64 (m + 16, mem->size);
+      put_u64 (m + 24, mem->maxsize);
+    } else {
+      /* inline: the bytes follow, one memory after the other */
+      GstMapInfo map;
+      put_u32 (m + 4, QS_MEM_INLINE);
+      put_u64 (m + 16, mem->size);
+      put_u64 (m + 24, mem->size);
+      if (gst_memory_map (mem, &map, GST_MAP_READ)) {
+        memcpy (d + at, map.data, map.size);
+        gst_memory_unmap (mem, &map);
+      }
+      at += mem->size;
+    }
   }
+  at = QS_DESC_HEADER + n * QS_DESC_MEM;
   if (vmeta) {
-    guint8 *v = d + QS_DESC_HEADER + n * QS_DESC_MEM;
+    guint8 *v = d + at;
     put_u32 (v + 0, vmeta->format);
     put_u32 (v + 4, vmeta->width);
     put_u32 (v + 8, vmeta->height);
@@ -457,7 +546,12 @@ describe (GstBaseSink * bsink, GstBuffer * buf, guint64 id, gsize * len)
       put_u64 (v + 24 + 8 * i, i < vmeta->n_planes ? vmeta->offset[i] : 0);
       put_u32 (v + 56 + 4 * i, i < vmeta->n_planes ? (guint32) vmeta->stride[i] : 0);
     }
+    at += QS_DESC_VMETA;
   }
+  state = NULL;
+  while ((roi = (GstVideoRegionOfInterestMeta *) gst_buffer_iterate_meta_filtered (buf, &state,
+              GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE)))
+    at += describe_roi (roi, d + at);
   return d;
 }
 
@@ -535,7 +629,8 @@ send_buffer (GstBaseSink * bsink, QsInstance * inst, GstBuffer * buf)
   }
   for (i = 0; r.fds && i < r.fds->len && n_fds < QS_MAX_FDS; i++) {
     gint idx = g_array_index (r.fds, gint, i);
-    if (idx < 0 || (guint) idx >= gst_buffer_n_memory (sendbuf)) {
+    if (idx < 0 || (guint) idx >= gst_buffer_n_memory (sendbuf) ||
+        !gst_is_fd_memory (gst_buffer_peek_memory (sendbuf, idx))) {
       GST_ELEMENT_ERROR (bsink, STREAM, FAILED, ("Bad memory index %d", idx), (NULL));
       ret = GST_FLOW_ERROR;
       goto done;
@@ -543,10 +638,13 @@ send_buffer (GstBaseSink * bsink, QsInstance * inst, GstBuffer * buf)
     fds[n_fds++] = gst_fd_memory_get_fd (gst_buffer_peek_memory (sendbuf, idx));
   }
 
-  /* in the table before it is sent: the release may come back before send() returns */
-  g_mutex_lock (&inst->lock);
-  g_hash_table_insert (inst->inflight, g_memdup2 (&id, sizeof id), gst_buffer_ref (sendbuf));
-  g_mutex_unlock (&inst->lock);
+  /* in the table before it is sent: the release may come back before send() returns. A message
+   * without fds shares no memory (empty, or all inline): nothing to hold, no release comes back. */
+  if (n_fds > 0) {
+    g_mutex_lock (&inst->lock);
+    g_hash_table_insert (inst->inflight, g_memdup2 (&id, sizeof id), gst_buffer_ref (sendbuf));
+    g_mutex_unlock (&inst->lock);
+  }
   g_mutex_lock (&conn->lock);
   if (conn->dead || qs_socket_send (conn->fd, g_bytes_get_data (r.data, NULL),
           g_bytes_get_size (r.data), fds, n_fds) < 0) {
@@ -562,6 +660,8 @@ send_buffer (GstBaseSink * bsink, QsInstance * inst, GstBuffer * buf)
     g_mutex_unlock (&conn->lock);
     g_mutex_lock (&inst->lock);
     inst->n_sent++;
+    if (n_fds == 0)
+      inst->n_released++;       /* held by nobody: released as it is sent */
     g_mutex_unlock (&inst->lock);
     GST_LOG_OBJECT (bsink, "sent buffer %" G_GUINT64_FORMAT " with %u fds", id, n_fds);
   }

@@ -26,6 +26,7 @@ typedef struct {
   gint refcount;
   QsConn *conn;
   guint64 id;
+  gboolean silent;              /* no fd memory came with it: the sender holds nothing */
 } Release;
 
 static void
@@ -47,7 +48,7 @@ release_unref (gpointer data)
   memcpy (msg + 12, &v, 4);
   memcpy (msg + 16, &rel->id, 8);
   g_mutex_lock (&rel->conn->lock);
-  if (!rel->conn->dead) {
+  if (!rel->conn->dead && !rel->silent) {
     if (qs_socket_send (rel->conn->fd, msg, sizeof msg, NULL, 0) < 0)
       GST_CAT_INFO (qs_src_debug, "could not return buffer %" G_GUINT64_FORMAT ": %s", rel->id,
           g_strerror (errno));
@@ -123,6 +124,21 @@ start_acceptor (QsInstance * inst)
   inst->acceptor = g_thread_new ("qtisocketsrc-accept", acceptor_main, inst);
 }
 
+/* a DMA-BUF is an anonymous inode whose link reads "/dmabuf:<name>" ("anon_inode:dmabuf" before
+ * Linux 5.3); its size is where lseek(SEEK_END) lands */
+static gboolean
+is_dmabuf (gint fd)
+{
+  gchar link[64], target[64];
+  gssize n;
+  g_snprintf (link, sizeof link, "/proc/self/fd/%d", fd);
+  n = readlink (link, target, sizeof target - 1);
+  if (n < 0)
+    return FALSE;
+  target[n] = '\0';
+  return g_str_has_prefix (target, "/dmabuf:") || g_str_equal (target, "anon_inode:dmabuf");
+}
+
 /* facts about the received fds for the TypeScript validation: per fd u64 size, u32 kind, u32 seals */
 static guint8 *
 with_fd_facts (const guint8 * payload, gsize len, const gint * fds, guint n_fds, gsize * out_len)
@@ -140,6 +156,10 @@ with_fd_facts (const guint8 * payload, gsize len, const gint * fds, guint n_fds,
       kind = QS_MEM_FD;
       s = fcntl (fds[i], F_GET_SEALS);
       seals = s < 0 ? 0 : s;
+    } else if (is_dmabuf (fds[i])) {
+      off_t end = lseek (fds[i], 0, SEEK_END);
+      size = end < 0 ? 0 : end;
+      kind = QS_MEM_DMABUF;
     }
     memcpy (d + len + 16 * i, &size, 8);
     memcpy (d + len + 16 * i + 8, &kind, 4);
@@ -184,6 +204,36 @@ our_running_time (QsInstance * inst, guint64 rt, guint64 sender_base)
   return instant > base ? instant - base : 0;
 }
 
+/* adds the region-of-interest record at r (validated by TypeScript: lengths within the record) */
+static void
+add_roi (QsInstance * inst, GstBuffer * buf, const guint8 * r)
+{
+  guint32 len = get_u32 (r), type_len = get_u32 (r + 28), n_params = get_u32 (r + 32), i;
+  gchar *type;
+  GstVideoRegionOfInterestMeta *roi;
+  gsize at;
+
+  type = g_strndup ((const gchar *) r + QS_DESC_ROI, type_len);
+  roi = gst_buffer_add_video_region_of_interest_meta (buf, type, get_u32 (r + 12), get_u32 (r + 16),
+      get_u32 (r + 20), get_u32 (r + 24));
+  g_free (type);
+  roi->id = (gint) get_u32 (r + 4);
+  roi->parent_id = (gint) get_u32 (r + 8);
+  at = QS_DESC_ROI + ((type_len + 3) & ~3u);
+  for (i = 0; i < n_params && at + 4 <= len; i++) {
+    guint32 slen = get_u32 (r + at);
+    gchar *str = g_strndup ((const gchar *) r + at + 4, MIN (slen, len - at - 4));
+    GstStructure *param = gst_structure_from_string (str, NULL);
+    if (param)
+      gst_video_region_of_interest_meta_add_param (roi, param);
+    else
+      GST_WARNING_OBJECT (inst->element, "dropped a region-of-interest parameter that does not parse: %s",
+          str);
+    g_free (str);
+    at += 4 + ((slen + 3) & ~3u);
+  }
+}
+
 /* builds the buffer from a description validated by TypeScript; takes the fds */
 static GstBuffer *
 build_buffer (QsInstance * inst, QsConn * conn, GBytes * bytes, gint * fds, guint n_fds)
@@ -191,7 +241,8 @@ build_buffer (QsInstance * inst, QsConn * conn, GBytes * bytes, gint * fds, guin
   static GstAllocator *fd_alloc, *dmabuf_alloc;
   gsize len;
   const guint8 *d = g_bytes_get_data (bytes, &len);
-  guint32 n_mem, i, has_vmeta;
+  guint32 n_mem, i, has_vmeta, n_roi, inline_len;
+  gsize extras, inline_at;
   gboolean *used;
   GstBuffer *buf;
   Release *rel;
@@ -204,8 +255,12 @@ build_buffer (QsInstance * inst, QsConn * conn, GBytes * bytes, gint * fds, guin
     return NULL;
   n_mem = get_u32 (d + 52);
   has_vmeta = get_u32 (d + 56);
-  if (len < QS_DESC_HEADER + (gsize) n_mem * QS_DESC_MEM + (has_vmeta ? QS_DESC_VMETA : 0))
+  n_roi = get_u32 (d + 88);
+  inline_len = get_u32 (d + 92);
+  extras = QS_DESC_HEADER + (gsize) n_mem * QS_DESC_MEM + (has_vmeta ? QS_DESC_VMETA : 0);
+  if (len < extras || inline_len > len - extras)
     return NULL;
+  inline_at = len - ((inline_len + 3) & ~3u);
 
   buf = gst_buffer_new ();
   if (gst_base_src_get_do_timestamp (GST_BASE_SRC (inst->element))) {
@@ -223,6 +278,7 @@ build_buffer (QsInstance * inst, QsConn * conn, GBytes * bytes, gint * fds, guin
   rel->refcount = 1;            /* ours until the buffer is complete */
   rel->conn = qs_conn_ref (conn);
   rel->id = get_u64 (d);
+  rel->silent = n_fds == 0;     /* the sender holds a buffer only if its message carried fds */
   used = g_new0 (gboolean, n_fds + 1);
   for (i = 0; i < n_mem; i++) {
     const guint8 *m = d + QS_DESC_HEADER + i * QS_DESC_MEM;
@@ -231,6 +287,20 @@ build_buffer (QsInstance * inst, QsConn * conn, GBytes * bytes, gint * fds, guin
     GstMemory *mem;
     gint fd;
 
+    if (kind == QS_MEM_INLINE) {
+      /* a copy of bytes that came in the message: ours, nothing to return for it */
+      if (size > inline_len || inline_at + size > len)
+        goto bad;
+      {
+        guint8 *bytes = g_malloc (MAX (size, 1));
+        memcpy (bytes, d + inline_at, size);
+        gst_buffer_append_memory (buf, gst_memory_new_wrapped (0, bytes, MAX (size, 1), 0, size,
+                bytes, g_free));
+      }
+      inline_at += size;
+      inline_len -= size;
+      continue;
+    }
     if (idx >= n_fds)
       goto bad;
     /* each memory owns its fd: a second memory on the same fd gets a duplicate */
@@ -247,6 +317,7 @@ build_buffer (QsInstance * inst, QsConn * conn, GBytes * bytes, gint * fds, guin
     gst_memory_resize (mem, offset, size);
     GST_MINI_OBJECT_FLAG_SET (mem, GST_MEMORY_FLAG_READONLY);
     g_atomic_int_inc (&rel->refcount);
+
     gst_mini_object_set_qdata (GST_MINI_OBJECT (mem), release_quark, rel, release_unref);
     gst_buffer_append_memory (buf, mem);
   }
@@ -262,6 +333,18 @@ build_buffer (QsInstance * inst, QsConn * conn, GBytes * bytes, gint * fds, guin
             get_u32 (v + 8), get_u32 (v + 12), offsets, strides))
       goto bad;
   }
+  for (i = 0; i < n_roi; i++) {
+    gsize roi_end = len - ((get_u32 (d + 92) + 3) & ~3u);
+    guint32 rlen;
+    if (extras + QS_DESC_ROI > roi_end)
+      goto bad;
+    rlen = get_u32 (d + extras);
+    if (rlen < QS_DESC_ROI || rlen > roi_end - extras || get_u32 (d + extras + 28) > rlen - QS_DESC_ROI)
+      goto bad;
+    add_roi (inst, buf, d + extras);
+    extras += rlen;
+  }
+
   /* the sender's buffer flags (appending memory set TAG_MEMORY); never the mini-object bits */
   GST_BUFFER_FLAGS (buf) = get_u32 (d + 48) & ~((guint32) GST_MINI_OBJECT_FLAG_LAST - 1);
   for (i = 0; i < n_fds; i++)
