@@ -3,12 +3,12 @@
 // text inline in the message and large text through a memfd; GstVideoRegionOfInterestMeta survives
 // with its parameters; a buffer with no memory, or an empty one, arrives as it was.
 import test from 'ava'
-import { spawnSync } from 'child_process'
+import { spawn, spawnSync } from 'child_process'
 import * as crypto from 'crypto'
 import * as fs from 'fs'
 import * as os from 'os'
 import * as path from 'path'
-import { DEBUG, gstEnv, Launch, ROOT, socketPath, stoppedStats, waitAll } from './helpers'
+import { DEBUG, gstEnv, launch, Launch, ROOT, sleep, socketPath, stoppedStats, waitAll } from './helpers'
 
 test('neural-network/tensors: a buffer of 3 tensor memories arrives as 3 memories, sizes and bytes exact, caps in-band', t => {
   const r = spawnSync('/usr/bin/python3', [path.join(ROOT, 'test', 'peers', 'tensors.py'), socketPath('tensors'), '4'],
@@ -71,3 +71,29 @@ test('regions of interest (type, box, id, parent, parameters), a buffer without 
   t.is(lines[3], '33333333 mem=0 size=0 flags=800 -', 'no memory, GAP flag')
   t.is(lines[4], '66666666 mem=1 size=0 flags=4000 -', 'one memory of 0 bytes')
 })
+
+for (const minor of [0, 1]) {
+  test(`small text to a receiver speaking protocol 1.${minor}: ${minor ? 'inline, no fd' : 'through a memfd, as 1.0 knows no inline memory'}`, async t => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qtisocket-text-'))
+    const input = path.join(dir, 'in.txt')
+    fs.writeFileSync(input, 'x'.repeat(37))
+    const sock = socketPath('text-minor')
+    const peer = spawn('python3', [path.join(ROOT, 'test', 'peers', 'raw_receiver.py'), sock, '--minor', String(minor),
+      '--buffers', '3'])
+    let peerOut = ''
+    peer.stdout.on('data', d => { peerOut += d })
+    peer.stderr.on('data', d => { peerOut += d })
+    const peerDone = new Promise(resolve => peer.on('close', resolve))
+    while (!peerOut.includes('listening'))
+      await sleep(50)
+    const s = await launch(`filesrc location=${input} blocksize=16 ! text/x-raw,format=utf8 ! ` +
+      `qtisocketsink socket=${sock} wait-for-connection=true sync=false`, { timeoutMs: 30000 })
+    t.is(await peerDone, 0, peerOut)
+    t.is(s.code, 0, s.out)
+    const lines = peerOut.split('\n').filter(l => l.startsWith('buffer '))
+    t.deepEqual(lines, minor
+      ? ['buffer kinds=[3] fds=0 data=16', 'buffer kinds=[3] fds=0 data=16', 'buffer kinds=[3] fds=0 data=5']
+      : ['buffer kinds=[1] fds=1 data=0', 'buffer kinds=[1] fds=1 data=0', 'buffer kinds=[1] fds=1 data=0'])
+    fs.rmSync(dir, { recursive: true })
+  })
+}

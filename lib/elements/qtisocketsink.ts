@@ -17,7 +17,7 @@ import { AUTHOR, CAPS, SOCKET_PROPERTY, SocketElementImpl } from '../element'
 import { GstBase } from '../gst'
 import { Hook, HookResult, LogLevel } from '../native'
 import { decodeDesc, MemKind } from '../protocol/desc'
-import { decodeMessage, encodeBuffer, encodeEos, encodeHello, PROTOCOL_MAJOR, PROTOCOL_MINOR,
+import { decodeMessage, encodeBuffer, encodeEos, encodeHello, MINOR_INLINE, PROTOCOL_MAJOR, PROTOCOL_MINOR,
   ProtocolError } from '../protocol/wire'
 
 export class QtiSocketSink extends GstBase.BaseSink {
@@ -97,7 +97,8 @@ class Impl extends SocketElementImpl {
         `${hello.major}.${hello.minor} (${hello.software}); this sink speaks ${PROTOCOL_MAJOR}.${PROTOCOL_MINOR}` }
     }
     this.log(LogLevel.Info, `receiver on ${this.path} speaks ${hello.software} protocol ${hello.major}.${hello.minor}`)
-    return { data: reply }
+    // number: whether memory may travel inline (a 1.0 receiver would refuse it)
+    return { data: reply, number: hello.minor >= MINOR_INLINE ? 1 : 0 }
   }
 
   private render(desc: Buffer): HookResult {

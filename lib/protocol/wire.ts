@@ -10,7 +10,9 @@ import { BufferDesc, DESC_MEM, DESC_VMETA, encodeRoi, MemKind, pad4, readBufferH
   readVideoMeta, RoiDesc, VideoMetaDesc, writeBufferHeader, writeMemory, writeTiming, writeVideoMeta } from './desc'
 
 export const PROTOCOL_MAJOR = 1
-export const PROTOCOL_MINOR = 0
+export const PROTOCOL_MINOR = 1
+/** the first minor version with inline memories (kind 3, DATA) and ROI_META */
+export const MINOR_INLINE = 1
 export const SOFTWARE = 'qtisocket-ts'
 
 export const ITEM_BASE = 0x51540000

@@ -132,6 +132,7 @@ struct _QsInstance {
   gboolean warned_no_receiver;
   gint pending_fd;              /* connected, not greeted yet */
   gint64 pending_since;
+  gboolean peer_inline;         /* sink: the receiver takes inline memory (protocol >= 1.1) */
   gboolean warned_no_greeting;
   guint max_inflight;
   GstBuffer *prerolled;         /* sent at preroll: not sent again by render */

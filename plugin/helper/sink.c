@@ -254,6 +254,7 @@ poll_greeting (QsInstance * inst)
       qs_post_result_messages (inst, &r);
     else
       res = sent ? CONNECTED : NOT_CONNECTED;
+    inst->peer_inline = r.number == 1;
   }
   g_free (payload);
   qs_js_result_clear (&r);
@@ -359,7 +360,8 @@ shareable_buffer (QsInstance * inst, GstBuffer * buf)
 
   for (i = 0; i < n; i++) {
     GstMemory *mem = gst_buffer_peek_memory (buf, i);
-    inlined[i] = !gst_is_fd_memory (mem) && inline_bytes + mem->size <= QS_INLINE_MAX;
+    inlined[i] = inst->peer_inline && !gst_is_fd_memory (mem) &&
+        inline_bytes + mem->size <= QS_INLINE_MAX;
     if (inlined[i])
       inline_bytes += mem->size;
     any_inline |= inlined[i];

@@ -1,21 +1,49 @@
 #!/usr/bin/env python3
 """A minimal qtisocket receiver written from docs/protocol.md: listens, greets with the given protocol
-version, and prints the sender's greeting.
+version, prints the sender's greeting, then for each of the next N buffer messages the kinds of its
+memories, the number of fds that came with it and whether it had a DATA item. It returns nothing.
 
-usage: raw_receiver.py SOCKET [--major M]"""
+usage: raw_receiver.py SOCKET [--major M] [--minor m] [--buffers N]"""
 import argparse
+import array
 import os
 import socket
 import struct
 
 QT = 0x51540000
 HELLO = QT | 1
+BUFFER = QT | 3
+DATA = QT | 7
+
+
+def items(payload):
+    at = 0
+    while at + 8 <= len(payload):
+        identity, length = struct.unpack_from('<II', payload, at)
+        if identity & 0xffff0000 != QT:
+            return
+        yield identity, payload[at + 8:at + 8 + length]
+        at += 8 + length + (-length) % 4
+
+
+def receive(conn):
+    conn.recv(4)
+    fds = array.array('i')
+    payload, anc, _, _ = conn.recvmsg(1 << 24, socket.CMSG_SPACE(64 * fds.itemsize))
+    for level, kind, data in anc:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            fds.frombytes(data[:len(data) - len(data) % fds.itemsize])
+    for fd in fds:
+        os.close(fd)
+    return payload, len(fds)
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('socket')
     ap.add_argument('--major', type=int, default=1)
+    ap.add_argument('--minor', type=int, default=0)
+    ap.add_argument('--buffers', type=int, default=0)
     a = ap.parse_args()
     if os.path.exists(a.socket):
         os.unlink(a.socket)
@@ -24,7 +52,7 @@ def main():
     server.listen(1)
     print('listening', flush=True)
     conn, _ = server.accept()
-    body = struct.pack('<HHI', a.major, 0, 0) + b'raw_receiver.py'
+    body = struct.pack('<HHI', a.major, a.minor, 0) + b'raw_receiver.py'
     pad = (-len(body)) % 4
     payload = struct.pack('<II', HELLO, len(body)) + body + b'\0' * pad
     conn.send(struct.pack('>I', len(payload)))
@@ -35,6 +63,12 @@ def main():
     identity, length, major, minor = struct.unpack_from('<IIHH', reply)
     print(f'sender greeted: identity=0x{identity:x} version={major}.{minor} '
           f'software={reply[16:8 + length].decode()}', flush=True)
+    for _ in range(a.buffers):
+        payload, n_fds = receive(conn)
+        found = dict(items(payload))
+        n_mem = struct.unpack_from('<I', found[BUFFER], 52)[0]
+        kinds = [struct.unpack_from('<I', found[BUFFER], 80 + 32 * i + 4)[0] for i in range(n_mem)]
+        print(f'buffer kinds={kinds} fds={n_fds} data={len(found.get(DATA, b""))}', flush=True)
     conn.close()
     server.close()
     os.unlink(a.socket)
