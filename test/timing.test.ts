@@ -19,11 +19,12 @@ test('running time equals the sender\'s; segment base honoured; dts, duration, o
   t.is(lines[2], 'pts=31000000000 dts=30500000000 duration=1000000000 offset=8 offset_end=9 flags=8192 bytes=B')
 })
 
-test('caps travel in-band on every change: a mid-stream resolution change reaches the receiver with correct frames', t => {
+test('caps travel in-band on every change: mid-stream resolution and format changes reach the receiver with correct frames', t => {
   const r = spawnSync('/usr/bin/python3', [path.join(ROOT, 'test', 'peers', 'capschange.py'), socketPath('capschange')],
     { env: gstEnv(), encoding: 'utf8', timeout: 60000 })
   t.is(r.status, 0, r.stdout + r.stderr)
   t.deepEqual(r.stdout.trim().split('\n'), [
-    '64x48 3072 0', '64x48 3072 1', '160x120 19200 2', '160x120 19200 3', '64x48 3072 4', '64x48 3072 5',
+    'GRAY8 64x48 3072 0', 'GRAY8 64x48 3072 1', 'GRAY8 160x120 19200 2', 'GRAY8 160x120 19200 3',
+    'RGBA 32x24 3072 4', 'RGBA 32x24 3072 5', 'GRAY8 64x48 3072 6', 'GRAY8 64x48 3072 7',
   ])
 })

@@ -378,6 +378,12 @@ set_caps (QsInstance * inst, const gchar * str)
     return TRUE;
   }
   GST_INFO_OBJECT (inst->element, "caps from the sender: %" GST_PTR_FORMAT, caps);
+  if (!gst_pad_peer_query_accept_caps (GST_BASE_SRC_PAD (inst->element), caps)) {
+    GST_ELEMENT_ERROR (inst->element, CORE, NEGOTIATION,
+        ("Downstream does not accept the sender's caps %s", str), (NULL));
+    gst_caps_unref (caps);
+    return FALSE;
+  }
   GST_OBJECT_LOCK (inst->element);
   gst_caps_replace (&inst->caps, caps);
   GST_OBJECT_UNLOCK (inst->element);
