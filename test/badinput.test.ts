@@ -1,10 +1,8 @@
 // Bad input gets a clear GStreamer error or warning that names the socket: never a crash, a hang or
 // a leaked fd.
 import test from 'ava'
-import { spawn, spawnSync } from 'child_process'
 import * as fs from 'fs'
-import * as path from 'path'
-import { DEBUG, launch, Launch, openFds, ROOT, sleep, socketPath } from './helpers'
+import { DEBUG, launch, Launch, openFds, Peer, runPeer, sleep, socketPath } from './helpers'
 
 test('a socket in a folder that does not exist: error naming the path', async t => {
   const r = await launch('qtisocketsrc socket=/nonexistent-folder/x.sock ! fakesink', { timeoutMs: 20000 })
@@ -124,9 +122,8 @@ test('a sender speaking another protocol version is refused, with an error namin
   const sock = socketPath('version-tx')
   const receiver = new Launch(`qtisocketsrc socket=${sock} ! fakesink`, { debug: DEBUG })
   await receiver.waitFor(/listening on/)
-  const peer = spawnSync('python3', [path.join(ROOT, 'test', 'peers', 'raw_sender.py'), sock, '--major', '2'],
-    { encoding: 'utf8', timeout: 30000 })
-  t.is(peer.stdout.trim(), 'refused', peer.stdout + peer.stderr)
+  const peer = runPeer('raw_sender.py', [sock, '--major', '2'])
+  t.is(peer.stdout.trim(), 'refused', peer.out)
   const r = await receiver.wait()
   t.not(r.code, 0, r.out)
   t.true(r.out.includes(`The sender on "${sock}" speaks qtisocket protocol 2.0 (raw_sender.py); this receiver speaks 1.1`),
@@ -135,17 +132,13 @@ test('a sender speaking another protocol version is refused, with an error namin
 
 test('a receiver speaking another protocol version is refused, with an error naming both versions', async t => {
   const sock = socketPath('version-rx')
-  const peer = spawn('python3', [path.join(ROOT, 'test', 'peers', 'raw_receiver.py'), sock, '--major', '2'])
-  let peerOut = ''
-  peer.stdout.on('data', d => { peerOut += d })
-  const peerDone = new Promise(resolve => peer.on('close', resolve))
-  while (!peerOut.includes('listening'))
-    await sleep(50)
+  const peer = new Peer('raw_receiver.py', [sock, '--major', '2'])
+  await peer.waitFor('listening')
   const s = await launch(`videotestsrc num-buffers=10 ! qtisocketsink socket=${sock}`, { timeoutMs: 30000 })
-  await peerDone
+  await peer.exited
   t.not(s.code, 0, s.out)
   t.true(s.out.includes(`The receiver on "${sock}" speaks qtisocket protocol 2.0 (raw_receiver.py); this sink speaks 1.1`),
     s.out)
   // our greeting went back anyway, so that the other side can say what it does not speak
-  t.regex(peerOut, /sender greeted: identity=0x51540001 version=1\.1 software=qtisocket-ts/)
+  t.regex(peer.out, /sender greeted: identity=0x51540001 version=1\.1 software=qtisocket-ts/)
 })

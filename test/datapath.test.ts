@@ -1,9 +1,7 @@
 // Frames cross two gst-launch processes in order, byte-identical, with their timestamps, and the
 // receiver maps the very memfds the sender's upstream drew into.
 import test from 'ava'
-import { spawnSync } from 'child_process'
-import * as path from 'path'
-import { Checksum, checksums, DEBUG, launch, Launch, mappedMemfdInodes, openMemfdInodes, parseChecksums, sleep,
+import { Checksum, checksums, DEBUG, launch, Launch, mappedMemfdInodes, openMemfdInodes, parseChecksums, runPeer, sleep,
   socketPath, stoppedStats, waitAll } from './helpers'
 
 const CAPS = 'video/x-raw,format=I420,width=1920,height=1080,framerate=30/1'
@@ -85,9 +83,8 @@ test('end-of-stream arrives even when the sender closes with the receiver\'s rel
   const sock = socketPath('reset')
   const receiver = new Launch(`qtisocketsrc socket=${sock} ! fakesink`, { debug: DEBUG })
   await receiver.waitFor(/listening on/)
-  const peer = spawnSync('python3', [path.join(__dirname, '..', '..', 'test', 'peers', 'raw_sender.py'), sock,
-    '--frames', '3', '--hold-ms', '300'], { encoding: 'utf8' })
-  t.is(peer.status, 0, peer.stderr)
+  const peer = runPeer('raw_sender.py', [sock, '--frames', '3', '--hold-ms', '300'])
+  t.is(peer.status, 0, peer.out)
   const r = await receiver.wait(15000)
   t.is(r.code, 0, r.out)
   t.regex(r.out, /end of stream from the sender/)

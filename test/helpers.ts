@@ -203,3 +203,45 @@ export function openMemfdInodes(pid: number): Set<number> {
 export const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms))
 
 export const DEBUG = 'qtisocketsink:4,qtisocketsrc:4'
+
+/** A peer program from test/peers (Python: GI programs through the shim, or raw protocol speakers),
+ *  run with the plugin's environment; stdout and stderr collected together. */
+export class Peer {
+  private readonly child: ChildProcess
+  out = ''
+  readonly exited: Promise<number | null>
+
+  constructor(script: string, args: string[], env: Record<string, string> = {}) {
+    this.child = spawn('/usr/bin/python3', [path.join(ROOT, 'test', 'peers', script), ...args],
+      { env: gstEnv(env), stdio: ['ignore', 'pipe', 'pipe'] })
+    running.add(this.child)
+    this.child.stdout!.on('data', d => { this.out += d })
+    this.child.stderr!.on('data', d => { this.out += d })
+    this.exited = new Promise(resolve => this.child.on('close', code => {
+      running.delete(this.child)
+      resolve(code)
+    }))
+  }
+
+  /** resolves once the output contains `text` (a raw receiver prints "listening") */
+  async waitFor(text: string, timeoutMs = 20000): Promise<void> {
+    const deadline = Date.now() + timeoutMs
+    while (!this.out.includes(text)) {
+      if (this.child.exitCode !== null || Date.now() > deadline)
+        throw new Error(`peer ${this.child.spawnargs.join(' ')} never printed "${text}":\n${this.out}`)
+      await sleep(50)
+    }
+  }
+
+  /** the lines of its output that start with `prefix` */
+  lines(prefix: string): string[] {
+    return this.out.split('\n').filter(l => l.startsWith(prefix))
+  }
+}
+
+/** runs a peer program to its end (60 s at most) */
+export function runPeer(script: string, args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync('/usr/bin/python3', [path.join(ROOT, 'test', 'peers', script), ...args],
+    { env: gstEnv(env), encoding: 'utf8', timeout: 60000 })
+  return { status: r.status, stdout: r.stdout, out: r.stdout + r.stderr }
+}

@@ -3,17 +3,15 @@
 // text inline in the message and large text through a memfd; GstVideoRegionOfInterestMeta survives
 // with its parameters; a buffer with no memory, or an empty one, arrives as it was.
 import test from 'ava'
-import { spawn, spawnSync } from 'child_process'
 import * as crypto from 'crypto'
 import * as fs from 'fs'
 import * as os from 'os'
 import * as path from 'path'
-import { DEBUG, gstEnv, launch, Launch, ROOT, sleep, socketPath, stoppedStats, waitAll } from './helpers'
+import { DEBUG, launch, Launch, Peer, runPeer, socketPath, stoppedStats, waitAll } from './helpers'
 
 test('neural-network/tensors: a buffer of 3 tensor memories arrives as 3 memories, sizes and bytes exact, caps in-band', t => {
-  const r = spawnSync('/usr/bin/python3', [path.join(ROOT, 'test', 'peers', 'tensors.py'), socketPath('tensors'), '4'],
-    { env: gstEnv(), encoding: 'utf8', timeout: 60000 })
-  t.is(r.status, 0, r.stdout + r.stderr)
+  const r = runPeer('tensors.py', [socketPath('tensors'), '4'])
+  t.is(r.status, 0, r.out)
   const sent = r.stdout.split('\n').filter(l => l.startsWith('sent ')).map(l => l.slice(5))
   const got = r.stdout.split('\n').filter(l => l.startsWith('got ')).map(l => l.slice(4))
   t.is(sent.length, 4)
@@ -58,11 +56,10 @@ for (const [what, size, blocksize, path_] of TEXT_CASES) {
 }
 
 test('regions of interest (type, box, id, parent, parameters), a buffer without memory and an empty memory arrive as sent', t => {
-  const r = spawnSync('/usr/bin/python3', [path.join(ROOT, 'test', 'peers', 'metas.py'), socketPath('metas')],
-    { env: gstEnv(), encoding: 'utf8', timeout: 60000 })
-  t.is(r.status, 0, r.stdout + r.stderr)
+  const r = runPeer('metas.py', [socketPath('metas')])
+  t.is(r.status, 0, r.out)
   const lines = r.stdout.trimEnd().split('\n')
-  t.is(lines.length, 5, r.stdout + r.stderr)
+  t.is(lines.length, 5, r.out)
   // the first frame left before the sender was PLAYING: stamped on arrival
   t.regex(lines[0]!, /^\d+ mem=1 size=12288 flags=40 7$/)
   t.is(lines[1], '  roi id=1 parent=-1 type=face box=10,5,30x40 detection, label=(string)face, ' +
@@ -78,20 +75,13 @@ for (const minor of [0, 1]) {
     const input = path.join(dir, 'in.txt')
     fs.writeFileSync(input, 'x'.repeat(37))
     const sock = socketPath('text-minor')
-    const peer = spawn('python3', [path.join(ROOT, 'test', 'peers', 'raw_receiver.py'), sock, '--minor', String(minor),
-      '--buffers', '3'])
-    let peerOut = ''
-    peer.stdout.on('data', d => { peerOut += d })
-    peer.stderr.on('data', d => { peerOut += d })
-    const peerDone = new Promise(resolve => peer.on('close', resolve))
-    while (!peerOut.includes('listening'))
-      await sleep(50)
+    const peer = new Peer('raw_receiver.py', [sock, '--minor', String(minor), '--buffers', '3'])
+    await peer.waitFor('listening')
     const s = await launch(`filesrc location=${input} blocksize=16 ! text/x-raw,format=utf8 ! ` +
       `qtisocketsink socket=${sock} wait-for-connection=true sync=false`, { timeoutMs: 30000 })
-    t.is(await peerDone, 0, peerOut)
+    t.is(await peer.exited, 0, peer.out)
     t.is(s.code, 0, s.out)
-    const lines = peerOut.split('\n').filter(l => l.startsWith('buffer '))
-    t.deepEqual(lines, minor
+    t.deepEqual(peer.lines('buffer '), minor
       ? ['buffer kinds=[3] fds=0 data=16', 'buffer kinds=[3] fds=0 data=16', 'buffer kinds=[3] fds=0 data=5']
       : ['buffer kinds=[1] fds=1 data=0', 'buffer kinds=[1] fds=1 data=0', 'buffer kinds=[1] fds=1 data=0'])
     fs.rmSync(dir, { recursive: true })

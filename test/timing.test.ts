@@ -1,17 +1,14 @@
 // Timing and caps that survive the hop: the receiver's running time of each buffer is the sender's, a new
 // segment keeps its meaning, and dts, duration, offsets and flags arrive as they were sent.
 import test from 'ava'
-import { spawnSync } from 'child_process'
-import * as path from 'path'
-import { gstEnv, ROOT, socketPath } from './helpers'
+import { runPeer, socketPath } from './helpers'
 
 test('running time equals the sender\'s; segment base honoured; dts, duration, offsets and flags survive', t => {
   // both ends in one pipeline (one clock, one base time), driven by a Python GI program through the shim
-  const r = spawnSync('/usr/bin/python3', [path.join(ROOT, 'test', 'peers', 'timing.py'), socketPath('timing')],
-    { env: gstEnv(), encoding: 'utf8', timeout: 60000 })
-  t.is(r.status, 0, r.stdout + r.stderr)
+  const r = runPeer('timing.py', [socketPath('timing')])
+  t.is(r.status, 0, r.out)
   const lines = r.stdout.trim().split('\n')
-  t.is(lines.length, 3, r.stdout + r.stderr)
+  t.is(lines.length, 3, r.out)
   // the preroll frame left before the sender's running time sat on the clock: stamped on arrival
   t.regex(lines[0]!, /^pts=\d+ dts=18446744073709551615 duration=1000000000 offset=0 offset_end=1 .* bytes=preroll$/)
   // pts 30 s in a segment of base 0, then pts 1 s in a segment of base 30 s: 30 s and 31 s of running time
@@ -20,9 +17,8 @@ test('running time equals the sender\'s; segment base honoured; dts, duration, o
 })
 
 test('caps travel in-band on every change: mid-stream resolution and format changes reach the receiver with correct frames', t => {
-  const r = spawnSync('/usr/bin/python3', [path.join(ROOT, 'test', 'peers', 'capschange.py'), socketPath('capschange')],
-    { env: gstEnv(), encoding: 'utf8', timeout: 60000 })
-  t.is(r.status, 0, r.stdout + r.stderr)
+  const r = runPeer('capschange.py', [socketPath('capschange')])
+  t.is(r.status, 0, r.out)
   t.deepEqual(r.stdout.trim().split('\n'), [
     'GRAY8 64x48 3072 0', 'GRAY8 64x48 3072 1', 'GRAY8 160x120 19200 2', 'GRAY8 160x120 19200 3',
     'RGBA 32x24 3072 4', 'RGBA 32x24 3072 5', 'GRAY8 64x48 3072 6', 'GRAY8 64x48 3072 7',

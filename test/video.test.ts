@@ -1,10 +1,8 @@
 // Video meta (format, size, planes, offsets, strides) survives, padded strides and odd sizes
 // included: converted to RGBA on the receiver, every frame is the image the sender drew.
 import test from 'ava'
-import { spawn } from 'child_process'
 import * as crypto from 'crypto'
-import * as path from 'path'
-import { DEBUG, gstEnv, launch, Launch, parseChecksums, ROOT, sleep, socketPath, stoppedStats, waitAll } from './helpers'
+import { DEBUG, launch, Launch, parseChecksums, Peer, socketPath, stoppedStats, waitAll } from './helpers'
 
 const FRAMES = 8
 const TO_RGBA = 'videoconvert ! video/x-raw,format=RGBA ! checksumsink'
@@ -35,12 +33,9 @@ test('planes in separate memories, strides unlike the default, fd memory at an o
   const frames = 6
   const receiver = new Launch(`qtisocketsrc socket=${sock} ! ${TO_RGBA}`, { debug: DEBUG })
   await receiver.waitFor(/listening on/)
-  const sender = spawn('/usr/bin/python3', [path.join(ROOT, 'test', 'peers', 'padded.py'), sock, String(frames)],
-    { env: gstEnv({ GST_DEBUG: 'qtisocketsink:4' }) })
-  let out = ''
-  sender.stdout.on('data', d => { out += d })
-  sender.stderr.on('data', d => { out += d })
-  const code = await new Promise(resolve => sender.on('close', resolve))
+  const sender = new Peer('padded.py', [sock, String(frames)], { GST_DEBUG: 'qtisocketsink:4' })
+  const code = await sender.exited
+  const out = sender.out
   const r = await receiver.wait(30000)
   t.is(code, 0, out)
   t.is(r.code, 0, r.out)
@@ -55,29 +50,19 @@ test('planes in separate memories, strides unlike the default, fd memory at an o
 test('DMA-BUF memory upstream is sent as DMA-BUF (kind 2, its own fd, not copied) and arrives intact', async t => {
   // the DMA-BUF allocator wraps memfds here: nothing on this machine exports real DMA-BUFs
   const frames = 3
-  const sender = (sock: string) => new Promise<{ code: number | null, out: string }>(resolve => {
-    const p = spawn('/usr/bin/python3', [path.join(ROOT, 'test', 'peers', 'dmabuf_sender.py'), sock, String(frames)],
-      { env: gstEnv({ GST_DEBUG: DEBUG }) })
-    let out = ''
-    p.stdout.on('data', d => { out += d })
-    p.stderr.on('data', d => { out += d })
-    p.on('close', code => resolve({ code, out }))
-  })
+  const sender = async (sock: string) => {
+    const p = new Peer('dmabuf_sender.py', [sock, String(frames)], { GST_DEBUG: DEBUG })
+    return { code: await p.exited, out: p.out }
+  }
 
   // on the wire, to a receiver written from the protocol document
   const rawSock = socketPath('dmabuf-raw')
-  const peer = spawn('python3', [path.join(ROOT, 'test', 'peers', 'raw_receiver.py'), rawSock, '--minor', '1',
-    '--buffers', String(frames)])
-  let peerOut = ''
-  peer.stdout.on('data', d => { peerOut += d })
-  peer.stderr.on('data', d => { peerOut += d })
-  const peerDone = new Promise(resolve => peer.on('close', resolve))
-  while (!peerOut.includes('listening'))
-    await sleep(50)
+  const peer = new Peer('raw_receiver.py', [rawSock, '--minor', '1', '--buffers', String(frames)])
+  await peer.waitFor('listening')
   const s1 = await sender(rawSock)
-  t.is(await peerDone, 0, peerOut)
+  t.is(await peer.exited, 0, peer.out)
   t.is(s1.code, 0, s1.out)
-  t.deepEqual(peerOut.split('\n').filter(l => l.startsWith('buffer ')), Array(frames).fill('buffer kinds=[2] fds=1 data=0'))
+  t.deepEqual(peer.lines('buffer '), Array(frames).fill('buffer kinds=[2] fds=1 data=0'))
 
   // to our receiver: the bytes as sent, nothing copied on the way
   const sock = socketPath('dmabuf')
