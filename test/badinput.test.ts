@@ -1,6 +1,7 @@
 // Bad input gets a clear GStreamer error or warning that names the socket: never a crash, a hang or
 // a leaked fd.
 import test from 'ava'
+import { spawnSync } from 'child_process'
 import * as fs from 'fs'
 import { DEBUG, launch, Launch, openFds, Peer, runPeer, sleep, socketPath } from './helpers'
 
@@ -141,4 +142,25 @@ test('a receiver speaking another protocol version is refused, with an error nam
     s.out)
   // our greeting went back anyway, so that the other side can say what it does not speak
   t.regex(peer.out, /sender greeted: identity=0x51540001 version=1\.1 software=qtisocket-ts/)
+})
+
+test('who may connect: the socket file is 0600 by default (other users are refused), perms=0666 opens it', async t => {
+  // a folder every user may enter, and a connect() by the unprivileged user "nobody"
+  const dir = fs.mkdtempSync('/tmp/qtisocket-perms-')
+  fs.chmodSync(dir, 0o755)
+  const connectAsNobody = (sock: string) => spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups',
+    '/usr/bin/python3', '-c', 'import socket,sys\ns=socket.socket(socket.AF_UNIX,socket.SOCK_SEQPACKET)\n' +
+    'try:\n  s.connect(sys.argv[1]); s.recv(4); print("greeted")\nexcept OSError as e:\n  print(e.strerror)', sock],
+  { encoding: 'utf8', timeout: 10000 })
+  for (const [perms, mode, expected] of [['', 0o600, 'Permission denied'], ['perms=0666', 0o666, 'greeted']] as const) {
+    const sock = `${dir}/p${mode.toString(8)}.sock`
+    const receiver = new Launch(`qtisocketsrc socket=${sock} ${perms} ! fakesink`, { debug: DEBUG })
+    await receiver.waitFor(/listening on/)
+    t.is(fs.statSync(sock).mode & 0o777, mode)
+    const r = connectAsNobody(sock)
+    t.is(r.stdout.trim(), expected, r.stdout + r.stderr)
+    receiver.kill('SIGINT')
+    await receiver.wait(10000)
+  }
+  fs.rmSync(dir, { recursive: true })
 })

@@ -26,26 +26,32 @@ for (const format of ['I420', 'NV12', 'RGBA', 'GRAY8']) {
   }
 }
 
-test('planes in separate memories, strides unlike the default, fd memory at an offset: the image arrives identical', async t => {
-  // test/peers/padded.py: Y in a memfd at offset 64 (sent as is), U and V in system memory (copied once),
-  // strides 512/256/256 for 321x241, garbage in the padding; it prints the image as it sees it
-  const sock = socketPath('padded')
-  const frames = 6
-  const receiver = new Launch(`qtisocketsrc socket=${sock} ! ${TO_RGBA}`, { debug: DEBUG })
-  await receiver.waitFor(/listening on/)
-  const sender = new Peer('padded.py', [sock, String(frames)], { GST_DEBUG: 'qtisocketsink:4' })
-  const code = await sender.exited
-  const out = sender.out
-  const r = await receiver.wait(30000)
-  t.is(code, 0, out)
-  t.is(r.code, 0, r.out)
-  const sent = parseChecksums(out)
-  t.is(sent.length, frames, out)
-  t.deepEqual(parseChecksums(r.out).map(c => c.sha1), sent.map(c => c.sha1))
-  const stats = stoppedStats(out, 'qtisocketsink')
-  t.is(stats.copied, frames, 'each buffer copied once (its U and V); Y, already in fd memory, sent as it is')
-  t.is(stats['bytes-copied'], 2 * frames * 256 * 121)
-})
+for (const unsealable of [false, true]) {
+  test(`planes in separate memories, strides unlike the default, fd memory at an offset${unsealable
+    ? ' that cannot be sealed against shrinking (copied)' : ''}: the image arrives identical`, async t => {
+    // test/peers/padded.py: Y in a memfd at offset 64 (sealed by the sink and sent as is; copied if it
+    // cannot be sealed), U and V in system memory (copied once), strides 512/256/256 for 321x241, garbage
+    // in the padding; it prints the image as it sees it
+    const sock = socketPath('padded')
+    const frames = 6
+    const receiver = new Launch(`qtisocketsrc socket=${sock} ! ${TO_RGBA}`, { debug: DEBUG })
+    await receiver.waitFor(/listening on/)
+    const sender = new Peer('padded.py', [sock, String(frames), ...(unsealable ? ['--unsealable'] : [])],
+      { GST_DEBUG: 'qtisocketsink:4' })
+    const code = await sender.exited
+    const out = sender.out
+    const r = await receiver.wait(30000)
+    t.is(code, 0, out)
+    t.is(r.code, 0, r.out)
+    const sent = parseChecksums(out)
+    t.is(sent.length, frames, out)
+    t.deepEqual(parseChecksums(r.out).map(c => c.sha1), sent.map(c => c.sha1))
+    const stats = stoppedStats(out, 'qtisocketsink')
+    t.is(stats.copied, frames, 'each buffer copied once')
+    t.is(stats['bytes-copied'], frames * ((unsealable ? 512 * 241 : 0) + 2 * 256 * 121),
+      unsealable ? 'Y, U and V copied' : 'U and V copied; Y, in a sealable memfd, sent as it is')
+  })
+}
 
 test('DMA-BUF memory upstream is sent as DMA-BUF (kind 2, its own fd, not copied) and arrives intact', async t => {
   // the DMA-BUF allocator wraps memfds here: nothing on this machine exports real DMA-BUFs

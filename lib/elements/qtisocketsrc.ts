@@ -24,6 +24,9 @@ export class QtiSocketSrc extends GstBase.PushSrc {
   static GTypeName = 'GstQtiSocketSrc'
 }
 
+/** fcntl(F_GET_SEALS): the file cannot shrink */
+const F_SEAL_SHRINK = 0x2
+
 /** mini-object flags live below the buffer flags and never travel */
 const BUFFER_FLAGS_MASK = ~0xf >>> 0
 
@@ -115,6 +118,9 @@ function checkMemories(msg: BufferMessage, facts: FdFacts[]): string | undefined
       return `memory ${i} refers to fd ${m.index}, but ${facts.length} fds came with the message`
     if (fd.kind === 0)
       return `memory ${i} is on an fd that is not mappable memory`
+    if (fd.kind === MemKind.Fd && !(fd.seals & F_SEAL_SHRINK))
+      return `memory ${i} is on a file that is not sealed against shrinking (F_SEAL_SHRINK) and cannot be: ` +
+        'mapping it is not safe'
     m.kind = fd.kind // what the fd really is (memfd/file or DMA-BUF) decides how it is wrapped
     if (m.maxsize > fd.size)
       return `memory ${i} claims ${m.maxsize} bytes of an fd of ${fd.size}`
@@ -142,6 +148,9 @@ export const srcSpec = {
   templates: [{ name: 'src', direction: 'src' as const, caps: CAPS }],
   properties: [
     SOCKET_PROPERTY,
+    { name: 'perms', nick: 'Permissions', type: 'uint' as const, default: 0o600, min: 0, max: 0o777,
+      writable: true, mutableReady: true,
+      blurb: 'Permissions of the socket file: who may connect (write permission) (default 0600: this user only)' },
     { name: 'timeout', nick: 'Timeout', type: 'uint64' as const, default: 1000, min: 0, max: 0xffffffff,
       writable: true,
       blurb: 'Wake-up interval in ms: after this long without a message, post a "GstQtiSocketSrcTimeout" ' +

@@ -207,7 +207,7 @@ qs_socket_connect (const gchar * path)
 }
 
 gint
-qs_socket_listen (const gchar * path, dev_t * dev, ino_t * ino, gchar ** error)
+qs_socket_listen (const gchar * path, guint mode, dev_t * dev, ino_t * ino, gchar ** error)
 {
   struct sockaddr_un addr;
   struct stat st;
@@ -245,6 +245,14 @@ qs_socket_listen (const gchar * path, dev_t * dev, ino_t * ino, gchar ** error)
   if (bind (fd, (struct sockaddr *) &addr, sizeof addr) < 0) {
     *error = g_strdup_printf ("bind(): %s", g_strerror (errno));
     close (fd);
+    return -1;
+  }
+  /* the mode decides who may connect (write permission on the socket file); set before listen(), so
+   * that nobody connects in between */
+  if (chmod (path, mode) < 0) {
+    *error = g_strdup_printf ("chmod(%04o): %s", mode, g_strerror (errno));
+    close (fd);
+    unlink (path);
     return -1;
   }
   if (listen (fd, 8) < 0 || stat (path, &st) < 0) {

@@ -173,7 +173,7 @@ gint qs_socket_send (gint fd, const guint8 * data, gsize len, const gint * fds, 
 /* returns payload length, 0 if the peer closed, -1 on error (errno); fds are returned in *fds */
 gssize qs_socket_recv (gint fd, guint8 ** data, gint * fds, guint * n_fds);
 gint qs_socket_connect (const gchar * path);
-gint qs_socket_listen (const gchar * path, dev_t * dev, ino_t * ino, gchar ** error);
+gint qs_socket_listen (const gchar * path, guint mode, dev_t * dev, ino_t * ino, gchar ** error);
 
 /* ---- descriptions of buffers exchanged with JS (lib/native.ts BufferDesc) ---------------------- */
 #define QS_DESC_HEADER 96

@@ -6,6 +6,7 @@
 #include "wire.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -346,59 +347,103 @@ copy_memory_meta (GstBuffer * src, GstMeta ** meta, gpointer user_data)
   return TRUE;
 }
 
-/* A buffer whose memories are all fd-backed, or small enough to travel inline (QS_INLINE_MAX bytes in
- * all): the same buffer. Otherwise a buffer where the memories that are neither are copied into memfds
- * (counted). describe() sends inline whatever is not fd-backed. */
+/* Memory the receiver may map: a DMA-BUF (its size is fixed), or a file that can never shrink under
+ * the receiver's mapping (SIGBUS): sealed with F_SEAL_SHRINK, by us if nobody did. */
+static gboolean
+shareable_memory (GstMemory * mem)
+{
+  gint fd, seals;
+  if (!gst_is_fd_memory (mem))
+    return FALSE;
+  if (gst_is_dmabuf_memory (mem))
+    return TRUE;
+  fd = gst_fd_memory_get_fd (mem);
+  seals = fcntl (fd, F_GET_SEALS);
+  if (seals >= 0 && (seals & F_SEAL_SHRINK))
+    return TRUE;
+  return seals >= 0 && fcntl (fd, F_ADD_SEALS, F_SEAL_SHRINK) == 0;
+}
+
+/* a copy of mem's bytes, into a sealed memfd or into plain memory */
+static GstMemory *
+copy_memory (GstMemory * mem, gboolean into_memfd)
+{
+  GstMapInfo in, out;
+  GstMemory *m;
+  if (!gst_memory_map (mem, &in, GST_MAP_READ))
+    return NULL;
+  if (into_memfd) {
+    m = qs_memfd_alloc (MAX (in.size, 1));
+    if (m && gst_memory_map (m, &out, GST_MAP_WRITE)) {
+      memcpy (out.data, in.data, in.size);
+      gst_memory_unmap (m, &out);
+      gst_memory_resize (m, 0, in.size);
+    } else if (m) {
+      gst_memory_unref (m);
+      m = NULL;
+    }
+  } else {
+    guint8 *bytes = g_malloc (MAX (in.size, 1));
+    memcpy (bytes, in.data, in.size);
+    m = gst_memory_new_wrapped (0, bytes, MAX (in.size, 1), 0, in.size, bytes, g_free);
+  }
+  gst_memory_unmap (mem, &in);
+  return m;
+}
+
+typedef enum { AS_IS, INLINE, INTO_MEMFD } How;
+
+/* The buffer to send: each memory shareable as it is, or travelling inline (QS_INLINE_MAX bytes in all,
+ * to a receiver that takes inline memory), or copied into a sealed memfd (counted). The same buffer when
+ * nothing needs copying; describe() sends inline whatever is not fd memory. */
 static GstBuffer *
 shareable_buffer (QsInstance * inst, GstBuffer * buf)
 {
   guint i, n = gst_buffer_n_memory (buf);
   gsize inline_bytes = 0, copied_bytes = 0;
-  gboolean *inlined = g_newa (gboolean, MAX (n, 1));
-  gboolean any_inline = FALSE, any_copy = FALSE;
+  How *how = g_newa (How, MAX (n, 1));
+  gboolean any_inline = FALSE, any_copy = FALSE, rebuild = FALSE;
   GstBuffer *copy;
 
   for (i = 0; i < n; i++) {
     GstMemory *mem = gst_buffer_peek_memory (buf, i);
-    inlined[i] = inst->peer_inline && !gst_is_fd_memory (mem) &&
-        inline_bytes + mem->size <= QS_INLINE_MAX;
-    if (inlined[i])
+    if (shareable_memory (mem)) {
+      how[i] = AS_IS;
+    } else if (inst->peer_inline && inline_bytes + mem->size <= QS_INLINE_MAX) {
+      how[i] = INLINE;
       inline_bytes += mem->size;
-    any_inline |= inlined[i];
-    any_copy |= !inlined[i] && !gst_is_fd_memory (mem);
+      any_inline = TRUE;
+      rebuild |= gst_is_fd_memory (mem);       /* an fd that cannot be sealed: its bytes go inline */
+    } else {
+      how[i] = INTO_MEMFD;
+      any_copy = rebuild = TRUE;
+    }
   }
-  if (!any_copy) {
+  if (!rebuild) {
     copy = gst_buffer_ref (buf);
   } else {
     copy = gst_buffer_new ();
     for (i = 0; i < n; i++) {
-      GstMemory *mem = gst_buffer_peek_memory (buf, i);
-      GstMapInfo in, out;
-      GstMemory *m;
-      if (inlined[i] || gst_is_fd_memory (mem)) {
+      GstMemory *mem = gst_buffer_peek_memory (buf, i), *m;
+      if (how[i] == AS_IS || (how[i] == INLINE && !gst_is_fd_memory (mem))) {
         gst_buffer_append_memory (copy, gst_memory_ref (mem));
         continue;
       }
-      m = qs_memfd_alloc (MAX (mem->size, 1));
-      if (!m || !gst_memory_map (mem, &in, GST_MAP_READ)) {
-        if (m)
-          gst_memory_unref (m);
+      m = copy_memory (mem, how[i] == INTO_MEMFD);
+      if (!m) {
         gst_buffer_unref (copy);
         return NULL;
       }
-      gst_memory_map (m, &out, GST_MAP_WRITE);
-      memcpy (out.data, in.data, in.size);
-      gst_memory_unmap (m, &out);
-      gst_memory_unmap (mem, &in);
-      gst_memory_resize (m, 0, in.size);
+      if (how[i] == INTO_MEMFD)
+        copied_bytes += mem->size;
       gst_buffer_append_memory (copy, m);
-      copied_bytes += in.size;
     }
     gst_buffer_copy_into (copy, buf, GST_BUFFER_COPY_METADATA, 0, -1);
     if (!GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_TAG_MEMORY))
       GST_BUFFER_FLAG_UNSET (copy, GST_BUFFER_FLAG_TAG_MEMORY);     /* set by appending: not the sender's */
     gst_buffer_foreach_meta (buf, copy_memory_meta, copy);
-    GST_LOG_OBJECT (inst->element, "upstream memory is not fd-backed: copied into memfd");
+    GST_LOG_OBJECT (inst->element, "memory not shareable as it is: %" G_GSIZE_FORMAT " bytes into "
+        "memfds, %" G_GSIZE_FORMAT " inline", copied_bytes, inline_bytes);
   }
   g_mutex_lock (&inst->lock);
   inst->n_copied += any_copy;

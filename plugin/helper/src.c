@@ -104,9 +104,11 @@ qs_src_instance_clear (QsInstance * inst)
 gboolean
 qs_src_listen (QsInstance * inst, const gchar * path, gchar ** error)
 {
+  const GValue *perms = qs_instance_prop (inst, "perms");
   gint fd;
   qs_src_instance_clear (inst);
-  fd = qs_socket_listen (path, &inst->listen_dev, &inst->listen_ino, error);
+  fd = qs_socket_listen (path, perms && G_VALUE_HOLDS_UINT (perms) ? g_value_get_uint (perms) : 0600,
+      &inst->listen_dev, &inst->listen_ino, error);
   if (fd < 0)
     return FALSE;
   inst->listen_fd = fd;
@@ -152,10 +154,14 @@ with_fd_facts (const guint8 * payload, gsize len, const gint * fds, guint n_fds,
     guint32 kind = 0, seals = 0;
     gint s;
     if (fstat (fds[i], &st) == 0 && S_ISREG (st.st_mode)) {
-      size = st.st_size;
-      kind = QS_MEM_FD;
+      /* a file that may shrink under our mapping would make reading it fault (SIGBUS): seal it
+       * ourselves if the sender did not, then take its size, which can no longer go down */
       s = fcntl (fds[i], F_GET_SEALS);
+      if (s >= 0 && !(s & F_SEAL_SHRINK) && fcntl (fds[i], F_ADD_SEALS, F_SEAL_SHRINK) == 0)
+        s = fcntl (fds[i], F_GET_SEALS);
       seals = s < 0 ? 0 : s;
+      kind = QS_MEM_FD;
+      size = fstat (fds[i], &st) == 0 ? st.st_size : 0;
     } else if (is_dmabuf (fds[i])) {
       off_t end = lseek (fds[i], 0, SEEK_END);
       size = end < 0 ? 0 : end;

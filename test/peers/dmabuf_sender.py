@@ -22,7 +22,7 @@ src = pipeline.get_by_name('src')
 allocator = GstAllocators.DmaBufAllocator.new()
 pipeline.set_state(Gst.State.PLAYING)
 for n in range(frames):
-    fd = os.memfd_create(f'frame{n}')
+    fd = os.memfd_create(f'frame{n}', os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)  # the receiver seals it
     os.ftruncate(fd, SIZE)
     os.pwrite(fd, bytes([n + 1]) * SIZE, 0)
     buf = Gst.Buffer.new()

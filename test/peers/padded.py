@@ -4,7 +4,10 @@ each plane in its own memory: Y in a memfd wrapped as fd memory at a non-zero of
 system memory; padding bytes are garbage. The same frames, converted to RGBA here, go to a
 checksumsink, whose lines this program prints: the receiver must print the same.
 
-usage: padded.py SOCKET FRAMES"""
+With --unsealable, Y's memfd is made without MFD_ALLOW_SEALING: the sink cannot seal it against
+shrinking, so it must copy it.
+
+usage: padded.py SOCKET FRAMES [--unsealable]"""
 import os
 import sys
 
@@ -16,6 +19,7 @@ from gi.repository import Gst, GstAllocators, GstVideo  # noqa: E402
 
 Gst.init(None)
 sock, frames = sys.argv[1], int(sys.argv[2])
+SEALING = 0 if '--unsealable' in sys.argv else os.MFD_ALLOW_SEALING
 W, H = 321, 241
 CW, CH = (W + 1) // 2, (H + 1) // 2
 STRIDES = [512, 256, 256]
@@ -37,7 +41,7 @@ def plane(i, n, w, h, stride):
 def frame(i):
     y, u, v = plane(i, 0, W, H, 512), plane(i, 1, CW, CH, 256), plane(i, 2, CW, CH, 256)
     buf = Gst.Buffer.new()
-    fd = os.memfd_create('padded')
+    fd = os.memfd_create('padded', os.MFD_CLOEXEC | SEALING)
     os.write(fd, b'\x00' * 64 + y)              # Y at offset 64 in its memfd
     mem = GstAllocators.FdAllocator.alloc(fd_allocator, fd, 64 + len(y), GstAllocators.FdMemoryFlags.NONE)
     mem.resize(64, len(y))
