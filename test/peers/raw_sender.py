@@ -7,6 +7,7 @@ Connects, exchanges greetings, sends N GRAY8 8x8 buffers (each in its own memfd,
 the frame number), waits MS milliseconds without reading what the receiver sends back (its releases
 stay unread in our queue), sends end-of-stream and closes. Prints what it received before closing."""
 import argparse
+import fcntl
 import os
 import socket
 import struct
@@ -58,8 +59,9 @@ def main():
 
     caps = b'video/x-raw, format=(string)GRAY8, width=(int)8, height=(int)8, framerate=(fraction)30/1'
     for i in range(a.frames):
-        fd = os.memfd_create('raw-sender')
+        fd = os.memfd_create('raw-sender', os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
         os.write(fd, bytes([i]) * 64)
+        fcntl.fcntl(fd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW)  # as docs/protocol.md asks
         # id, pts, dts, duration, offset, offset_end, flags, n_mem, running pts, running dts, base monotonic
         header = struct.pack('<QQQQQQIIQQQ', i + 1, i * 33_333_333, NONE, 33_333_333, i, i + 1, 0, 1,
                              i * 33_333_333, NONE, NONE)
