@@ -26,6 +26,8 @@ export enum Action {
   Eos = 2,
   Error = 3,
   Disconnect = 4,
+  /** a buffer message refused: `data` holds its u64 id, returned to the sender if fds came with it */
+  Drop = 5,
 }
 
 /** What a hook returns to the helper; every field is optional. */

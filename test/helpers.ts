@@ -213,7 +213,7 @@ export class Peer {
 
   constructor(script: string, args: string[], env: Record<string, string> = {}) {
     this.child = spawn('/usr/bin/python3', [path.join(ROOT, 'test', 'peers', script), ...args],
-      { env: gstEnv(env), stdio: ['ignore', 'pipe', 'pipe'] })
+      { env: gstEnv(env), stdio: ['pipe', 'pipe', 'pipe'] })
     running.add(this.child)
     this.child.stdout!.on('data', d => { this.out += d })
     this.child.stderr!.on('data', d => { this.out += d })
@@ -231,6 +231,11 @@ export class Peer {
         throw new Error(`peer ${this.child.spawnargs.join(' ')} never printed "${text}":\n${this.out}`)
       await sleep(50)
     }
+  }
+
+  /** writes to its standard input */
+  write(text: string): void {
+    this.child.stdin!.write(text)
   }
 
   /** the lines of its output that start with `prefix` */

@@ -24,6 +24,9 @@ export class QtiSocketSrc extends GstBase.PushSrc {
   static GTypeName = 'GstQtiSocketSrc'
 }
 
+const EPROTO = 71
+const EMSGSIZE = 90
+
 /** fcntl(F_GET_SEALS): the file cannot shrink */
 const F_SEAL_SHRINK = 0x2
 
@@ -45,6 +48,11 @@ class Impl extends SocketElementImpl {
         this.caps = undefined
         return { data: encodeHello() }
       case Hook.Disconnected:
+        if (num === EPROTO || num === EMSGSIZE) {
+          return { warning: `The sender on "${this.path}" broke the framing (${num === EPROTO
+            ? 'a record of another size than announced, or fds on a length record' : 'a length beyond 16 MiB'}): ` +
+            'disconnected it; waiting for a new sender' }
+        }
         return { warning: `The sender on "${this.path}" disconnected without end-of-stream; waiting for a new sender` }
       default:
         return undefined
@@ -93,15 +101,22 @@ class Impl extends SocketElementImpl {
   private buffer(msg: BufferMessage, facts: FdFacts[]): HookResult {
     const problem = checkMemories(msg, facts)
     if (problem)
-      return { action: Action.None, warning: `Dropped a buffer from the sender on "${this.path}": ${problem}` }
+      return dropped(msg, `Dropped a buffer from the sender on "${this.path}": ${problem}`)
     let caps: string | undefined
     if (msg.caps !== undefined && msg.caps !== this.caps)
       caps = this.caps = msg.caps
     if (this.caps === undefined)
-      return { action: Action.None, warning: `Dropped a buffer from the sender on "${this.path}": no caps yet` }
+      return dropped(msg, `Dropped a buffer from the sender on "${this.path}": no caps yet`)
     msg.buffer.flags &= BUFFER_FLAGS_MASK
     return { action: Action.Buffer, data: encodeDesc(msg.buffer, facts.length), caps }
   }
+}
+
+/** a buffer we refuse goes back to its sender at once (if it holds it: if fds came with it) */
+function dropped(msg: BufferMessage, warning: string): HookResult {
+  const id = new Uint8Array(8)
+  new DataView(id.buffer).setBigUint64(0, msg.buffer.id, true)
+  return { action: Action.Drop, data: id, warning }
 }
 
 /** every memory must lie inside a mappable fd that came with the message */

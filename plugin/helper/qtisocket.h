@@ -44,6 +44,7 @@ typedef enum {
   QS_ACTION_EOS = 2,
   QS_ACTION_ERROR = 3,
   QS_ACTION_DISCONNECT = 4,
+  QS_ACTION_DROP = 5,           /* a buffer message refused: data holds its u64 id */
 } QsAction;
 
 typedef struct {

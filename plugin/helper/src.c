@@ -29,15 +29,13 @@ typedef struct {
   gboolean silent;              /* no fd memory came with it: the sender holds nothing */
 } Release;
 
+/* RELEASE(id): the sender may let the buffer go */
 static void
-release_unref (gpointer data)
+send_release (QsConn * conn, guint64 id)
 {
-  Release *rel = data;
   guint8 msg[24];
   guint32 v;
 
-  if (!g_atomic_int_dec_and_test (&rel->refcount))
-    return;
   v = QS_ITEM_RELEASE;
   memcpy (msg, &v, 4);
   v = 16;
@@ -46,18 +44,42 @@ release_unref (gpointer data)
   memcpy (msg + 8, &v, 4);
   v = 0;
   memcpy (msg + 12, &v, 4);
-  memcpy (msg + 16, &rel->id, 8);
-  g_mutex_lock (&rel->conn->lock);
-  if (!rel->conn->dead && !rel->silent) {
-    if (qs_socket_send (rel->conn->fd, msg, sizeof msg, NULL, 0) < 0)
-      GST_CAT_INFO (qs_src_debug, "could not return buffer %" G_GUINT64_FORMAT ": %s", rel->id,
+  memcpy (msg + 16, &id, 8);
+  g_mutex_lock (&conn->lock);
+  if (!conn->dead) {
+    if (qs_socket_send (conn->fd, msg, sizeof msg, NULL, 0) < 0)
+      GST_CAT_INFO (qs_src_debug, "could not return buffer %" G_GUINT64_FORMAT ": %s", id,
           g_strerror (errno));
     else
-      rel->conn->n_released++;
+      conn->n_released++;
   }
-  g_mutex_unlock (&rel->conn->lock);
+  g_mutex_unlock (&conn->lock);
+}
+
+static void
+release_unref (gpointer data)
+{
+  Release *rel = data;
+
+  if (!g_atomic_int_dec_and_test (&rel->refcount))
+    return;
+  if (!rel->silent)
+    send_release (rel->conn, rel->id);
   qs_conn_unref (rel->conn);
   g_free (rel);
+}
+
+/* a buffer message we refused: its sender holds the buffer if fds came with it, so it goes back */
+static void
+release_dropped (QsConn * conn, GBytes * desc, guint n_fds)
+{
+  gsize len;
+  const guint8 *d = desc ? g_bytes_get_data (desc, &len) : NULL;
+  guint64 id;
+  if (!d || len < 8 || n_fds == 0)
+    return;
+  memcpy (&id, d, 8);
+  send_release (conn, id);
 }
 
 static void
@@ -370,25 +392,30 @@ bad:
   return NULL;
 }
 
-static gboolean
+typedef enum { CAPS_OK, CAPS_SKIP, CAPS_FAILED } CapsResult;
+
+static CapsResult
 set_caps (QsInstance * inst, const gchar * str)
 {
   GstCaps *caps = gst_caps_from_string (str);
-  if (!caps) {
-    GST_ELEMENT_ERROR (inst->element, STREAM, FORMAT, ("The sender sent caps that do not parse: %s",
-            str), (NULL));
-    return FALSE;
+  if (!caps || !gst_caps_is_fixed (caps)) {
+    /* a broken sender: its message is dropped, the stream goes on with the caps it had */
+    GST_ELEMENT_WARNING (inst->element, STREAM, FORMAT,
+        ("Dropped a buffer from the sender on %s: its caps %s \"%s\"", inst->path,
+            caps ? "are not fixed:" : "do not parse:", str), (NULL));
+    gst_clear_caps (&caps);
+    return CAPS_SKIP;
   }
   if (inst->caps && gst_caps_is_equal (caps, inst->caps)) {
     gst_caps_unref (caps);
-    return TRUE;
+    return CAPS_OK;
   }
   GST_INFO_OBJECT (inst->element, "caps from the sender: %" GST_PTR_FORMAT, caps);
   if (!gst_pad_peer_query_accept_caps (GST_BASE_SRC_PAD (inst->element), caps)) {
     GST_ELEMENT_ERROR (inst->element, CORE, NEGOTIATION,
         ("Downstream does not accept the sender's caps %s", str), (NULL));
     gst_caps_unref (caps);
-    return FALSE;
+    return CAPS_FAILED;
   }
   GST_OBJECT_LOCK (inst->element);
   gst_caps_replace (&inst->caps, caps);
@@ -397,10 +424,10 @@ set_caps (QsInstance * inst, const gchar * str)
     GST_ELEMENT_ERROR (inst->element, CORE, NEGOTIATION,
         ("Downstream does not accept the sender's caps %s", str), (NULL));
     gst_caps_unref (caps);
-    return FALSE;
+    return CAPS_FAILED;
   }
   gst_caps_unref (caps);
-  return TRUE;
+  return CAPS_OK;
 }
 
 /* The acceptor thread serves one sender at a time from start to stop, whatever the element's state:
@@ -605,8 +632,11 @@ qs_create (GstPushSrc * psrc, GstBuffer ** outbuf)
     ret = GST_FLOW_OK;
     *outbuf = NULL;
     if (r.action == QS_ACTION_BUFFER && r.data) {
-      if (r.caps && !set_caps (inst, r.caps)) {
+      CapsResult caps = r.caps ? set_caps (inst, r.caps) : CAPS_OK;
+      if (caps == CAPS_FAILED) {
         ret = GST_FLOW_NOT_NEGOTIATED;
+      } else if (caps == CAPS_SKIP) {
+        release_dropped (conn, r.data, n_fds);
       } else {
         *outbuf = build_buffer (inst, conn, r.data, fds, n_fds);
         n_fds = 0;              /* taken */
@@ -627,6 +657,8 @@ qs_create (GstPushSrc * psrc, GstBuffer ** outbuf)
       ret = GST_FLOW_ERROR;
     } else if (r.action == QS_ACTION_DISCONNECT) {
       drop_connection (inst);
+    } else if (r.action == QS_ACTION_DROP) {
+      release_dropped (conn, r.data, n_fds);
     }
     for (i = 0; i < n_fds; i++)
       close (fds[i]);

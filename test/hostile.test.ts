@@ -1,0 +1,78 @@
+// Hostile input: test/peers/injector.py sends a live qtisocketsrc crafted messages with SCM_RIGHTS
+// (garbage, lies about lengths and counts, too few and too many fds, fds that are not memory, sizes
+// and offsets beyond the fd or overflowing 64 bits, a memfd that cannot be sealed, one it tries to
+// shrink after sending, broken framing). Each is dropped with a warning that says why, never a crash,
+// a SIGBUS, a hang or a leaked fd; a valid buffer after each one still arrives.
+import test from 'ava'
+import * as crypto from 'crypto'
+import { DEBUG, Launch, openFds, parseChecksums, Peer, sleep, socketPath } from './helpers'
+
+const S = (path: string) => `the sender on "${path}"`
+/** what the receiver says of each case, in order */
+const EXPECTED: Array<[string, (sock: string) => string]> = [
+  ['no-greeting', s => `The sender on "${s}" did not greet: disconnected it`],
+  ['garbage', s => `Dropped a malformed message from ${S(s)}: unknown item identity`],
+  ['unknown-vendor-item', s => `Dropped a malformed message from ${S(s)}: truncated vendor item 11`],
+  ['bad-hello', s => `Dropped a malformed message from ${S(s)}: hello item too short`],
+  ['bad-caps', s => `Dropped a buffer from the sender on ${s}: its caps do not parse: "not caps at all !!"`],
+  ['caps-not-utf8', s => `Dropped a malformed message from ${S(s)}: caps is not UTF-8`],
+  ['buffer-without-memory-header', s => `Dropped a malformed message from ${S(s)}: buffer item of 20 bytes is too short`],
+  ['too-few-fds', s => `Dropped a buffer from ${S(s)}: memory 1 refers to fd 1, but 1 fds came with the message`],
+  ['no-fd-at-all', s => `Dropped a buffer from ${S(s)}: memory 0 refers to fd 0, but 0 fds came with the message`],
+  ['memory-count-lies', s => `Dropped a malformed message from ${S(s)}: buffer item announces 40 memories in 112 bytes`],
+  ['too-many-memories', s => `Dropped a malformed message from ${S(s)}: buffer with 65 memories (at most 64)`],
+  ['unknown-memory-kind', s => `Dropped a malformed message from ${S(s)}: memory 0 of unknown kind 9`],
+  ['pipe-fd', s => `Dropped a buffer from ${S(s)}: memory 0 is on an fd that is not mappable memory`],
+  ['socket-fd', s => `Dropped a buffer from ${S(s)}: memory 0 is on an fd that is not mappable memory`],
+  ['directory-fd', s => `Dropped a buffer from ${S(s)}: memory 0 is on an fd that is not mappable memory`],
+  ['beyond-the-fd', s => `Dropped a buffer from ${S(s)}: memory 0 claims 1048576 bytes of an fd of 64`],
+  ['offset-overflow', s => `Dropped a buffer from ${S(s)}: memory 0 spans 18446744073709551607+64 beyond its 64 bytes`],
+  ['size-overflow', s => `Dropped a buffer from ${S(s)}: memory 0 spans 0+18446744073709551615 beyond its 64 bytes`],
+  ['unsealable-memfd', s => `Dropped a buffer from ${S(s)}: memory 0 is on a file that is not sealed against shrinking`],
+  ['video-meta-planes', s => `Dropped a malformed message from ${S(s)}: video meta with 7 planes`],
+  ['video-meta-short', s => `Dropped a malformed message from ${S(s)}: video meta item of 8 bytes is too short`],
+  ['roi-type-beyond', s => `Dropped a malformed message from ${S(s)}: malformed region of interest: region-of-interest type beyond the record`],
+  ['roi-not-utf8', s => `Dropped a malformed message from ${S(s)}: malformed region of interest:`],
+  ['inline-mismatch', s => `Dropped a malformed message from ${S(s)}: inline memories of 10 bytes with 5 bytes of data`],
+  ['item-length-lies', s => `Dropped a malformed message from ${S(s)}: item 0x51540002 claims 1073741824 bytes`],
+  ['length-record-lies', s => `The sender on "${s}" broke the framing (a record of another size than announced, or fds on a length record)`],
+  ['fds-on-length-record', s => `The sender on "${s}" broke the framing (a record of another size than announced, or fds on a length record)`],
+  ['huge-length', s => `The sender on "${s}" broke the framing (a length beyond 16 MiB)`],
+]
+
+test('hostile messages are each dropped with a warning saying why; valid buffers after them arrive; no crash, no fd leak', async t => {
+  const sock = socketPath('hostile')
+  const receiver = new Launch(`qtisocketsrc socket=${sock} ! checksumsink`, { debug: DEBUG })
+  await receiver.waitFor(/listening on/)
+  const injector = new Peer('injector.py', [sock])
+  await injector.waitFor('canary 100')
+  await receiver.waitFor(/^\d+:\d\d:\d\d\.\d{9} [0-9a-f]{40}$/m)
+  await sleep(300)
+  const baseline = openFds(receiver.pid).length
+  await injector.waitFor('sent all', 60000)
+  await sleep(500)
+  const after = openFds(receiver.pid).length
+  injector.write('go\n')
+  t.is(await injector.exited, 0, injector.out)
+  const r = await receiver.wait(30000)
+  t.is(r.code, 0, r.out)
+
+  t.true(after <= baseline, `receiver fds: ${baseline} with one sender connected, ${after} after every case`)
+  t.regex(injector.out, /shrink refused: sealed by the receiver/)
+  // the canaries, and the two valid cases (too many fds: the extra ones are closed; a memfd sealed by us)
+  const sha1 = (byte: number) => crypto.createHash('sha1').update(Buffer.alloc(64, byte)).digest('hex')
+  const bytes = [100, ...Array.from({ length: 28 }, (_, i) => i + 1), 150, 29, 151, 30]
+  t.deepEqual(parseChecksums(r.out).map(c => c.sha1), bytes.map(sha1))
+  t.deepEqual(injector.lines('hung up'), ['hung up no-greeting', 'hung up length-record-lies',
+    'hung up fds-on-length-record', 'hung up huge-length'])
+  // every case named in order, with the receiver's reason
+  let at = 0
+  for (const [name, text] of EXPECTED) {
+    const i = r.out.indexOf(text(sock), at)
+    t.true(i >= 0, `${name}: "${text(sock)}" after byte ${at} of the receiver's output`)
+    if (i >= 0)
+      at = i
+  }
+  t.is(injector.lines('case ').length, EXPECTED.length + 2)
+  t.notRegex(r.out, /CRITICAL|SIGBUS|SIGSEGV/)
+})

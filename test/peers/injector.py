@@ -1,0 +1,203 @@
+#!/usr/bin/env python3
+"""A hostile sender for a live qtisocketsrc, written from docs/protocol.md: each case connects, greets
+(or not), sends one crafted message with SCM_RIGHTS, then a valid "canary" buffer (GRAY8 8x8, every
+byte the canary's number) on the same connection, or on a new one if the receiver hung up. It never
+reads the receiver's releases. When every case is done it prints "sent all", waits for a line on
+stdin (the caller counts the receiver's fds meanwhile), sends end-of-stream and exits.
+
+Printed, in order: "case NAME" per case, "arrives NAME" for the cases whose message is valid and must
+arrive as a frame (its bytes are the canary number too), "canary K", and what it saw
+("shrink refused: ..." when the receiver sealed a memfd before we could shrink it).
+
+usage: injector.py SOCKET"""
+import fcntl
+import os
+import random
+import socket
+import struct
+import sys
+import time
+
+QT = 0x51540000
+HELLO, CAPS, BUFFER, VIDEO_META, ROI_META, DATA = QT | 1, QT | 2, QT | 3, QT | 4, QT | 6, QT | 7
+EOS = 0
+NONE = 0xFFFFFFFFFFFFFFFF
+CAPS_GRAY8 = b'video/x-raw, format=(string)GRAY8, width=(int)8, height=(int)8, framerate=(fraction)30/1'
+SIZE = 64
+next_id = 0
+# the cases that break the framing: the receiver hangs up on them
+HANG_UP = {'length-record-lies', 'fds-on-length-record', 'huge-length'}
+
+
+def item(identity, body):
+    return struct.pack('<II', identity, len(body)) + body + b'\0' * ((-len(body)) % 4)
+
+
+def send(sock, payload, fds=(), length=None):
+    sock.send(struct.pack('>I', len(payload) if length is None else length))
+    if fds:
+        socket.send_fds(sock, [payload], list(fds))
+    else:
+        sock.send(payload)
+
+
+def memfd(byte, size=SIZE, sealing=True, seal=True):
+    fd = os.memfd_create('injector', os.MFD_CLOEXEC | (os.MFD_ALLOW_SEALING if sealing else 0))
+    os.write(fd, bytes([byte]) * size)
+    if seal:
+        fcntl.fcntl(fd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW)
+    return fd
+
+
+def buffer_item(memories, n_mem=None):
+    """memories: (fd index, kind, offset, size, maxsize)"""
+    global next_id
+    next_id += 1
+    header = struct.pack('<QQQQQQIIQQQ', next_id, NONE, NONE, NONE, NONE, NONE, 0,
+                         len(memories) if n_mem is None else n_mem, NONE, NONE, NONE)
+    return item(BUFFER, header + b''.join(struct.pack('<IIQQQ', *m) for m in memories))
+
+
+def one_memory(size=SIZE, maxsize=SIZE, offset=0, index=0, kind=1):
+    return buffer_item([(index, kind, offset, size, maxsize)])
+
+
+class Connection:
+    def __init__(self, path, greet=True):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.sock.connect(path)
+        self.sock.settimeout(10)
+        self.sock.recv(4)
+        self.sock.recv(4096)      # the receiver's HELLO
+        self.caps_sent = False
+        if greet:
+            send(self.sock, item(HELLO, struct.pack('<HHI', 1, 1, 0) + b'injector.py'))
+
+    def frame(self, byte, extra=b''):
+        """a valid buffer whose bytes are all `byte`"""
+        fd = memfd(byte)
+        caps = b'' if self.caps_sent else item(CAPS, CAPS_GRAY8)
+        self.caps_sent = True
+        send(self.sock, caps + one_memory() + extra, [fd])
+        os.close(fd)
+
+    def hung_up(self, within):
+        """whether the receiver closes the connection within `within` seconds (its releases are read
+        and dropped meanwhile)"""
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            self.sock.settimeout(max(deadline - time.monotonic(), 0.001))
+            try:
+                if self.sock.recv(65536) == b'':
+                    return True
+            except socket.timeout:
+                break
+            except OSError:
+                return True
+        self.sock.settimeout(10)
+        return False
+
+    def close(self):
+        self.sock.close()
+
+
+def cases(conn):
+    """each yields after sending its crafted message; returns whether a frame arrives from it"""
+    s = conn.sock
+    pipe_r, pipe_w = os.pipe()
+    other, _ = socket.socketpair()
+    directory = os.open('/tmp', os.O_RDONLY | os.O_DIRECTORY)
+    fd = memfd(1)
+    return {
+        'garbage': lambda: send(s, bytes(random.Random(1).randrange(256) for _ in range(100))),
+        'unknown-vendor-item': lambda: send(s, struct.pack('<I', 11) + b'\0' * 40),
+        'bad-hello': lambda: send(s, item(HELLO, b'\1')),
+        'bad-caps': lambda: send(s, item(CAPS, b'not caps at all !!') + one_memory(), [fd]),
+        'caps-not-utf8': lambda: send(s, item(CAPS, b'\xff\xfe') + one_memory(), [fd]),
+        'buffer-without-memory-header': lambda: send(s, item(BUFFER, b'\0' * 20)),
+        'too-few-fds': lambda: send(s, buffer_item([(0, 1, 0, SIZE, SIZE), (1, 1, 0, SIZE, SIZE)]), [fd]),
+        'no-fd-at-all': lambda: send(s, one_memory()),
+        'memory-count-lies': lambda: send(s, buffer_item([(0, 1, 0, SIZE, SIZE)], n_mem=40), [fd]),
+        'too-many-memories': lambda: send(s, buffer_item([(0, 1, 0, 1, SIZE)] * 65), [fd]),
+        'unknown-memory-kind': lambda: send(s, one_memory(kind=9), [fd]),
+        'pipe-fd': lambda: send(s, one_memory(), [pipe_r]),
+        'socket-fd': lambda: send(s, one_memory(), [other.fileno()]),
+        'directory-fd': lambda: send(s, one_memory(), [directory]),
+        'beyond-the-fd': lambda: send(s, one_memory(maxsize=1 << 20, size=1 << 20), [fd]),
+        'offset-overflow': lambda: send(s, one_memory(offset=NONE - 8, size=64), [fd]),
+        'size-overflow': lambda: send(s, one_memory(size=NONE, maxsize=SIZE), [fd]),
+        'unsealable-memfd': lambda: send(s, one_memory(), [memfd(1, sealing=False, seal=False)]),
+        'video-meta-planes': lambda: send(s, one_memory() + item(VIDEO_META, struct.pack('<6I', 25, 8, 8, 7, 0, 0)
+                                                                   + b'\0' * 48), [fd]),
+        'video-meta-short': lambda: send(s, one_memory() + item(VIDEO_META, b'\0' * 8), [fd]),
+        'roi-type-beyond': lambda: send(s, one_memory() + item(ROI_META, struct.pack('<iiIIIIII', 1, -1, 0, 0, 8, 8,
+                                                                                       1000, 0)), [fd]),
+        'roi-not-utf8': lambda: send(s, one_memory() + item(ROI_META, struct.pack('<iiIIIIII', 1, -1, 0, 0, 8, 8, 2, 0)
+                                                              + b'\xff\xfe\0\0'), [fd]),
+        'inline-mismatch': lambda: send(s, one_memory(kind=3, size=10, maxsize=10) + item(DATA, b'12345')),
+        'item-length-lies': lambda: send(s, struct.pack('<II', CAPS, 1 << 30) + b'abcd'),
+        # framing: the receiver hangs up on these
+        'length-record-lies': lambda: send(s, one_memory(), [fd], length=999),
+        'fds-on-length-record': lambda: (socket.send_fds(s, [struct.pack('>I', 4)], [fd]), s.send(b'\0' * 4)),
+        'huge-length': lambda: send(s, b'\0' * 8, length=0x7fffffff),
+    }, (pipe_r, pipe_w, directory, fd, other)
+
+
+def main():
+    path = sys.argv[1]
+    canary = 0
+    conn = Connection(path)
+    conn.frame(100)          # the first frame brings the caps
+    print('canary 100', flush=True)
+    names = list(cases(conn)[0].keys())
+    for name in ['no-greeting'] + names + ['too-many-fds', 'shrink-after-send']:
+        print('case', name, flush=True)
+        if name == 'no-greeting':
+            conn.close()     # the receiver serves one sender at a time: make way
+            bad = Connection(path, greet=False)
+            send(bad.sock, one_memory(), [memfd(1)])
+            if bad.hung_up(5):
+                print('hung up', name, flush=True)
+            bad.close()
+            conn = Connection(path)
+        elif name == 'too-many-fds':
+            fds = [memfd(150)] + [memfd(1) for _ in range(5)]
+            send(conn.sock, one_memory(), fds)
+            print('arrives', name, flush=True)
+            for f in fds:
+                os.close(f)
+        elif name == 'shrink-after-send':
+            f = memfd(151, seal=False)
+            send(conn.sock, one_memory(), [f])
+            print('arrives', name, flush=True)
+            time.sleep(0.3)
+            try:
+                os.ftruncate(f, 0)
+                print('shrink accepted: the memory could vanish under the receiver', flush=True)
+            except PermissionError:
+                print('shrink refused: sealed by the receiver', flush=True)
+            os.close(f)
+        else:
+            table, own = cases(conn)
+            table[name]()
+            for f in own:
+                if isinstance(f, int):
+                    os.close(f)
+                else:
+                    f.close()
+        if name != 'no-greeting' and conn.hung_up(5 if name in HANG_UP else 0.2):
+            print('hung up', name, flush=True)
+            conn.close()
+            conn = Connection(path)
+        canary += 1
+        conn.frame(canary)
+        print('canary', canary, flush=True)
+    print('sent all', flush=True)
+    sys.stdin.readline()
+    send(conn.sock, struct.pack('<I', EOS))
+    time.sleep(0.2)
+    conn.close()
+
+
+if __name__ == '__main__':
+    main()
