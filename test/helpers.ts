@@ -91,6 +91,26 @@ export class Launch {
     }
   }
 
+  /** resolves once the output has `n` matches of `pattern` (a global regex), e.g. n frames in */
+  async waitForCount(pattern: RegExp, n: number, timeoutMs = 20000): Promise<void> {
+    const deadline = Date.now() + timeoutMs
+    while ((this.out.match(pattern) ?? []).length < n) {
+      if (this.closed)
+        throw new Error(`process ended before ${n} matches of ${pattern}:\n${this.out}`)
+      if (Date.now() > deadline)
+        throw new Error(`timed out waiting for ${n} matches of ${pattern}:\n${this.out}`)
+      await new Promise<void>(resolve => {
+        const t = setTimeout(resolve, 200)
+        this.waiters.push(() => { clearTimeout(t); resolve() })
+      })
+    }
+  }
+
+  /** resolves once `n` checksumsink lines (frames) are in the output */
+  waitForFrames(n: number, timeoutMs = 20000): Promise<void> {
+    return this.waitForCount(/^\d+:\d\d:\d\d\.\d{9} [0-9a-f]{40}$/gm, n, timeoutMs)
+  }
+
   /** waits for the exit; kills the process (and fails) after timeoutMs */
   async wait(timeoutMs = 60000): Promise<Exit> {
     let timer: NodeJS.Timeout | undefined

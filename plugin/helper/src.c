@@ -95,6 +95,12 @@ drop_connection (QsInstance * inst)
   g_mutex_unlock (&inst->lock);
   if (conn) {
     qs_conn_kill (conn);
+    /* buffers downstream keep the connection object until they are freed, for their releases; the
+     * socket itself is of no use any more: close it now (every user checks `dead` under the lock) */
+    g_mutex_lock (&conn->lock);
+    close (conn->fd);
+    conn->fd = -1;
+    g_mutex_unlock (&conn->lock);
     qs_conn_unref (conn);
   }
 }
