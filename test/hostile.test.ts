@@ -30,6 +30,8 @@ const EXPECTED: Array<[string, (sock: string) => string]> = [
   ['size-overflow', s => `Dropped a buffer from ${S(s)}: memory 0 spans 0+18446744073709551615 beyond its 64 bytes`],
   ['unsealable-memfd', s => `Dropped a buffer from ${S(s)}: memory 0 is on a file that is not sealed against shrinking`],
   ['video-meta-planes', s => `Dropped a malformed message from ${S(s)}: video meta with 7 planes`],
+  ['video-meta-beyond', s => `Dropped a buffer from the sender on ${s}: its video meta (I420 64x64) does not fit: a plane reaches past the end of the buffer`],
+  ['video-meta-format', s => `Dropped a buffer from the sender on ${s}: its video meta (? 8x8) does not fit: unknown video format`],
   ['video-meta-short', s => `Dropped a malformed message from ${S(s)}: video meta item of 8 bytes is too short`],
   ['roi-type-beyond', s => `Dropped a malformed message from ${S(s)}: malformed region of interest: region-of-interest type beyond the record`],
   ['roi-not-utf8', s => `Dropped a malformed message from ${S(s)}: malformed region of interest:`],
@@ -61,7 +63,7 @@ test('hostile messages are each dropped with a warning saying why; valid buffers
   t.regex(injector.out, /shrink refused: sealed by the receiver/)
   // the canaries, and the two valid cases (too many fds: the extra ones are closed; a memfd sealed by us)
   const sha1 = (byte: number) => crypto.createHash('sha1').update(Buffer.alloc(64, byte)).digest('hex')
-  const bytes = [100, ...Array.from({ length: 28 }, (_, i) => i + 1), 150, 29, 151, 30]
+  const bytes = [100, ...Array.from({ length: 30 }, (_, i) => i + 1), 150, 31, 151, 32]
   t.deepEqual(parseChecksums(r.out).map(c => c.sha1), bytes.map(sha1))
   t.deepEqual(injector.lines('hung up'), ['hung up no-greeting', 'hung up length-record-lies',
     'hung up fds-on-length-record', 'hung up huge-length'])
@@ -75,4 +77,33 @@ test('hostile messages are each dropped with a warning saying why; valid buffers
   }
   t.is(injector.lines('case ').length, EXPECTED.length + 2)
   t.notRegex(r.out, /CRITICAL|SIGBUS|SIGSEGV/)
+})
+
+const RANDOM = Number(process.env.QTISOCKET_RANDOM ?? 3000)
+
+test(`${RANDOM} randomly damaged messages with random fds: the receiver stays up, the next valid buffer arrives, no fd leak`, async t => {
+  const sock = socketPath('random')
+  const receiver = new Launch(`qtisocketsrc socket=${sock} ! checksumsink`, { debug: DEBUG })
+  await receiver.waitFor(/listening on/)
+  const injector = new Peer('injector.py', [sock, '--random', String(RANDOM), '7'])
+  await injector.waitFor('canary 100')
+  await receiver.waitForFrames(1)
+  await sleep(300)
+  const baseline = openFds(receiver.pid).length
+  await injector.waitFor('sent all', 120000)
+  await receiver.waitForFrames(2)  // at least the canaries
+  await sleep(500)
+  const after = openFds(receiver.pid).length
+  injector.write('go\n')
+  t.is(await injector.exited, 0, injector.out)
+  const r = await receiver.wait(30000)
+  t.is(r.code, 0, r.out)
+  const frames = parseChecksums(r.out)
+  const sha1 = (byte: number) => crypto.createHash('sha1').update(Buffer.alloc(64, byte)).digest('hex')
+  t.is(frames[0]!.sha1, sha1(100))
+  t.is(frames[frames.length - 1]!.sha1, sha1(200), 'the valid buffer after the damaged ones arrives, last')
+  t.true(after <= baseline, `receiver fds: ${baseline} before, ${after} after`)
+  t.notRegex(r.out, /CRITICAL|SIGBUS|SIGSEGV/)
+  t.log(`${frames.length - 2} damaged messages still made valid buffers; ${injector.lines('hang-ups')[0]}; ` +
+    `${(r.out.match(/^WARNING/gm) ?? []).length} warnings`)
 })

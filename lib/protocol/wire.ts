@@ -193,11 +193,36 @@ function parseVideoMeta(body: Uint8Array): VideoMetaDesc {
   return m
 }
 
+/** Why GStreamer's parser would balk at this one-structure string (it logs a CRITICAL for a bad
+ *  structure name before it fails), or undefined: the name starts with a letter and has only letters,
+ *  digits and "/-_.:+", and there is no second structure (no ";" outside quotes). */
+export function structureProblem(text: string): string | undefined {
+  const name = text.match(/^\s*([^,;(\s]*)/)![1]!
+  if (!/^[A-Za-z][A-Za-z0-9/\-_.:+]*$/.test(name))
+    return `"${name}" is not a structure name`
+  let quoted = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]
+    if (c === '\\')
+      i++
+    else if (c === '"')
+      quoted = !quoted
+    else if (c === ';' && !quoted && text.slice(i + 1).trim() !== '')
+      return 'more than one structure'
+  }
+  return undefined
+}
+
 function parseRoi(body: Uint8Array): RoiDesc {
   try {
     const [roi, length] = readRoi(body, 0, body.byteLength)
     if (roi.params.length > 64 || length !== body.byteLength)
       throw new RangeError(`${roi.params.length} parameters in ${body.byteLength} bytes`)
+    for (const p of roi.params) {
+      const problem = structureProblem(p)
+      if (problem)
+        throw new RangeError(`parameter ${p.slice(0, 40)}: ${problem}`)
+    }
     return roi
   } catch (e) {
     throw new ProtocolError(`malformed region of interest: ${e instanceof Error ? e.message : e}`)
@@ -246,7 +271,13 @@ export function decodeMessage(payload: Uint8Array): Message {
   const rois: RoiDesc[] = []
   for (const p of parts) {
     switch (p.id) {
-      case Item.Caps: caps = text(p.body, 'caps'); break
+      case Item.Caps: {
+        caps = text(p.body, 'caps')
+        const problem = structureProblem(caps)
+        if (problem)
+          throw new ProtocolError(`caps ${caps.slice(0, 60)}: ${problem}`)
+        break
+      }
       case Item.Buffer: buffer = parseBuffer(p.body); break
       case Item.VideoMeta: video = parseVideoMeta(p.body); break
       case Item.RoiMeta:

@@ -238,6 +238,44 @@ our_running_time (QsInstance * inst, guint64 rt, guint64 sender_base)
   return instant > base ? instant - base : 0;
 }
 
+/* a GstVideoFormat's name, whatever number came (no critical for UNKNOWN or beyond the table) */
+static const gchar *
+format_name (guint format)
+{
+  const gchar *name = format == GST_VIDEO_FORMAT_UNKNOWN ? NULL : gst_video_format_to_string (format);
+  return name ? name : "?";
+}
+
+/* Whether every plane the video meta describes lies inside the buffer's `total` bytes: downstream
+ * (videoconvert...) reads `height` rows of `stride` bytes from each plane's offset. NULL if it does,
+ * else why not. */
+static const gchar *
+video_meta_problem (guint format, guint width, guint height, guint n_planes, const gsize * offsets,
+    const gint * strides, gsize total)
+{
+  const GstVideoFormatInfo *finfo;
+  guint p, c;
+
+  /* gst_video_format_to_string answers NULL beyond the known formats, without a critical */
+  if (format == GST_VIDEO_FORMAT_UNKNOWN || format == GST_VIDEO_FORMAT_ENCODED ||
+      !gst_video_format_to_string (format) || !(finfo = gst_video_format_get_info (format)))
+    return "unknown video format";
+  if (GST_VIDEO_FORMAT_INFO_IS_TILED (finfo))
+    return NULL;                /* tiles: planes are not rows of a stride; GStreamer checks those itself */
+  if (n_planes != GST_VIDEO_FORMAT_INFO_N_PLANES (finfo) || width == 0 || height == 0 ||
+      width > 32768 || height > 32768)
+    return "planes or size unlike the format's";
+  for (p = 0; p < n_planes; p++) {
+    guint rows = 0;
+    for (c = 0; c < GST_VIDEO_FORMAT_INFO_N_COMPONENTS (finfo); c++)
+      if (GST_VIDEO_FORMAT_INFO_PLANE (finfo, c) == p)
+        rows = MAX (rows, (guint) GST_VIDEO_FORMAT_INFO_SCALE_HEIGHT (finfo, c, height));
+    if (strides[p] <= 0 || offsets[p] > total || (guint64) strides[p] * rows > total - offsets[p])
+      return "a plane reaches past the end of the buffer";
+  }
+  return NULL;
+}
+
 /* adds the region-of-interest record at r (validated by TypeScript: lengths within the record) */
 static void
 add_roi (QsInstance * inst, GstBuffer * buf, const guint8 * r)
@@ -270,7 +308,8 @@ add_roi (QsInstance * inst, GstBuffer * buf, const guint8 * r)
 
 /* builds the buffer from a description validated by TypeScript; takes the fds */
 static GstBuffer *
-build_buffer (QsInstance * inst, QsConn * conn, GBytes * bytes, gint * fds, guint n_fds)
+build_buffer (QsInstance * inst, QsConn * conn, GBytes * bytes, gint * fds, guint n_fds,
+    gboolean * warned)
 {
   static GstAllocator *fd_alloc, *dmabuf_alloc;
   gsize len;
@@ -359,9 +398,20 @@ build_buffer (QsInstance * inst, QsConn * conn, GBytes * bytes, gint * fds, guin
     const guint8 *v = d + QS_DESC_HEADER + n_mem * QS_DESC_MEM;
     gsize offsets[4];
     gint strides[4];
+    const gchar *problem;
     for (i = 0; i < 4; i++) {
       offsets[i] = get_u64 (v + 24 + 8 * i);
       strides[i] = (gint) get_u32 (v + 56 + 4 * i);
+    }
+    problem = video_meta_problem (get_u32 (v), get_u32 (v + 4), get_u32 (v + 8), get_u32 (v + 12),
+        offsets, strides, gst_buffer_get_size (buf));
+    if (problem) {
+      GST_ELEMENT_WARNING (inst->element, STREAM, FORMAT,
+          ("Dropped a buffer from the sender on %s: its video meta (%s %ux%u) does not fit: %s",
+              inst->path, format_name (get_u32 (v)), get_u32 (v + 4), get_u32 (v + 8),
+              problem), (NULL));
+      *warned = TRUE;
+      goto bad;
     }
     if (!gst_buffer_add_video_meta_full (buf, get_u32 (v + 16), get_u32 (v), get_u32 (v + 4),
             get_u32 (v + 8), get_u32 (v + 12), offsets, strides))
@@ -644,9 +694,10 @@ qs_create (GstPushSrc * psrc, GstBuffer ** outbuf)
       } else if (caps == CAPS_SKIP) {
         release_dropped (conn, r.data, n_fds);
       } else {
-        *outbuf = build_buffer (inst, conn, r.data, fds, n_fds);
+        gboolean warned = FALSE;
+        *outbuf = build_buffer (inst, conn, r.data, fds, n_fds, &warned);
         n_fds = 0;              /* taken */
-        if (!*outbuf) {
+        if (!*outbuf && !warned) {
           GST_ELEMENT_WARNING (inst->element, STREAM, DECODE,
               ("Dropped a buffer from the sender on %s that could not be wrapped", inst->path),
               (NULL));

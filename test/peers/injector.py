@@ -9,7 +9,11 @@ Printed, in order: "case NAME" per case, "arrives NAME" for the cases whose mess
 arrive as a frame (its bytes are the canary number too), "canary K", and what it saw
 ("shrink refused: ..." when the receiver sealed a memfd before we could shrink it).
 
-usage: injector.py SOCKET"""
+With --random COUNT SEED it sends COUNT randomly damaged valid messages instead, with random fds (a
+sealed memfd, none, two, a pipe, an unsealable memfd), now and then a broken length record, then the
+canary 200, "sent all", and end-of-stream after a line on stdin.
+
+usage: injector.py SOCKET [--random COUNT SEED]"""
 import fcntl
 import os
 import random
@@ -129,6 +133,12 @@ def cases(conn):
         'unsealable-memfd': lambda: send(s, one_memory(), [memfd(1, sealing=False, seal=False)]),
         'video-meta-planes': lambda: send(s, one_memory() + item(VIDEO_META, struct.pack('<6I', 25, 8, 8, 7, 0, 0)
                                                                    + b'\0' * 48), [fd]),
+        'video-meta-beyond': lambda: send(s, one_memory() + item(VIDEO_META, struct.pack('<6I', 2, 64, 64, 3, 0, 0)
+                                                                   + struct.pack('<4Q4i', 0, 16, 32, 0, 64, 32, 32, 0)),
+                                          [fd]),
+        'video-meta-format': lambda: send(s, one_memory() + item(VIDEO_META, struct.pack('<6I', 9999, 8, 8, 1, 0, 0)
+                                                                   + struct.pack('<4Q4i', 0, 0, 0, 0, 8, 0, 0, 0)),
+                                          [fd]),
         'video-meta-short': lambda: send(s, one_memory() + item(VIDEO_META, b'\0' * 8), [fd]),
         'roi-type-beyond': lambda: send(s, one_memory() + item(ROI_META, struct.pack('<iiIIIIII', 1, -1, 0, 0, 8, 8,
                                                                                        1000, 0)), [fd]),
@@ -143,8 +153,56 @@ def cases(conn):
     }, (pipe_r, pipe_w, directory, fd, other)
 
 
+def random_messages(path, count, seed):
+    """count valid messages (caps, a buffer, video meta, a region of interest), each with 1 to 4 bytes
+    changed or cut short, sent with a random choice of fds; now and then a broken length record"""
+    rnd = random.Random(seed)
+    conn = Connection(path)
+    conn.frame(100)
+    print('canary 100', flush=True)
+    meta = item(VIDEO_META, struct.pack('<6I', 25, 8, 8, 1, 0, 0) + struct.pack('<4Q4i', 0, 0, 0, 0, 8, 0, 0, 0))
+    roi = item(ROI_META, struct.pack('<iiIIIIII', 1, -1, 0, 0, 4, 4, 4, 1) + b'face'
+               + struct.pack('<I', 12) + b'detection, x')
+    hangups = 0
+    for i in range(count):
+        payload = bytearray(item(CAPS, CAPS_GRAY8) + one_memory() + meta + roi)
+        if rnd.random() < 0.2:
+            payload = payload[:rnd.randrange(1, len(payload))]
+        for _ in range(rnd.randint(1, 4)):
+            payload[rnd.randrange(len(payload))] = rnd.choice([0, 0xff, rnd.randrange(256)])
+        kind = rnd.choice(['memfd', 'memfd', 'none', 'two', 'pipe', 'unsealable'])
+        fds = {'memfd': lambda: [memfd(1)], 'none': lambda: [], 'two': lambda: [memfd(1), memfd(2)],
+               'pipe': lambda: list(os.pipe()), 'unsealable': lambda: [memfd(1, sealing=False, seal=False)]}[kind]()
+        try:
+            send(conn.sock, bytes(payload), fds, length=len(payload) + 4 if rnd.random() < 0.02 else None)
+        except OSError:
+            pass
+        for f in fds:
+            os.close(f)
+        if i % 50 == 49 or rnd.random() < 0.03:
+            if conn.hung_up(0.05):
+                hangups += 1
+                conn.close()
+                conn = Connection(path)
+    if conn.hung_up(0.3):
+        hangups += 1
+        conn.close()
+        conn = Connection(path)
+    conn.frame(200)
+    print('canary 200', flush=True)
+    print('hang-ups', hangups, flush=True)
+    print('sent all', flush=True)
+    sys.stdin.readline()
+    send(conn.sock, struct.pack('<I', EOS))
+    time.sleep(0.2)
+    conn.close()
+
+
 def main():
     path = sys.argv[1]
+    if '--random' in sys.argv:
+        i = sys.argv.index('--random')
+        return random_messages(path, int(sys.argv[i + 1]), int(sys.argv[i + 2]))
     canary = 0
     conn = Connection(path)
     conn.frame(100)          # the first frame brings the caps
