@@ -3,7 +3,7 @@
 // and offsets beyond the fd or overflowing 64 bits, a memfd that cannot be sealed, one it tries to
 // shrink after sending, broken framing). Each is dropped with a warning that says why, never a crash,
 // a SIGBUS, a hang or a leaked fd; a valid buffer after each one still arrives.
-import test from 'ava'
+import test, { ExecutionContext } from 'ava'
 import * as crypto from 'crypto'
 import { DEBUG, Launch, openFds, parseChecksums, Peer, sleep, socketPath } from './helpers'
 
@@ -42,22 +42,29 @@ const EXPECTED: Array<[string, (sock: string) => string]> = [
   ['huge-length', s => `The sender on "${s}" broke the framing (a length beyond 16 MiB)`],
 ]
 
-test('hostile messages are each dropped with a warning saying why; valid buffers after them arrive; no crash, no fd leak', async t => {
-  const sock = socketPath('hostile')
+/** runs test/peers/injector.py against a live receiver; counts the receiver's open fds once the first
+ *  canary is in (one sender connected) and once every message is sent and its buffers freed */
+async function inject(t: ExecutionContext, sock: string, args: string[]) {
   const receiver = new Launch(`qtisocketsrc socket=${sock} ! checksumsink`, { debug: DEBUG })
   await receiver.waitFor(/listening on/)
-  const injector = new Peer('injector.py', [sock])
+  const injector = new Peer('injector.py', [sock, ...args])
   await injector.waitFor('canary 100')
-  await receiver.waitFor(/^\d+:\d\d:\d\d\.\d{9} [0-9a-f]{40}$/m)
+  await receiver.waitForFrames(1)
   await sleep(300)
   const baseline = openFds(receiver.pid).length
-  await injector.waitFor('sent all', 60000)
+  await injector.waitFor('sent all', 120000)
   await sleep(500)
   const after = openFds(receiver.pid).length
   injector.write('go\n')
   t.is(await injector.exited, 0, injector.out)
   const r = await receiver.wait(30000)
   t.is(r.code, 0, r.out)
+  return { r, injector, baseline, after }
+}
+
+test('hostile messages are each dropped with a warning saying why; valid buffers after them arrive; no crash, no fd leak', async t => {
+  const sock = socketPath('hostile')
+  const { r, injector, baseline, after } = await inject(t, sock, [])
 
   t.true(after <= baseline, `receiver fds: ${baseline} with one sender connected, ${after} after every case`)
   t.regex(injector.out, /shrink refused: sealed by the receiver/)
@@ -82,22 +89,7 @@ test('hostile messages are each dropped with a warning saying why; valid buffers
 const RANDOM = Number(process.env.QTISOCKET_RANDOM ?? 3000)
 
 test(`${RANDOM} randomly damaged messages with random fds: the receiver stays up, the next valid buffer arrives, no fd leak`, async t => {
-  const sock = socketPath('random')
-  const receiver = new Launch(`qtisocketsrc socket=${sock} ! checksumsink`, { debug: DEBUG })
-  await receiver.waitFor(/listening on/)
-  const injector = new Peer('injector.py', [sock, '--random', String(RANDOM), '7'])
-  await injector.waitFor('canary 100')
-  await receiver.waitForFrames(1)
-  await sleep(300)
-  const baseline = openFds(receiver.pid).length
-  await injector.waitFor('sent all', 120000)
-  await receiver.waitForFrames(2)  // at least the canaries
-  await sleep(500)
-  const after = openFds(receiver.pid).length
-  injector.write('go\n')
-  t.is(await injector.exited, 0, injector.out)
-  const r = await receiver.wait(30000)
-  t.is(r.code, 0, r.out)
+  const { r, injector, baseline, after } = await inject(t, socketPath('random'), ['--random', String(RANDOM), '7'])
   const frames = parseChecksums(r.out)
   const sha1 = (byte: number) => crypto.createHash('sha1').update(Buffer.alloc(64, byte)).digest('hex')
   t.is(frames[0]!.sha1, sha1(100))

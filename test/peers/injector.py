@@ -68,6 +68,7 @@ def one_memory(size=SIZE, maxsize=SIZE, offset=0, index=0, kind=1):
 
 class Connection:
     def __init__(self, path, greet=True):
+        self.path = path
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.sock.connect(path)
         self.sock.settimeout(10)
@@ -103,6 +104,11 @@ class Connection:
 
     def close(self):
         self.sock.close()
+
+    def reconnect(self):
+        """a new connection in place of this one, which the receiver hung up"""
+        self.close()
+        return Connection(self.path)
 
 
 def cases(conn):
@@ -153,6 +159,15 @@ def cases(conn):
     }, (pipe_r, pipe_w, directory, fd, other)
 
 
+def finish(conn):
+    """says "sent all", and sends end-of-stream once told to (a line on stdin)"""
+    print('sent all', flush=True)
+    sys.stdin.readline()
+    send(conn.sock, struct.pack('<I', EOS))
+    time.sleep(0.2)
+    conn.close()
+
+
 def random_messages(path, count, seed):
     """count valid messages (caps, a buffer, video meta, a region of interest), each with 1 to 4 bytes
     changed or cut short, sent with a random choice of fds; now and then a broken length record"""
@@ -182,20 +197,14 @@ def random_messages(path, count, seed):
         if i % 50 == 49 or rnd.random() < 0.03:
             if conn.hung_up(0.05):
                 hangups += 1
-                conn.close()
-                conn = Connection(path)
+                conn = conn.reconnect()
     if conn.hung_up(0.3):
         hangups += 1
-        conn.close()
-        conn = Connection(path)
+        conn = conn.reconnect()
     conn.frame(200)
     print('canary 200', flush=True)
     print('hang-ups', hangups, flush=True)
-    print('sent all', flush=True)
-    sys.stdin.readline()
-    send(conn.sock, struct.pack('<I', EOS))
-    time.sleep(0.2)
-    conn.close()
+    finish(conn)
 
 
 def main():
@@ -245,16 +254,11 @@ def main():
                     f.close()
         if name != 'no-greeting' and conn.hung_up(5 if name in HANG_UP else 0.2):
             print('hung up', name, flush=True)
-            conn.close()
-            conn = Connection(path)
+            conn = conn.reconnect()
         canary += 1
         conn.frame(canary)
         print('canary', canary, flush=True)
-    print('sent all', flush=True)
-    sys.stdin.readline()
-    send(conn.sock, struct.pack('<I', EOS))
-    time.sleep(0.2)
-    conn.close()
+    finish(conn)
 
 
 if __name__ == '__main__':
