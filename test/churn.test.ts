@@ -6,15 +6,16 @@ import { Peer, socketPath } from './helpers'
 
 const test = anyTest.serial
 const CYCLES = Number(process.env.QTISOCKET_CHURN ?? 200)
-/** RSS may wander by allocator and GC noise, not grow with the cycles */
-const RSS_SLACK_KIB = 4096
+/** RSS peaks may differ by GC noise: the embedded JS heap saws by about 15 MiB over some 500 cycles,
+ *  so 200 cycles catch only a leak of tens of KiB a cycle; the 1000 cycles of `npm run soak` are finer */
+const RSS_SLACK_KIB = Number(process.env.QTISOCKET_CHURN_RSS_SLACK_KIB ?? 16384)
 
 function flat(t: ExecutionContext, who: string, peer: Peer): void {
   t.regex(peer.out, /^done$/m, `${who}:\n${peer.out}`)
   const [, fd0, fd1] = peer.out.match(/^fds (\d+) (\d+)$/m)!.map(Number)
   const [, rss0, rss1] = peer.out.match(/^rss-kib (\d+) (\d+)$/m)!.map(Number)
   t.is(fd1, fd0, `${who}: open fds after the warm-up and after ${CYCLES} cycles`)
-  t.true(rss1! - rss0! < RSS_SLACK_KIB, `${who}: RSS ${rss0} KiB after the warm-up, ${rss1} KiB after ${CYCLES} cycles`)
+  t.true(rss1! - rss0! < RSS_SLACK_KIB, `${who}: RSS peaks ${rss0} KiB in the first half, ${rss1} KiB in the second`)
 }
 
 test(`${CYCLES} PLAYING<->NULL cycles with sender and receiver in one process, frames in every cycle`, async t => {

@@ -7,8 +7,10 @@ prints the process's open fds and RSS after the warm-up cycles and at the end.
   receiver  a receiver; its sender (another process) comes and goes on its own
 
 usage: churn.py MODE SOCKET CYCLES [--warmup N]
-Prints "cycle N" every 100 cycles, then "fds A B" and "rss-kib A B" (after the warm-up, at the end),
-and "done". Exits 1 (with the reason) if a state change does not complete in time."""
+Prints "cycle N fds F rss-kib R" every 100 cycles, then "fds A B" (after the warm-up, at the end),
+"rss-kib A B" (the highest RSS, sampled every 10 cycles, in the first and in the second half of the
+cycles after the warm-up: the embedded JS heap saws between collections, so peaks are compared) and
+"done". Exits 1 (with the reason) if a state change does not complete in time."""
 import argparse
 import os
 import sys
@@ -72,7 +74,7 @@ out = pipeline.get_by_name('out')
 if out:
     out.connect('handoff', on_handoff)
 bus = pipeline.get_bus()
-start = None
+start_fds, rss = None, []
 for cycle in range(1, a.cycles + 1):
     change(pipeline, Gst.State.PLAYING, cycle)
     if a.mode == 'both':
@@ -89,11 +91,14 @@ for cycle in range(1, a.cycles + 1):
         sys.exit(f'cycle {cycle}: error {msg.parse_error()}')
     change(pipeline, Gst.State.NULL, cycle)
     if cycle == a.warmup:
-        start = (fds(), rss_kib())
+        start_fds = fds()
+    if cycle > a.warmup and cycle % 10 == 0:
+        rss.append(rss_kib())
     if cycle % 100 == 0:
-        print('cycle', cycle, flush=True)
-end = (fds(), rss_kib())
-print('fds', start[0], end[0], flush=True)
-print('rss-kib', start[1], end[1], flush=True)
+        print('cycle', cycle, 'fds', fds(), 'rss-kib', rss_kib(), flush=True)
+half = len(rss) // 2
+print('fds', start_fds, fds(), flush=True)
+# the embedded JS heap saws up and down over hundreds of cycles: compare the peaks of the two halves
+print('rss-kib', max(rss[:half]), max(rss[half:]), flush=True)
 print('frames', frames, flush=True)
 print('done', flush=True)
