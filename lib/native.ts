@@ -37,6 +37,8 @@ export interface HookResult {
   fds?: number[]
   caps?: string
   path?: string
+  /** a peer greeted us: who it is (announced as client-connected) */
+  peer?: string
   warning?: string
   error?: string
   number?: number

@@ -98,7 +98,7 @@ class Impl extends SocketElementImpl {
     }
     this.log(LogLevel.Info, `receiver on ${this.path} speaks ${hello.software} protocol ${hello.major}.${hello.minor}`)
     // number: whether memory may travel inline (a 1.0 receiver would refuse it)
-    return { data: reply, number: hello.minor >= MINOR_INLINE ? 1 : 0 }
+    return { data: reply, number: hello.minor >= MINOR_INLINE ? 1 : 0, peer: `${hello.software} ${hello.major}.${hello.minor}` }
   }
 
   private render(desc: Buffer): HookResult {

@@ -87,7 +87,7 @@ class Impl extends SocketElementImpl {
       }
       this.greeted = true
       this.log(LogLevel.Info, `sender on ${this.path} speaks ${msg.software} protocol ${msg.major}.${msg.minor}`)
-      return { action: Action.None }
+      return { action: Action.None, peer: `${msg.software} ${msg.major}.${msg.minor}` }
     }
     if (!this.greeted)
       return { action: Action.Disconnect, warning: `The sender on "${this.path}" did not greet: disconnected it` }

@@ -190,6 +190,11 @@ qs_class_define (napi_env env, GType type, QsRole role, const gchar * factory,
     k->props[i] = g_param_spec_ref_sink (g_ptr_array_index (pspecs, i));
     g_object_class_install_property (gclass, i + 1, k->props[i]);
   }
+  /* the peer (on the sink: its receiver; on the src: its sender) greeted us / went away */
+  k->signal_connected = g_signal_new ("client-connected", type, G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+      G_TYPE_NONE, 1, G_TYPE_STRING);
+  k->signal_disconnected = g_signal_new ("client-disconnected", type, G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+      NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
   if (role == QS_ROLE_SINK)
     qs_sink_install (GST_BASE_SINK_CLASS (gclass), k);
   else
@@ -228,6 +233,29 @@ qs_post_result_messages (QsInstance * inst, const QsJsResult * r)
     GST_ELEMENT_WARNING (inst->element, RESOURCE, FAILED, ("%s", r->warning), (NULL));
   if (r->error)
     GST_ELEMENT_ERROR (inst->element, RESOURCE, FAILED, ("%s", r->error), (NULL));
+}
+
+void
+qs_notify_connected (QsInstance * inst, const gchar * peer)
+{
+  g_atomic_int_set (&inst->peer_connected, 1);
+  GST_INFO_OBJECT (inst->element, "client connected on %s: %s", inst->path, peer);
+  gst_element_post_message (inst->element, gst_message_new_element (GST_OBJECT (inst->element),
+          gst_structure_new ("GstQtiSocketConnected", "socket", G_TYPE_STRING, inst->path,
+              "peer", G_TYPE_STRING, peer, NULL)));
+  g_signal_emit (inst->element, inst->klass->signal_connected, 0, peer);
+}
+
+void
+qs_notify_disconnected (QsInstance * inst, const gchar * reason, guint held)
+{
+  if (!g_atomic_int_compare_and_exchange (&inst->peer_connected, 1, 0))
+    return;
+  GST_INFO_OBJECT (inst->element, "client disconnected from %s: %s", inst->path, reason);
+  gst_element_post_message (inst->element, gst_message_new_element (GST_OBJECT (inst->element),
+          gst_structure_new ("GstQtiSocketDisconnected", "socket", G_TYPE_STRING, inst->path,
+              "reason", G_TYPE_STRING, reason, "held", G_TYPE_UINT, held, NULL)));
+  g_signal_emit (inst->element, inst->klass->signal_disconnected, 0, reason);
 }
 
 /* unlock: raise the flushing flag, wake the native waits and the JS waits of this element */

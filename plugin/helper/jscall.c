@@ -48,6 +48,7 @@ qs_js_result_clear (QsJsResult * r)
   g_clear_pointer (&r->fds, g_array_unref);
   g_clear_pointer (&r->caps, g_free);
   g_clear_pointer (&r->path, g_free);
+  g_clear_pointer (&r->peer, g_free);
   g_clear_pointer (&r->warning, g_free);
   g_clear_pointer (&r->error, g_free);
   r->action = 0;
@@ -146,6 +147,7 @@ read_result (napi_env env, napi_value res, QsJsResult * r)
   }
   r->caps = get_string (env, res, "caps");
   r->path = get_string (env, res, "path");
+  r->peer = get_string (env, res, "peer");
   r->warning = get_string (env, res, "warning");
   r->error = get_string (env, res, "error");
 }

@@ -54,6 +54,7 @@ typedef struct {
   GArray *fds;                  /* gint indices */
   gchar *caps;
   gchar *path;
+  gchar *peer;                  /* a peer greeted us: who it is */
   gchar *warning;
   gchar *error;
   gint64 number;
@@ -94,6 +95,7 @@ struct _QsClass {
   void (*parent_constructed) (GObject *);
   gboolean (*parent_sink_event) (GstBaseSink *, GstEvent *);
   GstStateChangeReturn (*parent_change_state) (GstElement *, GstStateChange);
+  guint signal_connected, signal_disconnected;
 };
 
 typedef struct {
@@ -133,6 +135,7 @@ struct _QsInstance {
   gboolean warned_no_receiver;
   gint pending_fd;              /* connected, not greeted yet */
   gint64 pending_since;
+  volatile gint peer_connected; /* client-connected was announced, client-disconnected not yet */
   gboolean peer_inline;         /* sink: the receiver takes inline memory (protocol >= 1.1) */
   gboolean warned_no_greeting;
   guint max_inflight;
@@ -161,6 +164,10 @@ const GValue *qs_instance_prop (QsInstance * inst, const gchar * name);
  * returns 1 if fd is readable/hung up, 0 if woken or timed out, -1 on error */
 gint qs_wait_fd (QsInstance * inst, gint fd, gint timeout_ms);
 void qs_post_result_messages (QsInstance * inst, const QsJsResult * r);
+/* client-connected / client-disconnected: an element message and a signal (disconnected only once,
+ * and only after connected) */
+void qs_notify_connected (QsInstance * inst, const gchar * peer);
+void qs_notify_disconnected (QsInstance * inst, const gchar * reason, guint held);
 /* unlock raises the flushing flag and wakes the native waits and the JS waits of the element */
 void qs_instance_unlock (QsInstance * inst);
 void qs_instance_unlock_stop (QsInstance * inst);

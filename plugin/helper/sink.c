@@ -148,6 +148,7 @@ reader_main (gpointer data)
     qs_conn_kill (conn);
     n = release_all (inst);
     GST_INFO_OBJECT (inst->element, "receiver gone: released the %u buffers it held", n);
+    qs_notify_disconnected (inst, "the receiver went away", n);
     /* never waits for JS: the streaming thread joins this thread to reconnect */
     qs_js_post (inst, QS_HOOK_DISCONNECTED, NULL, 0, n);
   }
@@ -184,7 +185,7 @@ disconnect (QsInstance * inst)
   if (conn)
     qs_conn_unref (conn);
   close_pending (inst);
-  release_all (inst);
+  qs_notify_disconnected (inst, "disconnected by the sink", release_all (inst));
 }
 
 void
@@ -255,6 +256,8 @@ poll_greeting (QsInstance * inst)
       qs_post_result_messages (inst, &r);
     else
       res = sent ? CONNECTED : NOT_CONNECTED;
+    if (res == CONNECTED)
+      qs_notify_connected (inst, r.peer ? r.peer : "?");
     inst->peer_inline = r.number == 1;
   }
   g_free (payload);

@@ -83,7 +83,7 @@ release_dropped (QsConn * conn, GBytes * desc, guint n_fds)
 }
 
 static void
-drop_connection (QsInstance * inst)
+drop_connection (QsInstance * inst, const gchar * reason)
 {
   QsConn *conn;
   g_mutex_lock (&inst->lock);
@@ -103,13 +103,14 @@ drop_connection (QsInstance * inst)
     g_mutex_unlock (&conn->lock);
     qs_conn_unref (conn);
   }
+  qs_notify_disconnected (inst, reason, 0);
 }
 
 void
 qs_src_instance_clear (QsInstance * inst)
 {
   stop_acceptor (inst);
-  drop_connection (inst);
+  drop_connection (inst, "the receiver stopped");
   if (inst->acceptor_stop_fd >= 0)
     close (inst->acceptor_stop_fd);
   if (inst->conn_ready_fd >= 0)
@@ -654,7 +655,8 @@ qs_create (GstPushSrc * psrc, GstBuffer ** outbuf)
     if (n <= 0) {
       gint err = n == 0 ? 0 : errno;
       GST_INFO_OBJECT (inst->element, "sender gone (%s)", err ? g_strerror (err) : "closed");
-      drop_connection (inst);
+      drop_connection (inst, err == EPROTO || err == EMSGSIZE ? "the sender broke the framing" :
+          "the sender went away");
       if (qs_js_call (inst, QS_HOOK_DISCONNECTED, NULL, 0, NULL, err, &inst->flushing, &r)) {
         qs_post_result_messages (inst, &r);
         if (r.error) {
@@ -684,6 +686,8 @@ qs_create (GstPushSrc * psrc, GstBuffer ** outbuf)
     }
     g_free (msg);
     qs_post_result_messages (inst, &r);
+    if (r.peer)
+      qs_notify_connected (inst, r.peer);
 
     ret = GST_FLOW_OK;
     *outbuf = NULL;
@@ -713,7 +717,7 @@ qs_create (GstPushSrc * psrc, GstBuffer ** outbuf)
     } else if (r.action == QS_ACTION_ERROR) {
       ret = GST_FLOW_ERROR;
     } else if (r.action == QS_ACTION_DISCONNECT) {
-      drop_connection (inst);
+      drop_connection (inst, "disconnected by the receiver");
     } else if (r.action == QS_ACTION_DROP) {
       release_dropped (conn, r.data, n_fds);
     }
