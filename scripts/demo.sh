@@ -13,17 +13,29 @@ FILE=$OUT/received.mp4
 rm -f "$FILE"
 
 echo "== receiver: qtisocketsrc socket=$SOCK ! videoconvert ! x264enc ! mp4mux ! filesink location=$FILE"
-GST_DEBUG=qtisocketsrc:4 GST_DEBUG_NO_COLOR=1 gst-launch-1.0 -e \
-  qtisocketsrc socket="$SOCK" ! queue ! videoconvert ! x264enc speed-preset=ultrafast tune=zerolatency \
-  ! mp4mux ! filesink location="$FILE" > "$OUT/receiver.log" 2>&1 &
+GST_DEBUG=qtisocketsrc:4 GST_DEBUG_NO_COLOR=1 gst-launch-1.0 -e -v \
+  qtisocketsrc socket="$SOCK" ! tee name=t ! queue ! videoconvert ! x264enc speed-preset=ultrafast tune=zerolatency \
+  ! mp4mux ! filesink location="$FILE" \
+  t. ! queue ! fpsdisplaysink video-sink=fakesink text-overlay=false fps-update-interval=1000 \
+  > "$OUT/receiver.log" 2>&1 &
 receiver=$!
+trap 'kill $receiver ${sender:-} 2>/dev/null || true' EXIT
 for _ in $(seq 100); do grep -q "listening on" "$OUT/receiver.log" 2>/dev/null && break; sleep 0.1; done
 
-echo "== sender:   videotestsrc num-buffers=$FRAMES ! video/x-raw,format=I420,width=1280,height=720 ! qtisocketsink socket=$SOCK"
+echo "== sender:   videotestsrc num-buffers=$FRAMES ! video/x-raw,format=I420,width=1280,height=720,framerate=30/1 ! timeoverlay ! qtisocketsink socket=$SOCK"
 GST_DEBUG=qtisocketsink:4 GST_DEBUG_NO_COLOR=1 gst-launch-1.0 \
   videotestsrc num-buffers="$FRAMES" pattern=ball ! video/x-raw,format=I420,width=1280,height=720,framerate=30/1 \
-  ! timeoverlay ! qtisocketsink socket="$SOCK" sync=false > "$OUT/sender.log" 2>&1
+  ! timeoverlay ! qtisocketsink socket="$SOCK" > "$OUT/sender.log" 2>&1 &
+sender=$!
+# progress, from the receiver's frame meter, once a second while the frames flow
+while kill -0 "$sender" 2>/dev/null; do
+  sleep 1
+  line=$(grep -o 'rendered: [0-9]*, dropped: [0-9]*, current: [0-9.]*, average: [0-9.]*' "$OUT/receiver.log" | tail -1 || true)
+  [ -z "$line" ] || echo "   received $(echo "$line" | sed -E 's/rendered: ([0-9]+), dropped: [0-9]+, current: ([0-9.]+), average: ([0-9.]+)/\1 frames, \2 frames\/s now, \3 on average/')"
+done
+wait "$sender"
 wait "$receiver"
+trap - EXIT
 
 stats=$(grep -o 'qtisocketsink-stats, [^;]*' "$OUT/sender.log" | tail -1)
 echo "== sender stats: $stats"
