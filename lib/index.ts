@@ -4,6 +4,7 @@ import { registerElements } from './plugin'
 export { QtiSocketSink } from './elements/qtisocketsink'
 export { QtiSocketSrc } from './elements/qtisocketsrc'
 export * as wire from './protocol/wire'
+export { BusMessage, Pipeline, PipelineError, PropertyValue, State, StateChange } from './pipeline'
 
 let done = false
 /** Registers qtisocketsink and qtisocketsrc for this process (idempotent). */

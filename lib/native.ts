@@ -87,6 +87,13 @@ export interface NativeHelper {
   listen(ptr: number, socketPath: string): string | null
   getProperty(ptr: number, name: string): string | boolean | number | null | undefined
   log(ptr: number, level: LogLevel, message: string): void
+  /** pipelines for Node programs (lib/pipeline.ts): addresses are numbers */
+  parseLaunch(description: string): number
+  release(pipeline: number): void
+  setState(pipeline: number, state: number, timeoutMs: number): Promise<number>
+  nextMessage(pipeline: number, timeoutMs: number): Promise<import('./pipeline').BusMessage | null>
+  property(pipeline: number, element: string, name: string, value?: string | number | boolean):
+    string | number | boolean | null
 }
 
 export enum LogLevel { Error = 1, Warning = 2, Fixme = 3, Info = 4, Debug = 5, Log = 6, Trace = 7 }

@@ -329,6 +329,7 @@ init (napi_env env, napi_value exports)
   GST_DEBUG_CATEGORY_INIT (qs_src_debug, "qtisocketsrc", 0, "qtisocket-ts source");
   qs_js_init ();
   napi_define_properties (env, exports, G_N_ELEMENTS (props), props);
+  qs_pipeline_define (env, exports);
   return exports;
 }
 

@@ -208,6 +208,8 @@ gboolean qs_propose_allocation (QsInstance * inst, GstQuery * query);
 
 /* ---- per role ---------------------------------------------------------------------------------- */
 void qs_sink_install (GstBaseSinkClass * klass, QsClass * k);
+/* the pipeline functions for Node programs (pipeline.c) */
+void qs_pipeline_define (napi_env env, napi_value exports);
 void qs_sink_base_stats (QsInstance * inst, guint64 * late, guint64 * rendered, gdouble * rate);
 void qs_src_install (GstPushSrcClass * klass, QsClass * k);
 void qs_sink_instance_init (QsInstance * inst);
