@@ -95,6 +95,7 @@ struct _QsClass {
   void (*parent_constructed) (GObject *);
   gboolean (*parent_sink_event) (GstBaseSink *, GstEvent *);
   GstStateChangeReturn (*parent_change_state) (GstElement *, GstStateChange);
+  gboolean (*parent_src_query) (GstBaseSrc *, GstQuery *);
   guint signal_connected, signal_disconnected;
 };
 

@@ -786,6 +786,21 @@ qs_src_negotiate (GstBaseSrc * bsrc)
   return gst_base_src_set_caps (bsrc, inst->caps);
 }
 
+/* Live, with no latency of its own (a buffer goes out as soon as it arrives) and no limit on how long
+ * it can wait: the sender holds its buffers until they are returned. Without this GstBaseSrc answers
+ * max = min = 0, and a synchronising sink downstream (with its processing deadline) would call the
+ * pipeline invalid ("please add queues"), as in a relay: qtisocketsrc ! qtisocketsink. */
+static gboolean
+qs_src_query (GstBaseSrc * bsrc, GstQuery * query)
+{
+  QsInstance *inst = qs_instance_get (bsrc);
+  if (GST_QUERY_TYPE (query) == GST_QUERY_LATENCY) {
+    gst_query_set_latency (query, TRUE, 0, GST_CLOCK_TIME_NONE);
+    return TRUE;
+  }
+  return inst->klass->parent_src_query (bsrc, query);
+}
+
 static gboolean
 qs_src_unlock (GstBaseSrc * bsrc)
 {
@@ -810,6 +825,8 @@ qs_src_install (GstPushSrcClass * klass, QsClass * k)
   base->get_caps = qs_src_get_caps;
   base->negotiate = qs_src_negotiate;
   base->unlock = qs_src_unlock;
+  k->parent_src_query = base->query;
+  base->query = qs_src_query;
   base->unlock_stop = qs_src_unlock_stop;
   klass->create = qs_create;
 }
