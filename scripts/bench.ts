@@ -1,55 +1,202 @@
-// npm run bench: qtisocketsink -> qtisocketsrc beside shmsink -> shmsrc, two gst-launch-1.0 processes,
-// the same frames from videotestsrc, sync=false. The rate is measured where the data arrives: the
-// receiver ends in fpsdisplaysink (video-sink=fakesink), whose running average counts from the first
-// buffer received, so neither process's start-up (the embedded Node's boot included) is in it.
-// The cases are interleaved and repeated; the median is reported.
+// npm run bench: qtisocketsink -> qtisocketsrc beside shmsink -> shmsrc, and the baselines, all with
+// videotestsrc frames and sync=false:
+//   alone      the producer into its meter, one process (its own drawing cost)
+//   queue      the producer through an in-process queue
+//   qtisocket  two processes, producer ! qtisocketsink -> qtisocketsrc ! meter
+//   shm        two processes, producer ! shmsink -> shmsrc ! meter
+//   qtisocket relay / shm relay  three processes: producer -> relay (src ! sink, the same buffers
+//              forwarded) -> consumer, at 1080p and 4K
+// The rate is measured where the data arrives: the last process ends in fpsdisplaysink
+// (video-sink=fakesink), whose running average counts from the first buffer received, so start-up (the
+// embedded Node's boot included) is not in it. CPU time and peak RSS of every process come from
+// /proc/<pid>/stat sampled while the buffers flow (start-up and tear-down left out: the time until the
+// first buffer is another figure) and /usr/bin/time; CPU per buffer is the sum over the processes
+// divided by the buffers counted in that window, and the transport's share is that minus the
+// producer's own ("alone") per buffer. Bytes copied per frame are
+// what each qtisocketsink counted (stats); shm counts none. The cases are interleaved and repeated
+// (REPS, default 3); the median is reported. It writes docs/bench.md and prints the table.
 import * as fs from 'fs'
 import * as os from 'os'
 import * as path from 'path'
 import { Launch, sleep, socketPath } from '../test/helpers'
 
-interface Case { name: string, unit: string, caps: string, n: number }
-const cases: Case[] = [
-  { name: '64-byte buffers', unit: 'buffers/s', caps: 'video/x-raw,format=GRAY8,width=8,height=8,framerate=30/1', n: 40000 },
-  { name: '1080p I420 frames', unit: 'frames/s', caps: 'video/x-raw,format=I420,width=1920,height=1080,framerate=30/1', n: 1200 },
+interface Case { name: string, unit: string, caps: string, n: number, chain: boolean }
+const FORMATS: Case[] = [
+  { name: '64-byte buffers', unit: 'buffers/s', caps: 'video/x-raw,format=GRAY8,width=8,height=8,framerate=30/1', n: 40000, chain: false },
+  { name: '720p NV12', unit: 'frames/s', caps: 'video/x-raw,format=NV12,width=1280,height=720,framerate=30/1', n: 2000, chain: false },
+  { name: '1080p NV12', unit: 'frames/s', caps: 'video/x-raw,format=NV12,width=1920,height=1080,framerate=30/1', n: 1200, chain: true },
+  { name: '4K NV12', unit: 'frames/s', caps: 'video/x-raw,format=NV12,width=3840,height=2160,framerate=30/1', n: 300, chain: true },
 ]
 const REPS = Number(process.env.REPS ?? 3)
 const METER = 'fpsdisplaysink video-sink=fakesink text-overlay=false fps-update-interval=250 sync=false'
+const TIME = ['/usr/bin/time', '-f', 'QTISOCKET_TIME %U %S %M']
+const SHM_SIZE = 'shm-size=400000000'
 
-interface Result { rate: number, received: number }
+type Mode = 'alone' | 'queue' | 'qtisocket' | 'shm' | 'qtisocket relay' | 'shm relay'
+const MODES: Mode[] = ['alone', 'queue', 'qtisocket', 'shm', 'qtisocket relay', 'shm relay']
+
+interface Run {
+  rate: number
+  received: number
+  /** CPU seconds per buffer of every process together, in the steady state (sampled) */
+  cpuPerBuffer: number
+  /** CPU seconds of every process from start to exit (/usr/bin/time) */
+  cpuTotal: number
+  /** peak RSS of each process, MiB */
+  rss: number[]
+  /** bytes each qtisocketsink copied per buffer sent, by hop */
+  copied: number[]
+}
 
 /** the last "rendered: N, ..., average: X" that fpsdisplaysink printed (gst-launch -v) */
-function meter(out: string): Result {
+function meter(out: string): { received: number, rate: number } {
   const all = [...out.matchAll(/rendered: (\d+), dropped: \d+, current: [\d.]+, average: ([\d.]+)/g)]
   const last = all[all.length - 1]
   return last ? { received: Number(last[1]), rate: Number(last[2]) } : { received: 0, rate: NaN }
 }
 
-async function qtisocket(c: Case): Promise<Result> {
-  const sock = socketPath('bench')
-  const receiver = new Launch(`qtisocketsrc socket=${sock} ! ${METER}`, { debug: 'qtisocketsrc:4', args: ['-v'] })
-  await receiver.waitFor(/listening on/)
-  const sender = new Launch(`videotestsrc num-buffers=${c.n} ! ${c.caps} ! qtisocketsink socket=${sock} sync=false`)
-  const r = await receiver.wait(120000)
-  await sender.wait(20000)
-  if (r.code !== 0)
-    throw new Error(`receiver failed:\n${r.out}`)
-  return meter(r.out)
+function usage(out: string): { cpu: number, rss: number } {
+  const m = out.match(/QTISOCKET_TIME ([\d.]+) ([\d.]+) (\d+)/)
+  return m ? { cpu: Number(m[1]) + Number(m[2]), rss: Number(m[3]) / 1024 } : { cpu: NaN, rss: NaN }
 }
 
-async function shm(c: Case): Promise<Result> {
-  const sock = socketPath('bench-shm')
-  const sender = new Launch(`videotestsrc num-buffers=${c.n} ! ${c.caps} ! shmsink socket-path=${sock} ` +
-    'wait-for-connection=true shm-size=100000000 sync=false')
-  for (let i = 0; i < 300 && !fs.existsSync(sock); i++)
-    await sleep(10)
-  const receiver = new Launch(`shmsrc socket-path=${sock} is-live=true ! ${c.caps} ! ${METER}`, { args: ['-v'] })
-  // shm carries no end-of-stream: stop the receiver once the sender is done and the meter has settled
-  await sender.wait(30000).catch(() => sender.kill('SIGKILL'))
-  await sleep(600)
-  receiver.kill('SIGINT')
-  const r = await receiver.wait(10000)
-  return meter(r.out)
+function copiedPerBuffer(out: string): number {
+  const m = out.match(/qtisocketsink-stats, sent=\(guint64\)(\d+),.*bytes-copied=\(guint64\)(\d+)/)
+  return m ? Number(m[2]) / Math.max(Number(m[1]), 1) : NaN
+}
+
+/** signals the gst-launch-1.0 that /usr/bin/time runs (time itself ignores SIGINT) */
+function signal(l: Launch, sig: NodeJS.Signals): void {
+  try {
+    for (const pid of fs.readFileSync(`/proc/${l.pid}/task/${l.pid}/children`, 'utf8').trim().split(/\s+/))
+      if (pid)
+        process.kill(Number(pid), sig)
+  } catch {
+    // already gone
+  }
+}
+
+const launch = (pipeline: string, opts: { debug?: string, args?: string[] } = {}) =>
+  new Launch(pipeline, { ...opts, wrap: TIME })
+
+/** the gst-launch-1.0 under /usr/bin/time */
+function gstPid(l: Launch): number | undefined {
+  try {
+    return Number(fs.readFileSync(`/proc/${l.pid}/task/${l.pid}/children`, 'utf8').trim().split(/\s+/)[0]) || undefined
+  } catch {
+    return undefined
+  }
+}
+
+const TICK = 1 / 100 // USER_HZ
+
+/** user + system CPU seconds of a process so far */
+function cpuOf(pid: number | undefined): number {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+    return (Number(fields[11]) + Number(fields[12])) * TICK
+  } catch {
+    return NaN
+  }
+}
+
+/** Samples the CPU of every process each time the meter reports a new count (polled every 25 ms): the
+ *  first report and the last give the steady-state CPU per buffer, without start-up (the embedded
+ *  Node's boot) or tear-down. */
+function steady(launches: Launch[], last: Launch): () => { cpu: number, buffers: number } {
+  let first: { cpu: number, n: number } | undefined
+  let latest: { cpu: number, n: number } | undefined
+  const timer = setInterval(() => {
+    const n = meter(last.out).received
+    if (!n || (latest && n === latest.n))
+      return
+    const cpu = launches.map(l => cpuOf(gstPid(l))).reduce((a, b) => a + b, 0)
+    if (Number.isNaN(cpu))
+      return
+    first ??= { cpu, n }
+    latest = { cpu, n }
+  }, 25)
+  return () => {
+    clearInterval(timer)
+    return first && latest && latest.n > first.n ? { cpu: latest.cpu - first.cpu, buffers: latest.n - first.n }
+      : { cpu: NaN, buffers: 0 }
+  }
+}
+
+async function finish(launches: Launch[], last: Launch, shm: boolean): Promise<Run> {
+  const sampled = steady(launches, last)
+  if (shm) {
+    // shm carries no end-of-stream (and shmsink does not stop while a client holds its memory): once
+    // the meter has stopped counting for 750 ms, interrupt every process (each then prints its times)
+    const deadline = Date.now() + 120000
+    for (let seen = -1, still = 0; still < 3 && Date.now() < deadline;) {
+      await sleep(250)
+      const now = meter(last.out).received
+      still = now === seen && now > 0 ? still + 1 : 0
+      seen = now
+    }
+    for (const l of launches)
+      signal(l, 'SIGINT')
+  }
+  const exits = await Promise.all(launches.map(l => l.wait(120000).catch(() => {
+    signal(l, 'SIGKILL')
+    return l.exited
+  })))
+  const u = exits.map(e => usage(e.out))
+  const m = meter(last.out)
+  const st = sampled()
+  return { ...m, cpuPerBuffer: st.cpu / st.buffers, cpuTotal: u.reduce((s, x) => s + x.cpu, 0), rss: u.map(x => x.rss),
+    copied: shm ? [] : exits.map(e => copiedPerBuffer(e.out)).filter(x => !Number.isNaN(x)) }
+}
+
+async function run(c: Case, mode: Mode): Promise<Run> {
+  const produce = `videotestsrc num-buffers=${c.n} ! ${c.caps}`
+  const v = { args: ['-v'] }
+  switch (mode) {
+    case 'alone':
+    case 'queue': {
+      const l = launch(`${produce} ! ${mode === 'queue' ? 'queue ! ' : ''}${METER}`, v)
+      return finish([l], l, false)
+    }
+    case 'qtisocket': {
+      const sock = socketPath('bench')
+      const rx = launch(`qtisocketsrc socket=${sock} ! ${METER}`, { debug: 'qtisocketsrc:4', ...v })
+      await rx.waitFor(/listening on/)
+      const tx = launch(`${produce} ! qtisocketsink socket=${sock} sync=false wait-for-connection=true`,
+        { debug: 'qtisocketsink:4' })
+      return finish([tx, rx], rx, false)
+    }
+    case 'qtisocket relay': {
+      const [a, b] = [socketPath('bench-a'), socketPath('bench-b')]
+      const rx = launch(`qtisocketsrc socket=${b} ! ${METER}`, { debug: 'qtisocketsrc:4', ...v })
+      const relay = launch(`qtisocketsrc socket=${a} ! qtisocketsink socket=${b} sync=false wait-for-connection=true`,
+        { debug: 'qtisocketsrc:4,qtisocketsink:4' })
+      await rx.waitFor(/listening on/)
+      await relay.waitFor(/listening on/)
+      const tx = launch(`${produce} ! qtisocketsink socket=${a} sync=false wait-for-connection=true`,
+        { debug: 'qtisocketsink:4' })
+      return finish([tx, relay, rx], rx, false)
+    }
+    case 'shm':
+    case 'shm relay': {
+      const [a, b] = [socketPath('bench-shm-a'), socketPath('bench-shm-b')]
+      const tx = launch(`${produce} ! shmsink socket-path=${a} wait-for-connection=true ${SHM_SIZE} sync=false`)
+      for (let i = 0; i < 300 && !fs.existsSync(a); i++)
+        await sleep(10)
+      const relay = mode === 'shm relay' ? launch(`shmsrc socket-path=${a} is-live=true ! ${c.caps} ! ` +
+        `shmsink socket-path=${b} wait-for-connection=true ${SHM_SIZE} sync=false`) : undefined
+      if (relay)
+        for (let i = 0; i < 300 && !fs.existsSync(b); i++)
+          await sleep(10)
+      const rx = launch(`shmsrc socket-path=${relay ? b : a} is-live=true ! ${c.caps} ! ${METER}`, v)
+      return finish(relay ? [tx, relay, rx] : [tx, rx], rx, true)
+    }
+  }
+}
+
+const median = (xs: number[]) => {
+  const ok = xs.filter(x => !Number.isNaN(x)).sort((a, b) => a - b)
+  return ok.length ? ok[Math.floor(ok.length / 2)]! : NaN
 }
 
 const SHM_NOTE = `shmsink→shmsrc on GStreamer 1.22 stalls with many small buffers: by hand, \`videotestsrc num-buffers=20000 !
@@ -58,47 +205,61 @@ hundred to a few thousand buffers, then nothing (seen with and without \`shm-siz
 \`buffer-time\`). So there is no shm figure for 64-byte buffers.
 `
 
-const median = (xs: number[]) => {
-  const ok = xs.filter(x => !Number.isNaN(x)).sort((a, b) => a - b)
-  return ok.length ? ok[Math.floor(ok.length / 2)]! : NaN
-}
-
 async function main(): Promise<void> {
-  const results: Record<string, Record<string, Result[]>> = {}
+  const results = new Map<string, Run[]>()
+  const key = (c: Case, m: Mode) => `${c.name}|${m}`
   for (let rep = 0; rep < REPS; rep++) {
-    for (const c of cases) {
-      for (const [name, run] of [['qtisocket', qtisocket], ['shm', shm]] as const) {
-        const r = await run(c)
-        ;((results[c.name] ??= {})[name] ??= []).push(r)
-        process.stderr.write(`  rep ${rep + 1} ${c.name} ${name}: ${Math.round(r.rate)} ${c.unit}, ` +
-          `${r.received} of ${c.n} received\n`)
+    for (const c of FORMATS) {
+      for (const mode of MODES) {
+        if (mode.endsWith('relay') && !c.chain)
+          continue
+        if (mode.startsWith('shm') && c.unit === 'buffers/s')
+          continue  // stalls on 1.22: see the note
+        const r = await run(c, mode)
+        results.set(key(c, mode), [...(results.get(key(c, mode)) ?? []), r])
+        process.stderr.write(`  rep ${rep + 1} ${c.name} ${mode}: ${Math.round(r.rate)} ${c.unit}, ${r.received} of ` +
+          `${c.n}, ${(1000 * r.cpuPerBuffer).toFixed(3)} ms CPU/buffer steady, ${r.cpuTotal.toFixed(2)} s CPU in all\n`)
       }
     }
   }
-  const show = (c: Case, rs: Result[]) => {
-    // a run that did not deliver most of its buffers stalled: its rate is not a throughput (the meter's
-    // last report lags the end by up to one 250 ms interval, so "most" is not "all")
-    const complete = rs.filter(r => r.received >= c.n / 2)
-    const stalled = rs.length - complete.length
-    const rate = median(complete.map(r => r.rate))
-    const most = Math.max(...rs.map(r => r.received))
-    const note = stalled ? ` (${stalled} of ${rs.length} runs stalled, ${most ? `at most ${most} of ${c.n} arrived` :
-      'too few arrived for one 250 ms meter report'})` : ''
-    return { rate, text: Number.isNaN(rate) ? `stalled in every run${note}` : `${Math.round(rate)} ${c.unit}${note}` }
+
+  const lines = ['| case | path | rate | CPU/buffer, all processes | transport CPU/buffer | bytes copied/buffer by hop | peak RSS MiB by process | vs shm: rate, CPU/buffer |',
+    '|---|---|---|---|---|---|---|---|']
+  for (const c of FORMATS) {
+    const stat = (m: Mode) => {
+      const rs = (results.get(key(c, m)) ?? []).filter(r => r.received >= c.n / 2)
+      if (!rs.length)
+        return undefined
+      const rate = median(rs.map(r => r.rate))
+      const cpu = median(rs.map(r => r.cpuPerBuffer))
+      return { rate, cpu, rss: rs[0]!.rss, copied: rs[0]!.copied, runs: rs.length }
+    }
+    const alone = stat('alone')
+    for (const m of MODES) {
+      const s = stat(m)
+      if (!s)
+        continue
+      const shmMode = m === 'qtisocket' ? 'shm' : m === 'qtisocket relay' ? 'shm relay' : undefined
+      const shm = shmMode ? stat(shmMode) : undefined
+      const transport = alone && m !== 'alone' ? s.cpu - alone.cpu : NaN
+      const shmTransport = shm && alone ? shm.cpu - alone.cpu : NaN
+      const vs = shm ? `${(s.rate / shm.rate).toFixed(2)}×, ${(s.cpu / shm.cpu).toFixed(2)}× (transport ` +
+        `${Number.isNaN(transport / shmTransport) ? '-' : (transport / shmTransport).toFixed(2) + '×'})` : ''
+      const ms = (x: number) => Number.isNaN(x) ? '-' : `${(1000 * x).toFixed(3)} ms`
+      lines.push(`| ${c.name} | ${m} | ${Math.round(s.rate)} ${c.unit} | ${ms(s.cpu)} | ${ms(transport)} | ` +
+        `${m.startsWith('qtisocket') ? s.copied.map(x => Math.round(x)).join(' / ') : '-'} | ` +
+        `${s.rss.map(x => Math.round(x)).join(' / ')} | ${vs} |`)
+    }
   }
-  const lines = ['| case | qtisocketsink→qtisocketsrc | shmsink→shmsrc | ratio |', '|---|---|---|---|']
-  for (const c of cases) {
-    const q = show(c, results[c.name]!.qtisocket!)
-    const s = show(c, results[c.name]!.shm!)
-    const ratio = Number.isNaN(q.rate / s.rate) ? '-' : (q.rate / s.rate).toFixed(2)
-    lines.push(`| ${c.name} | ${q.text} | ${s.text} | ${ratio} |`)
-  }
-  const title = `two processes, sync=false, rate seen by the receiver, median of ${REPS}`
+  const title = `sync=false, the rate seen by the last process, median of ${REPS} runs`
   process.stdout.write(`${title}\n${lines.join('\n')}\n`)
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${os.release()}`
   fs.writeFileSync(path.join(__dirname, '..', '..', 'docs', 'bench.md'), `# Benchmark\n\nMade by \`npm run bench\` ` +
-    `(scripts/bench.ts) on ${new Date().toISOString().slice(0, 10)}, ${machine}: ${title}.\n\n${lines.join('\n')}\n\n` +
-    SHM_NOTE)
+    `(scripts/bench.ts) on ${new Date().toISOString().slice(0, 10)}, ${machine}: ${title}. CPU is user + system ` +
+    'time of every process of the case (/proc/<pid>/stat, 10 ms ticks), per buffer, sampled while the buffers flow ' +
+    '(start-up and tear-down left out); the transport\'s share is that minus the producer alone. Bytes copied are ' +
+    'counted by each qtisocketsink (producer hop / relay hop). Peak RSS from /usr/bin/time.\n\n' +
+    `${lines.join('\n')}\n\n${SHM_NOTE}`)
 }
 
 main().catch(e => {

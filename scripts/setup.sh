@@ -21,7 +21,7 @@ APT_PACKAGES=(
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-plugins-ugly gstreamer1.0-plugins-base-apps libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
   gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0 gir1.2-glib-2.0 libgirepository1.0-dev
-  libcairo2-dev meson ninja-build pkg-config g++ python3 python3-gi
+  libcairo2-dev meson ninja-build pkg-config g++ python3 python3-gi time
   libc-ares2 libuv1-dev libbrotli1 libnghttp2-14 libicu72 libssl3
 )
 missing=()

@@ -42,12 +42,14 @@ export class Launch {
   private waiters: Array<() => void> = []
   private closed = false
 
-  constructor(pipeline: string, opts: { debug?: string, env?: Record<string, string>, args?: string[] } = {}) {
+  /** wrap: a command to run gst-launch-1.0 under (e.g. /usr/bin/time -f ...) */
+  constructor(pipeline: string, opts: { debug?: string, env?: Record<string, string>, args?: string[], wrap?: string[] } = {}) {
     const env = gstEnv({ ...(opts.debug ? { GST_DEBUG: opts.debug } : {}), ...(opts.env ?? {}) })
     // QTISOCKET_TEST_NO_FAULT=1: crash with a core file instead of gst-launch's "Caught SIGSEGV, spinning"
     const noFault = process.env.QTISOCKET_TEST_NO_FAULT ? ['--no-fault'] : []
-    this.child = spawn('gst-launch-1.0', [...noFault, ...(opts.args ?? []), ...pipeline.trim().split(/\s+/)],
-      { env, stdio: ['ignore', 'pipe', 'pipe'] })
+    const argv = ['gst-launch-1.0', ...noFault, ...(opts.args ?? []), ...pipeline.trim().split(/\s+/)]
+    const [command, ...rest] = [...(opts.wrap ?? []), ...argv]
+    this.child = spawn(command!, rest, { env, stdio: ['ignore', 'pipe', 'pipe'] })
     running.add(this.child)
     const collect = (d: Buffer) => {
       this.out += d.toString()
