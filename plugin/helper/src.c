@@ -186,11 +186,14 @@ with_fd_facts (const guint8 * payload, gsize len, const gint * fds, guint n_fds,
       /* a file that may shrink under our mapping would make reading it fault (SIGBUS): seal it
        * ourselves if the sender did not, then take its size, which can no longer go down */
       s = fcntl (fds[i], F_GET_SEALS);
-      if (s >= 0 && !(s & F_SEAL_SHRINK) && fcntl (fds[i], F_ADD_SEALS, F_SEAL_SHRINK) == 0)
+      size = st.st_size;
+      if (s >= 0 && !(s & F_SEAL_SHRINK) && fcntl (fds[i], F_ADD_SEALS, F_SEAL_SHRINK) == 0) {
+        /* sealed just now: the size read before may have shrunk since, read it again */
         s = fcntl (fds[i], F_GET_SEALS);
+        size = fstat (fds[i], &st) == 0 ? st.st_size : 0;
+      }
       seals = s < 0 ? 0 : s;
       kind = QS_MEM_FD;
-      size = fstat (fds[i], &st) == 0 ? st.st_size : 0;
     } else if (is_dmabuf (fds[i])) {
       off_t end = lseek (fds[i], 0, SEEK_END);
       size = end < 0 ? 0 : end;
