@@ -251,6 +251,30 @@ async function main(): Promise<void> {
         `${s.rss.map(x => Math.round(x)).join(' / ')} | ${vs} |`)
     }
   }
+  // latency and start: the sender (sync=true, 60 frames/s, 1080p) waits for its receiver; the
+  // receiver is started then: the time to its first buffer includes its embedded Node's start, and
+  // its stats give the one-way latency of each buffer (arrival minus the instant the sender meant)
+  const lat: Array<{ p50: number, p99: number, first: number }> = []
+  for (let rep = 0; rep < REPS; rep++) {
+    const sock = socketPath('bench-latency')
+    const tx = new Launch(`videotestsrc num-buffers=300 ! video/x-raw,format=NV12,width=1920,height=1080,framerate=60/1 ! ` +
+      `qtisocketsink socket=${sock} wait-for-connection=true`)
+    await sleep(1500)
+    const rx = new Launch(`qtisocketsrc socket=${sock} ! fakesink`, { debug: 'qtisocketsrc:4' })
+    const [, r] = await Promise.all([tx.wait(60000), rx.wait(60000)])
+    const first = r.out.match(/^(\d+):(\d\d):(\d\d\.\d+) .*first buffer from the sender/m)
+    const p = r.out.match(/latency-p50=\(gint64\)(-?\d+), latency-p99=\(gint64\)(-?\d+)/)
+    lat.push({ p50: Number(p?.[1]) / 1e6, p99: Number(p?.[2]) / 1e6,
+      first: first ? Number(first[1]) * 3600 + Number(first[2]) * 60 + Number(first[3]) : NaN })
+    process.stderr.write(`  rep ${rep + 1} latency: p50 ${lat[rep]!.p50.toFixed(3)} ms, p99 ${lat[rep]!.p99.toFixed(3)} ms, ` +
+      `first buffer ${lat[rep]!.first.toFixed(3)} s after the receiver started\n`)
+  }
+  const latency = `One-way latency at 60 frames/s (1080p NV12, the sender syncing), receiver's stats over 300 frames, ` +
+    `median of ${REPS}: p50 ${median(lat.map(l => l.p50)).toFixed(3)} ms, p99 ${median(lat.map(l => l.p99)).toFixed(3)} ms. ` +
+    `First buffer ${median(lat.map(l => l.first)).toFixed(3)} s after starting the receiver (its embedded Node's start ` +
+    'included), the sender waiting for it.'
+  lines.push('', latency)
+
   const title = `sync=false, the rate seen by the last process, median of ${REPS} runs`
   process.stdout.write(`${title}\n${lines.join('\n')}\n`)
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${os.release()}`

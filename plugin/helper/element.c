@@ -2,6 +2,8 @@
  * properties, per-instance state and the vfunc trampolines of each role (sink.c, src.c). */
 #include "qtisocket.h"
 
+#include <stdlib.h>
+
 #include <errno.h>
 #include <poll.h>
 #include <sys/eventfd.h>
@@ -333,6 +335,13 @@ qs_instance_stop (QsInstance * inst)
   qs_js_result_clear (&r);
 }
 
+static gint
+compare_gint64 (const void *a, const void *b)
+{
+  gint64 x = *(const gint64 *) a, y = *(const gint64 *) b;
+  return x < y ? -1 : x > y;
+}
+
 GstStructure *
 qs_instance_stats (QsInstance * inst)
 {
@@ -360,12 +369,23 @@ qs_instance_stats (QsInstance * inst)
         "inlined", G_TYPE_UINT64, inst->n_inlined,
         "bytes-copied", G_TYPE_UINT64, inst->n_bytes_copied,
         "connections", G_TYPE_UINT64, inst->n_connections, NULL);
-  else
+  else {
     s = gst_structure_new ("qtisocketsrc-stats",
         "received", G_TYPE_UINT64, inst->n_received,
         "returned", G_TYPE_UINT64,
         inst->n_released_before + (inst->conn ? inst->conn->n_released : 0),
         "connections", G_TYPE_UINT64, inst->n_connections, NULL);
+    if (inst->n_latency > 0) {
+      /* percentiles of the last samples: meaningful when the sender syncs (sends buffers on time) */
+      guint n = MIN (inst->n_latency, QS_LATENCY_SAMPLES);
+      gint64 *sorted = g_memdup2 (inst->latency, n * sizeof (gint64));
+      qsort (sorted, n, sizeof (gint64), compare_gint64);
+      gst_structure_set (s, "latency-p50", G_TYPE_INT64, sorted[n / 2],
+          "latency-p99", G_TYPE_INT64, sorted[MIN (n - 1, n * 99 / 100)],
+          "latency-samples", G_TYPE_UINT, n, NULL);
+      g_free (sorted);
+    }
+  }
   g_mutex_unlock (&inst->lock);
   return s;
 }

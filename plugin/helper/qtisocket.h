@@ -152,6 +152,12 @@ struct _QsInstance {
   /* stats */
   guint64 n_sent, n_released, n_dropped, n_copied, n_inlined, n_bytes_copied, n_received, n_connections;
   guint64 n_released_before;    /* src: releases sent on earlier connections */
+  /* src: one-way latency of the last QS_LATENCY_SAMPLES buffers (ns): arrival on CLOCK_MONOTONIC
+   * minus the instant the sender meant (its running time placed on CLOCK_MONOTONIC) */
+#define QS_LATENCY_SAMPLES 1024
+  gint64 latency[QS_LATENCY_SAMPLES];
+  guint n_latency;
+  gboolean first_logged;
   guint64 base_late_before, base_rendered_before;       /* sink: GstBaseSink's, before its resets */
 };
 

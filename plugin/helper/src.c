@@ -141,6 +141,7 @@ qs_src_listen (QsInstance * inst, const gchar * path, gchar ** error)
   if (fd < 0)
     return FALSE;
   inst->listen_fd = fd;
+  inst->first_logged = FALSE;
   g_free (inst->path);
   inst->path = g_strdup (path);
   return TRUE;
@@ -227,6 +228,20 @@ get_u64 (const guint8 * p)
  * the same instant. Our segment starts at 0, so it is the buffer's timestamp. A sender that could not
  * place its running time on the clock yet (its preroll buffer, before PLAYING) sent it just now: the
  * buffer gets our running time of now, as do-timestamp would give it. */
+/* one-way latency: now minus the instant the sender meant (meaningful when the sender syncs, i.e.
+ * sends each buffer at its running time) */
+static void
+note_latency (QsInstance * inst, guint64 rt, guint64 sender_base)
+{
+  gint64 lat;
+  if (!GST_CLOCK_TIME_IS_VALID (rt) || !GST_CLOCK_TIME_IS_VALID (sender_base))
+    return;
+  lat = (gint64) qs_monotonic_now () - (gint64) (rt + sender_base);
+  g_mutex_lock (&inst->lock);
+  inst->latency[inst->n_latency++ % QS_LATENCY_SAMPLES] = lat;
+  g_mutex_unlock (&inst->lock);
+}
+
 static GstClockTime
 our_running_time (QsInstance * inst, guint64 rt, guint64 sender_base)
 {
@@ -340,6 +355,7 @@ build_buffer (QsInstance * inst, QsConn * conn, GBytes * bytes, gint * fds, guin
   inline_at = len - ((inline_len + 3) & ~3u);
 
   buf = gst_buffer_new ();
+  note_latency (inst, get_u64 (d + 64), get_u64 (d + 80));
   if (gst_base_src_get_do_timestamp (GST_BASE_SRC (inst->element))) {
     /* do-timestamp: GstBaseSrc stamps it with our running time of its arrival */
     GST_BUFFER_PTS (buf) = GST_BUFFER_DTS (buf) = GST_CLOCK_TIME_NONE;
@@ -711,6 +727,9 @@ qs_create (GstPushSrc * psrc, GstBuffer ** outbuf)
         } else {
           g_mutex_lock (&inst->lock);
           inst->n_received++;
+          if (!inst->first_logged)
+            GST_INFO_OBJECT (inst->element, "first buffer from the sender");
+          inst->first_logged = TRUE;
           g_mutex_unlock (&inst->lock);
         }
       }
