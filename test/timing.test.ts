@@ -1,7 +1,7 @@
 // Timing and caps that survive the hop: the receiver's running time of each buffer is the sender's, a new
 // segment keeps its meaning, and dts, duration, offsets and flags arrive as they were sent.
 import test from 'ava'
-import { runPeer, socketPath } from './helpers'
+import { DEBUG, Launch, runPeer, socketPath, waitAll } from './helpers'
 
 test('running time equals the sender\'s; segment base honoured; dts, duration, offsets and flags survive', t => {
   // both ends in one pipeline (one clock, one base time), driven by a Python GI program through the shim
@@ -23,4 +23,19 @@ test('caps travel in-band on every change: mid-stream resolution and format chan
     'GRAY8 64x48 3072 0', 'GRAY8 64x48 3072 1', 'GRAY8 160x120 19200 2', 'GRAY8 160x120 19200 3',
     'RGBA 32x24 3072 4', 'RGBA 32x24 3072 5', 'GRAY8 64x48 3072 6', 'GRAY8 64x48 3072 7',
   ])
+})
+
+test('the receiver\'s stats give the one-way latency of the buffers of a syncing sender (p50, p99)', async t => {
+  const sock = socketPath('latency')
+  const receiver = new Launch(`qtisocketsrc socket=${sock} ! fakesink`, { debug: DEBUG })
+  await receiver.waitFor(/listening on/)
+  const [s, r] = await waitAll([new Launch('videotestsrc num-buffers=60 ! ' +
+    `video/x-raw,width=320,height=240,framerate=60/1 ! qtisocketsink socket=${sock} wait-for-connection=true`), receiver])
+  t.is(s.code, 0, s.out)
+  t.is(r.code, 0, r.out)
+  const m = r.out.match(/latency-p50=\(gint64\)(-?\d+), latency-p99=\(gint64\)(-?\d+), latency-samples=\(uint\)(\d+)/)
+  t.truthy(m, r.out)
+  const [p50, p99, n] = [Number(m![1]), Number(m![2]), Number(m![3])]
+  t.is(n, 59, 'every buffer but the preroll one, sent before the sender\'s running time was on the clock')
+  t.true(p50 > 0 && p50 <= p99 && p99 < 50e6, `p50 ${p50} ns, p99 ${p99} ns`)
 })
