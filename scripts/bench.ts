@@ -14,7 +14,9 @@
 // divided by the buffers counted in that window, and the transport's share is that minus the
 // producer's own ("alone") per buffer. Bytes copied per frame are
 // what each qtisocketsink counted (stats); shm counts none. The cases are interleaved and repeated
-// (REPS, default 3); the median is reported. It writes docs/bench.md and prints the table.
+// (REPS, default 3); the median is reported. It writes docs/bench.md and docs/bench.png (gnuplot) and
+// prints the table.
+import { spawnSync } from 'child_process'
 import * as fs from 'fs'
 import * as os from 'os'
 import * as path from 'path'
@@ -194,6 +196,32 @@ async function run(c: Case, mode: Mode): Promise<Run> {
   }
 }
 
+interface PlotRow { label: string, rate: number, ours: number, theirs: number }
+
+/** docs/bench.png (gnuplot): the rate against shm's, and the transport's CPU per buffer of each */
+function drawPlot(rows: PlotRow[]): void {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qtisocket-plot-'))
+  const data = path.join(dir, 'bench.dat')
+  fs.writeFileSync(data, rows.map(r => `"${r.label}" ${r.rate.toFixed(3)} ${r.ours.toFixed(4)} ${r.theirs.toFixed(4)}`)
+    .join('\n') + '\n')
+  const out = path.join(__dirname, '..', '..', 'docs', 'bench.png')
+  const script = [
+    `set terminal pngcairo size 1100,480 font "sans,10"`, `set output "${out}"`,
+    'set multiplot layout 1,2 title "qtisocket-ts against shmsink/shmsrc (npm run bench)"',
+    'set style data histograms', 'set style histogram clustered gap 1', 'set style fill solid 0.8 border -1',
+    'set xtics rotate by -30', 'set grid ytics', 'set key top left',
+    'set title "rate, relative to shm (1 = as fast)"', 'set yrange [0:1.3]',
+    `plot "${data}" using 2:xtic(1) title "qtisocket / shm" lc rgb "#2b7bba", 1 with lines dt 2 lc rgb "#888888" notitle`,
+    'set title "transport CPU per buffer, ms (all processes, minus the producer)"', 'set yrange [0:*]',
+    `plot "${data}" using 3:xtic(1) title "qtisocket" lc rgb "#2b7bba", "" using 4 title "shm" lc rgb "#e08030"`,
+    'unset multiplot',
+  ].join('\n')
+  const r = spawnSync('gnuplot', [], { input: script, encoding: 'utf8' })
+  if (r.status !== 0)
+    process.stderr.write(`no plot: gnuplot ${r.error?.message ?? r.stderr}\n`)
+  fs.rmSync(dir, { recursive: true })
+}
+
 const median = (xs: number[]) => {
   const ok = xs.filter(x => !Number.isNaN(x)).sort((a, b) => a - b)
   return ok.length ? ok[Math.floor(ok.length / 2)]! : NaN
@@ -225,6 +253,7 @@ async function main(): Promise<void> {
 
   const lines = ['| case | path | rate | CPU/buffer, all processes | transport CPU/buffer | bytes copied/buffer by hop | peak RSS MiB by process | vs shm: rate, CPU/buffer |',
     '|---|---|---|---|---|---|---|---|']
+  const plot: PlotRow[] = []
   for (const c of FORMATS) {
     const stat = (m: Mode) => {
       const rs = (results.get(key(c, m)) ?? []).filter(r => r.received >= c.n / 2)
@@ -246,6 +275,9 @@ async function main(): Promise<void> {
       const vs = shm ? `${(s.rate / shm.rate).toFixed(2)}×, ${(s.cpu / shm.cpu).toFixed(2)}× (transport ` +
         `${Number.isNaN(transport / shmTransport) ? '-' : (transport / shmTransport).toFixed(2) + '×'})` : ''
       const ms = (x: number) => Number.isNaN(x) ? '-' : `${(1000 * x).toFixed(3)} ms`
+      if (shm)
+        plot.push({ label: `${c.name}${m.endsWith('relay') ? ', chain' : ''}`, rate: s.rate / shm.rate,
+          ours: 1000 * transport, theirs: 1000 * shmTransport })
       lines.push(`| ${c.name} | ${m} | ${Math.round(s.rate)} ${c.unit} | ${ms(s.cpu)} | ${ms(transport)} | ` +
         `${m.startsWith('qtisocket') ? s.copied.map(x => Math.round(x)).join(' / ') : '-'} | ` +
         `${s.rss.map(x => Math.round(x)).join(' / ')} | ${vs} |`)
@@ -275,6 +307,8 @@ async function main(): Promise<void> {
     'included), the sender waiting for it.'
   lines.push('', latency)
 
+  drawPlot(plot)
+
   const title = `sync=false, the rate seen by the last process, median of ${REPS} runs`
   process.stdout.write(`${title}\n${lines.join('\n')}\n`)
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${os.release()}`
@@ -282,7 +316,7 @@ async function main(): Promise<void> {
     `(scripts/bench.ts) on ${new Date().toISOString().slice(0, 10)}, ${machine}: ${title}. CPU is user + system ` +
     'time of every process of the case (/proc/<pid>/stat, 10 ms ticks), per buffer, sampled while the buffers flow ' +
     '(start-up and tear-down left out); the transport\'s share is that minus the producer alone. Bytes copied are ' +
-    'counted by each qtisocketsink (producer hop / relay hop). Peak RSS from /usr/bin/time.\n\n' +
+    'counted by each qtisocketsink (producer hop / relay hop). Peak RSS from /usr/bin/time.\n\n![plot](bench.png)\n\n' +
     `${lines.join('\n')}\n\n${SHM_NOTE}`)
 }
 
