@@ -115,33 +115,51 @@ set_state_complete (napi_env env, napi_status status, void *data)
   g_free (job);
 }
 
+/* a job on an element: NULL (and a TypeError thrown) if v is not one */
+static Job *
+job_new (napi_env env, napi_value v)
+{
+  Job *job;
+  GstElement *element = arg_element (env, v);
+  if (!element) {
+    napi_throw_type_error (env, NULL, "not an element");
+    return NULL;
+  }
+  job = g_new0 (Job, 1);
+  job->element = gst_object_ref (element);
+  return job;
+}
+
+/* queues the job on a libuv worker; returns the Promise its completion settles */
+static napi_value
+job_queue (napi_env env, Job * job, const char *what, napi_async_execute_callback execute,
+    napi_async_complete_callback complete)
+{
+  napi_value promise, name;
+  napi_create_promise (env, &job->deferred, &promise);
+  napi_create_string_utf8 (env, what, NAPI_AUTO_LENGTH, &name);
+  napi_create_async_work (env, NULL, name, execute, complete, job, &job->work);
+  napi_queue_async_work (env, job->work);
+  return promise;
+}
+
 static napi_value
 set_state (napi_env env, napi_callback_info info)
 {
   size_t argc = 3;
-  napi_value argv[3], promise, name;
+  napi_value argv[3];
   Job *job;
   gint32 state = 0;
   gdouble timeout = -1;
 
   QS_NAPI_CALL (env, napi_get_cb_info (env, info, &argc, argv, NULL, NULL), NULL);
-  job = g_new0 (Job, 1);
-  job->element = arg_element (env, argv[0]);
-  if (!job->element) {
-    g_free (job);
-    napi_throw_type_error (env, NULL, "not an element");
+  if (!(job = job_new (env, argv[0])))
     return NULL;
-  }
-  gst_object_ref (job->element);
   napi_get_value_int32 (env, argv[1], &state);
   napi_get_value_double (env, argv[2], &timeout);
   job->state = state;
   job->timeout_ms = (gint64) timeout;
-  napi_create_promise (env, &job->deferred, &promise);
-  napi_create_string_utf8 (env, "qtisocket.setState", NAPI_AUTO_LENGTH, &name);
-  napi_create_async_work (env, NULL, name, set_state_execute, set_state_complete, job, &job->work);
-  napi_queue_async_work (env, job->work);
-  return promise;
+  return job_queue (env, job, "qtisocket.setState", set_state_execute, set_state_complete);
 }
 
 /* ---- nextMessage(pipeline, timeoutMs): Promise<message | null> --------------------------------- */
@@ -206,27 +224,17 @@ static napi_value
 next_message (napi_env env, napi_callback_info info)
 {
   size_t argc = 2;
-  napi_value argv[2], promise, name;
+  napi_value argv[2];
   Job *job;
   gdouble timeout = -1;
 
   QS_NAPI_CALL (env, napi_get_cb_info (env, info, &argc, argv, NULL, NULL), NULL);
-  job = g_new0 (Job, 1);
-  job->element = arg_element (env, argv[0]);
-  if (!job->element) {
-    g_free (job);
-    napi_throw_type_error (env, NULL, "not an element");
+  if (!(job = job_new (env, argv[0])))
     return NULL;
-  }
-  gst_object_ref (job->element);
   job->bus = gst_element_get_bus (job->element);
   napi_get_value_double (env, argv[1], &timeout);
   job->timeout_ms = (gint64) timeout;
-  napi_create_promise (env, &job->deferred, &promise);
-  napi_create_string_utf8 (env, "qtisocket.nextMessage", NAPI_AUTO_LENGTH, &name);
-  napi_create_async_work (env, NULL, name, pop_execute, pop_complete, job, &job->work);
-  napi_queue_async_work (env, job->work);
-  return promise;
+  return job_queue (env, job, "qtisocket.nextMessage", pop_execute, pop_complete);
 }
 
 /* ---- property(pipeline, element, name[, value]): an element's property, read or written -------- */
