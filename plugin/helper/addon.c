@@ -17,20 +17,23 @@ qs_napi_throw_last (napi_env env, const char *what)
     napi_throw_error (env, NULL, info && info->error_message ? info->error_message : what);
 }
 
+gchar *
+qs_napi_string (napi_env env, napi_value v)
+{
+  size_t len = 0;
+  gchar *s;
+  if (napi_get_value_string_utf8 (env, v, NULL, 0, &len) != napi_ok)
+    return NULL;
+  s = g_malloc (len + 1);
+  napi_get_value_string_utf8 (env, v, s, len + 1, &len);
+  return s;
+}
+
 static gchar *
 prop_string (napi_env env, napi_value obj, const char *name)
 {
   napi_value v;
-  napi_valuetype t;
-  size_t len;
-  gchar *s;
-  if (napi_get_named_property (env, obj, name, &v) != napi_ok ||
-      napi_typeof (env, v, &t) != napi_ok || t != napi_string)
-    return NULL;
-  napi_get_value_string_utf8 (env, v, NULL, 0, &len);
-  s = g_malloc (len + 1);
-  napi_get_value_string_utf8 (env, v, s, len + 1, &len);
-  return s;
+  return napi_get_named_property (env, obj, name, &v) == napi_ok ? qs_napi_string (env, v) : NULL;
 }
 
 static gdouble
@@ -298,14 +301,12 @@ log_message (napi_env env, napi_callback_info info)
   QsClass *k;
   gint32 level = GST_LEVEL_DEBUG;
   gchar *msg;
-  size_t len;
 
   QS_NAPI_CALL (env, napi_get_cb_info (env, info, &argc, argv, NULL, NULL), NULL);
   el = arg_pointer (env, argv[0]);
   napi_get_value_int32 (env, argv[1], &level);
-  napi_get_value_string_utf8 (env, argv[2], NULL, 0, &len);
-  msg = g_malloc (len + 1);
-  napi_get_value_string_utf8 (env, argv[2], msg, len + 1, &len);
+  if (!(msg = qs_napi_string (env, argv[2])))
+    return NULL;
   k = el ? qs_class_get (G_OBJECT_TYPE (el)) : NULL;
   gst_debug_log (k && k->role == QS_ROLE_SRC ? qs_src_debug : qs_sink_debug, level, "lib", "",
       0, el ? G_OBJECT (el) : NULL, "%s", msg);

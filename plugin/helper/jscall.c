@@ -72,25 +72,14 @@ static gchar *
 get_string (napi_env env, napi_value obj, const char *name)
 {
   napi_value v;
-  napi_valuetype t;
-  size_t len;
-  gchar *s;
-  if (napi_get_named_property (env, obj, name, &v) != napi_ok)
-    return NULL;
-  if (napi_typeof (env, v, &t) != napi_ok || t != napi_string)
-    return NULL;
-  napi_get_value_string_utf8 (env, v, NULL, 0, &len);
-  s = g_malloc (len + 1);
-  napi_get_value_string_utf8 (env, v, s, len + 1, &len);
-  return s;
+  return napi_get_named_property (env, obj, name, &v) == napi_ok ? qs_napi_string (env, v) : NULL;
 }
 
 static gchar *
 exception_text (napi_env env)
 {
   napi_value exc, str, stack;
-  gchar *text = NULL;
-  size_t len;
+  gchar *text;
   bool has_stack = false;
   if (napi_get_and_clear_last_exception (env, &exc) != napi_ok)
     return g_strdup ("unknown exception");
@@ -100,10 +89,8 @@ exception_text (napi_env env)
   } else if (napi_coerce_to_string (env, exc, &str) != napi_ok) {
     return g_strdup ("unprintable exception");
   }
-  napi_get_value_string_utf8 (env, str, NULL, 0, &len);
-  text = g_malloc (len + 1);
-  napi_get_value_string_utf8 (env, str, text, len + 1, &len);
-  return text;
+  text = qs_napi_string (env, str);
+  return text ? text : g_strdup ("unprintable exception");
 }
 
 static void

@@ -6,18 +6,6 @@
 
 #include <string.h>
 
-static gchar *
-arg_string (napi_env env, napi_value v)
-{
-  size_t len = 0;
-  gchar *s;
-  if (napi_get_value_string_utf8 (env, v, NULL, 0, &len) != napi_ok)
-    return NULL;
-  s = g_malloc (len + 1);
-  napi_get_value_string_utf8 (env, v, s, len + 1, &len);
-  return s;
-}
-
 static GstElement *
 arg_element (napi_env env, napi_value v)
 {
@@ -48,7 +36,7 @@ parse_launch (napi_env env, napi_callback_info info)
   GstElement *pipeline;
 
   QS_NAPI_CALL (env, napi_get_cb_info (env, info, &argc, argv, NULL, NULL), NULL);
-  desc = arg_string (env, argv[0]);
+  desc = qs_napi_string (env, argv[0]);
   pipeline = desc ? gst_parse_launch_full (desc, NULL, GST_PARSE_FLAG_FATAL_ERRORS, &error) : NULL;
   g_free (desc);
   if (!pipeline) {
@@ -280,8 +268,8 @@ element_property (napi_env env, napi_callback_info info)
 
   QS_NAPI_CALL (env, napi_get_cb_info (env, info, &argc, argv, NULL, NULL), NULL);
   pipeline = arg_element (env, argv[0]);
-  ename = arg_string (env, argv[1]);
-  pname = arg_string (env, argv[2]);
+  ename = qs_napi_string (env, argv[1]);
+  pname = qs_napi_string (env, argv[2]);
   element = pipeline && ename ? gst_bin_get_by_name (GST_BIN (pipeline), ename) : NULL;
   pspec = element && pname ? g_object_class_find_property (G_OBJECT_GET_CLASS (element), pname) : NULL;
   if (!pspec) {
@@ -297,7 +285,7 @@ element_property (napi_env env, napi_callback_info info)
     napi_value text;
     gchar *str;
     napi_coerce_to_string (env, argv[3], &text);
-    str = arg_string (env, text);
+    str = qs_napi_string (env, text);
     gst_util_set_object_arg (G_OBJECT (element), pname, str);
     g_free (str);
   }

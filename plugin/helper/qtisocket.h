@@ -230,5 +230,7 @@ void qs_instance_stop (QsInstance * inst);
 #define QS_NAPI_CALL(env, call, ret) \
   do { if ((call) != napi_ok) { qs_napi_throw_last (env, #call); return ret; } } while (0)
 void qs_napi_throw_last (napi_env env, const char *what);
+/* a JS string as a new UTF-8 string (g_free it); NULL if v is not a string */
+gchar *qs_napi_string (napi_env env, napi_value v);
 
 G_END_DECLS
