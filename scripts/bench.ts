@@ -67,21 +67,7 @@ function copiedPerBuffer(out: string): number {
   return m ? Number(m[2]) / Math.max(Number(m[1]), 1) : NaN
 }
 
-/** signals the gst-launch-1.0 that /usr/bin/time runs (time itself ignores SIGINT) */
-function signal(l: Launch, sig: NodeJS.Signals): void {
-  try {
-    for (const pid of fs.readFileSync(`/proc/${l.pid}/task/${l.pid}/children`, 'utf8').trim().split(/\s+/))
-      if (pid)
-        process.kill(Number(pid), sig)
-  } catch {
-    // already gone
-  }
-}
-
-const launch = (pipeline: string, opts: { debug?: string, args?: string[] } = {}) =>
-  new Launch(pipeline, { ...opts, wrap: TIME })
-
-/** the gst-launch-1.0 under /usr/bin/time */
+/** the gst-launch-1.0 that /usr/bin/time runs, if it still does */
 function gstPid(l: Launch): number | undefined {
   try {
     return Number(fs.readFileSync(`/proc/${l.pid}/task/${l.pid}/children`, 'utf8').trim().split(/\s+/)[0]) || undefined
@@ -89,6 +75,20 @@ function gstPid(l: Launch): number | undefined {
     return undefined
   }
 }
+
+/** signals that gst-launch-1.0 (time itself ignores SIGINT) */
+function signal(l: Launch, sig: NodeJS.Signals): void {
+  const pid = gstPid(l)
+  try {
+    if (pid)
+      process.kill(pid, sig)
+  } catch {
+    // gone meanwhile
+  }
+}
+
+const launch = (pipeline: string, opts: { debug?: string, args?: string[] } = {}) =>
+  new Launch(pipeline, { ...opts, wrap: TIME })
 
 const TICK = 1 / 100 // USER_HZ
 

@@ -74,18 +74,19 @@ export class Launch {
     return this.child.pid!
   }
 
-  /** resolves when the output matches, rejects after timeoutMs or if the process ends first */
-  async waitFor(pattern: RegExp, timeoutMs = 20000): Promise<RegExpMatchArray> {
+  /** resolves with found()'s answer once it has one (checked at each output and every 200 ms); rejects
+   *  after timeoutMs or if the process ends first */
+  private async until<T>(found: () => T | undefined, what: string, timeoutMs: number): Promise<T> {
     const deadline = Date.now() + timeoutMs
     for (;;) {
-      const m = this.out.match(pattern)
-      if (m)
-        return m
+      const answer = found()
+      if (answer !== undefined)
+        return answer
       if (this.closed)
-        throw new Error(`process ended before ${pattern}:\n${this.out}`)
+        throw new Error(`process ended before ${what}:\n${this.out}`)
       const left = deadline - Date.now()
       if (left <= 0)
-        throw new Error(`timed out waiting for ${pattern}:\n${this.out}`)
+        throw new Error(`timed out waiting for ${what}:\n${this.out}`)
       await new Promise<void>(resolve => {
         const t = setTimeout(resolve, Math.min(left, 200))
         this.waiters.push(() => { clearTimeout(t); resolve() })
@@ -93,19 +94,15 @@ export class Launch {
     }
   }
 
+  /** resolves when the output matches, rejects after timeoutMs or if the process ends first */
+  waitFor(pattern: RegExp, timeoutMs = 20000): Promise<RegExpMatchArray> {
+    return this.until(() => this.out.match(pattern) ?? undefined, String(pattern), timeoutMs)
+  }
+
   /** resolves once the output has `n` matches of `pattern` (a global regex), e.g. n frames in */
   async waitForCount(pattern: RegExp, n: number, timeoutMs = 20000): Promise<void> {
-    const deadline = Date.now() + timeoutMs
-    while ((this.out.match(pattern) ?? []).length < n) {
-      if (this.closed)
-        throw new Error(`process ended before ${n} matches of ${pattern}:\n${this.out}`)
-      if (Date.now() > deadline)
-        throw new Error(`timed out waiting for ${n} matches of ${pattern}:\n${this.out}`)
-      await new Promise<void>(resolve => {
-        const t = setTimeout(resolve, 200)
-        this.waiters.push(() => { clearTimeout(t); resolve() })
-      })
-    }
+    await this.until(() => (this.out.match(pattern) ?? []).length >= n || undefined, `${n} matches of ${pattern}`,
+      timeoutMs)
   }
 
   /** resolves once `n` checksumsink lines (frames) are in the output */
