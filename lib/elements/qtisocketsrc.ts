@@ -17,7 +17,7 @@
 import { AUTHOR, CAPS, SOCKET_PROPERTY, SocketElementImpl } from '../element'
 import { GstBase } from '../gst'
 import { Action, Hook, HookResult, LogLevel, native } from '../native'
-import { decodeFdFacts, encodeDesc, FdFacts, MemKind } from '../protocol/desc'
+import { encodeDesc } from '../protocol/desc'
 import { BufferMessage, decodeMessage, encodeHello, PROTOCOL_MAJOR, PROTOCOL_MINOR, ProtocolError } from '../protocol/wire'
 
 export class QtiSocketSrc extends GstBase.PushSrc {
@@ -26,9 +26,6 @@ export class QtiSocketSrc extends GstBase.PushSrc {
 
 const EPROTO = 71
 const EMSGSIZE = 90
-
-/** fcntl(F_GET_SEALS): the file cannot shrink */
-const F_SEAL_SHRINK = 0x2
 
 /** mini-object flags live below the buffer flags and never travel */
 const BUFFER_FLAGS_MASK = ~0xf >>> 0
@@ -70,11 +67,11 @@ class Impl extends SocketElementImpl {
     return {}
   }
 
-  private message(data: Buffer, payloadLength: number): HookResult {
-    const facts = decodeFdFacts(data.subarray(payloadLength))
+  /** a message from the sender, with nFds fds */
+  private message(data: Buffer, nFds: number): HookResult {
     let msg
     try {
-      msg = decodeMessage(data.subarray(0, payloadLength))
+      msg = decodeMessage(data)
     } catch (e) {
       if (!(e instanceof ProtocolError))
         throw e
@@ -95,20 +92,18 @@ class Impl extends SocketElementImpl {
       return { action: Action.Eos }
     if (msg.type !== 'buffer')
       return { action: Action.None, warning: `Ignored a ${msg.type} message from the sender on "${this.path}"` }
-    return this.buffer(msg, facts)
+    return this.buffer(msg, nFds)
   }
 
-  private buffer(msg: BufferMessage, facts: FdFacts[]): HookResult {
-    const problem = checkMemories(msg, facts)
-    if (problem)
-      return dropped(msg, `Dropped a buffer from the sender on "${this.path}": ${problem}`)
+  /** The helper checks each memory against what its fd really is when it builds the buffer. */
+  private buffer(msg: BufferMessage, nFds: number): HookResult {
     let caps: string | undefined
     if (msg.caps !== undefined && msg.caps !== this.caps)
       caps = this.caps = msg.caps
     if (this.caps === undefined)
       return dropped(msg, `Dropped a buffer from the sender on "${this.path}": no caps yet`)
     msg.buffer.flags &= BUFFER_FLAGS_MASK
-    return { action: Action.Buffer, data: encodeDesc(msg.buffer, facts.length), caps }
+    return { action: Action.Buffer, data: encodeDesc(msg.buffer, nFds), caps }
   }
 }
 
@@ -117,39 +112,6 @@ function dropped(msg: BufferMessage, warning: string): HookResult {
   const id = new Uint8Array(8)
   new DataView(id.buffer).setBigUint64(0, msg.buffer.id, true)
   return { action: Action.Drop, data: id, warning }
-}
-
-/** every memory must lie inside a mappable fd that came with the message */
-function checkMemories(msg: BufferMessage, facts: FdFacts[]): string | undefined {
-  const b = msg.buffer
-  let total = 0n
-  for (const [i, m] of b.memories.entries()) {
-    if (m.kind === MemKind.Inline) {
-      total += m.size // its bytes came in the message: checked by the parser
-      continue
-    }
-    const fd = facts[m.index]
-    if (!fd)
-      return `memory ${i} refers to fd ${m.index}, but ${facts.length} fds came with the message`
-    if (fd.kind === 0)
-      return `memory ${i} is on an fd that is not mappable memory`
-    if (fd.kind === MemKind.Fd && !(fd.seals & F_SEAL_SHRINK))
-      return `memory ${i} is on a file that is not sealed against shrinking (F_SEAL_SHRINK) and cannot be: ` +
-        'mapping it is not safe'
-    m.kind = fd.kind // what the fd really is (memfd/file or DMA-BUF) decides how it is wrapped
-    if (m.maxsize > fd.size)
-      return `memory ${i} claims ${m.maxsize} bytes of an fd of ${fd.size}`
-    if (m.offset + m.size > m.maxsize)
-      return `memory ${i} spans ${m.offset}+${m.size} beyond its ${m.maxsize} bytes`
-    total += m.size
-  }
-  const v = b.video
-  if (v) {
-    for (let p = 0; p < v.nPlanes; p++)
-      if (v.offsets[p]! >= total && total > 0n)
-        return `video plane ${p} starts at ${v.offsets[p]}, past the buffer's ${total} bytes`
-  }
-  return undefined
 }
 
 export const srcSpec = {

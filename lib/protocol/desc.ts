@@ -267,19 +267,3 @@ export function encodeDesc(d: BufferDesc, nFds: number): Uint8Array {
     out.set(d.inline, out.byteLength - pad4(inlineLength))
   return out
 }
-
-/** What the helper found out about each fd received with a message (fstat/F_GET_SEALS). */
-export interface FdFacts {
-  size: bigint
-  /** 0: not mappable memory (a pipe, a socket, a directory...), 1: a regular file/memfd, 2: a DMA-BUF */
-  kind: number
-  seals: number
-}
-
-export function decodeFdFacts(bytes: Uint8Array): FdFacts[] {
-  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-  const facts: FdFacts[] = []
-  for (let at = 0; at + 16 <= bytes.byteLength; at += 16)
-    facts.push({ size: v.getBigUint64(at, true), kind: v.getUint32(at + 8, true), seals: v.getUint32(at + 12, true) })
-  return facts
-}

@@ -31,7 +31,7 @@ typedef enum {
   QS_HOOK_RENDER = 7,           /* sink: data = buffer description -> {data, fds}    */
   QS_HOOK_EOS = 8,              /* sink: -> {data}                                   */
   QS_HOOK_CONNECTED = 9,        /* src: a sender connected -> {data}                 */
-  QS_HOOK_MESSAGE = 10,         /* src: data = payload + fd facts -> {action, ...}   */
+  QS_HOOK_MESSAGE = 10,         /* src: data = payload, int = fds -> {action, ...}   */
   QS_HOOK_DISCONNECTED = 11,    /* both: int = in-flight count -> {warning}          */
   QS_HOOK_NO_RECEIVER = 12,     /* sink: int = errno -> {warning, error}             */
   QS_HOOK_PEER_MESSAGE = 13,    /* sink: data = non-release message from receiver    */

@@ -171,41 +171,39 @@ is_dmabuf (gint fd)
   return g_str_has_prefix (target, "/dmabuf:") || g_str_equal (target, "anon_inode:dmabuf");
 }
 
-/* facts about the received fds for the TypeScript validation: per fd u64 size, u32 kind, u32 seals */
-static guint8 *
-with_fd_facts (const guint8 * payload, gsize len, const gint * fds, guint n_fds, gsize * out_len)
+/* What an fd received from the sender is: its kind (QS_MEM_FD for a regular file or memfd, sealed
+ * against shrinking; QS_MEM_DMABUF; 0 for anything that is not mappable memory) and its size, which
+ * can no longer go down. NULL, or why it cannot be mapped. */
+static const gchar *
+fd_facts (gint fd, guint64 * size, guint * kind)
 {
-  guint8 *d = g_malloc (len + 16 * n_fds);
-  guint i;
-  memcpy (d, payload, len);
-  for (i = 0; i < n_fds; i++) {
-    struct stat st;
-    guint64 size = 0;
-    guint32 kind = 0, seals = 0;
-    gint s;
-    if (fstat (fds[i], &st) == 0 && S_ISREG (st.st_mode)) {
-      /* a file that may shrink under our mapping would make reading it fault (SIGBUS): seal it
-       * ourselves if the sender did not, then take its size, which can no longer go down */
-      s = fcntl (fds[i], F_GET_SEALS);
-      size = st.st_size;
-      if (s >= 0 && !(s & F_SEAL_SHRINK) && fcntl (fds[i], F_ADD_SEALS, F_SEAL_SHRINK) == 0) {
-        /* sealed just now: the size read before may have shrunk since, read it again */
-        s = fcntl (fds[i], F_GET_SEALS);
-        size = fstat (fds[i], &st) == 0 ? st.st_size : 0;
-      }
-      seals = s < 0 ? 0 : s;
-      kind = QS_MEM_FD;
-    } else if (is_dmabuf (fds[i])) {
-      off_t end = lseek (fds[i], 0, SEEK_END);
-      size = end < 0 ? 0 : end;
-      kind = QS_MEM_DMABUF;
+  struct stat st;
+  gint s;
+
+  *size = 0;
+  *kind = 0;
+  if (fstat (fd, &st) == 0 && S_ISREG (st.st_mode)) {
+    /* a file that may shrink under our mapping would make reading it fault (SIGBUS): seal it
+     * ourselves if the sender did not, then take its size, which can no longer go down */
+    s = fcntl (fd, F_GET_SEALS);
+    *size = st.st_size;
+    if (s >= 0 && !(s & F_SEAL_SHRINK) && fcntl (fd, F_ADD_SEALS, F_SEAL_SHRINK) == 0) {
+      /* sealed just now: the size read before may have shrunk since, read it again */
+      s = fcntl (fd, F_GET_SEALS);
+      *size = fstat (fd, &st) == 0 ? st.st_size : 0;
     }
-    memcpy (d + len + 16 * i, &size, 8);
-    memcpy (d + len + 16 * i + 8, &kind, 4);
-    memcpy (d + len + 16 * i + 12, &seals, 4);
+    if (s < 0 || !(s & F_SEAL_SHRINK))
+      return "is on a file that is not sealed against shrinking (F_SEAL_SHRINK) and cannot be: "
+          "mapping it is not safe";
+    *kind = QS_MEM_FD;
+  } else if (is_dmabuf (fd)) {
+    off_t end = lseek (fd, 0, SEEK_END);
+    *size = end < 0 ? 0 : end;
+    *kind = QS_MEM_DMABUF;
+  } else {
+    return "is on an fd that is not mappable memory";
   }
-  *out_len = len + 16 * n_fds;
-  return d;
+  return NULL;
 }
 
 static guint32
@@ -325,10 +323,11 @@ add_roi (QsInstance * inst, GstBuffer * buf, const guint8 * r)
   }
 }
 
-/* builds the buffer from a description validated by TypeScript; takes the fds */
+/* Builds the buffer from a description parsed by TypeScript; takes the fds. Checks every memory against
+ * what its fd really is; on a buffer it refuses, returns NULL and, if it can say why, *problem. */
 static GstBuffer *
 build_buffer (QsInstance * inst, QsConn * conn, GBytes * bytes, gint * fds, guint n_fds,
-    gboolean * warned)
+    gchar ** problem)
 {
   static GstAllocator *fd_alloc, *dmabuf_alloc;
   gsize len;
@@ -394,8 +393,31 @@ build_buffer (QsInstance * inst, QsConn * conn, GBytes * bytes, gint * fds, guin
       inline_len -= size;
       continue;
     }
-    if (idx >= n_fds)
+    if (idx >= n_fds) {
+      *problem = g_strdup_printf ("memory %u refers to fd %u, but %u fds came with the message", i, idx,
+          n_fds);
       goto bad;
+    }
+    {
+      guint64 fd_size;
+      guint fd_kind;
+      const gchar *why = fd_facts (fds[idx], &fd_size, &fd_kind);
+      if (why) {
+        *problem = g_strdup_printf ("memory %u %s", i, why);
+        goto bad;
+      }
+      if (maxsize > fd_size) {
+        *problem = g_strdup_printf ("memory %u claims %" G_GUINT64_FORMAT " bytes of an fd of %"
+            G_GUINT64_FORMAT, i, maxsize, fd_size);
+        goto bad;
+      }
+      if (offset > maxsize || size > maxsize - offset) {
+        *problem = g_strdup_printf ("memory %u spans %" G_GUINT64_FORMAT "+%" G_GUINT64_FORMAT
+            " beyond its %" G_GUINT64_FORMAT " bytes", i, offset, size, maxsize);
+        goto bad;
+      }
+      kind = fd_kind;           /* what the fd really is decides how it is wrapped */
+    }
     /* each memory owns its fd: a second memory on the same fd gets a duplicate */
     fd = used[idx] ? fcntl (fds[idx], F_DUPFD_CLOEXEC, 0) : fds[idx];
     if (fd < 0)
@@ -418,19 +440,16 @@ build_buffer (QsInstance * inst, QsConn * conn, GBytes * bytes, gint * fds, guin
     const guint8 *v = d + QS_DESC_HEADER + n_mem * QS_DESC_MEM;
     gsize offsets[4];
     gint strides[4];
-    const gchar *problem;
+    const gchar *why;
     for (i = 0; i < 4; i++) {
       offsets[i] = get_u64 (v + 24 + 8 * i);
       strides[i] = (gint) get_u32 (v + 56 + 4 * i);
     }
-    problem = video_meta_problem (get_u32 (v), get_u32 (v + 4), get_u32 (v + 8), get_u32 (v + 12),
+    why = video_meta_problem (get_u32 (v), get_u32 (v + 4), get_u32 (v + 8), get_u32 (v + 12),
         offsets, strides, gst_buffer_get_size (buf));
-    if (problem) {
-      GST_ELEMENT_WARNING (inst->element, STREAM, FORMAT,
-          ("Dropped a buffer from the sender on %s: its video meta (%s %ux%u) does not fit: %s",
-              inst->path, format_name (get_u32 (v)), get_u32 (v + 4), get_u32 (v + 8),
-              problem), (NULL));
-      *warned = TRUE;
+    if (why) {
+      *problem = g_strdup_printf ("its video meta (%s %ux%u) does not fit: %s",
+          format_name (get_u32 (v)), get_u32 (v + 4), get_u32 (v + 8), why);
       goto bad;
     }
     if (!gst_buffer_add_video_meta_full (buf, get_u32 (v + 16), get_u32 (v), get_u32 (v + 4),
@@ -639,8 +658,7 @@ qs_create (GstPushSrc * psrc, GstBuffer ** outbuf)
 
   for (;;) {
     QsJsResult r = { 0 };
-    guint8 *payload, *msg;
-    gsize msg_len;
+    guint8 *payload;
     gint fds[QS_MAX_FDS];
     guint n_fds = 0, i;
     gssize n;
@@ -688,10 +706,8 @@ qs_create (GstPushSrc * psrc, GstBuffer ** outbuf)
       continue;
     }
 
-    msg = with_fd_facts (payload, n, fds, n_fds, &msg_len);
-    g_free (payload);
-    if (!qs_js_call (inst, QS_HOOK_MESSAGE, msg, msg_len, NULL, n, &inst->flushing, &r)) {
-      g_free (msg);
+    if (!qs_js_call (inst, QS_HOOK_MESSAGE, payload, n, NULL, n_fds, &inst->flushing, &r)) {
+      g_free (payload);
       for (i = 0; i < n_fds; i++)
         close (fds[i]);
       qs_conn_unref (conn);
@@ -703,7 +719,7 @@ qs_create (GstPushSrc * psrc, GstBuffer ** outbuf)
       qs_js_result_clear (&r);
       return GST_FLOW_ERROR;
     }
-    g_free (msg);
+    g_free (payload);
     qs_post_result_messages (inst, &r);
     if (r.peer)
       qs_notify_connected (inst, r.peer);
@@ -717,13 +733,14 @@ qs_create (GstPushSrc * psrc, GstBuffer ** outbuf)
       } else if (caps == CAPS_SKIP) {
         release_dropped (conn, r.data, n_fds);
       } else {
-        gboolean warned = FALSE;
-        *outbuf = build_buffer (inst, conn, r.data, fds, n_fds, &warned);
+        gchar *problem = NULL;
+        *outbuf = build_buffer (inst, conn, r.data, fds, n_fds, &problem);
         n_fds = 0;              /* taken */
-        if (!*outbuf && !warned) {
+        if (!*outbuf) {
           GST_ELEMENT_WARNING (inst->element, STREAM, DECODE,
-              ("Dropped a buffer from the sender on %s that could not be wrapped", inst->path),
-              (NULL));
+              ("Dropped a buffer from the sender on \"%s\": %s", inst->path,
+                  problem ? problem : "it could not be wrapped"), (NULL));
+          g_free (problem);     /* build_buffer returned it to the sender, if it held it */
         } else {
           g_mutex_lock (&inst->lock);
           inst->n_received++;
