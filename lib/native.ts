@@ -42,6 +42,10 @@ export interface HookResult {
   warning?: string
   error?: string
   number?: number
+  /** The per-buffer fast path (plugin/helper/memo.c): (output offset, input offset, length) triples.
+   *  A promise that for a later input of the same length whose other bytes are equal, the answer is
+   *  this one with those bytes of the input copied into it; the helper then answers by itself. */
+  patches?: number[]
 }
 
 /** (hook, element pointer, bytes, string, number) => result */

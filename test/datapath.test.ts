@@ -34,7 +34,14 @@ test('1080p I420 frames arrive in order, byte-identical, pts preserved; both pro
   t.is(sent.sent, frames)
   t.is(sent.returned, frames)
   t.is(sent.copied, 0, 'upstream drew into the proposed memfd pool: nothing copied')
-  t.is(stoppedStats(received.out, 'qtisocketsrc').received, frames)
+  const got = stoppedStats(received.out, 'qtisocketsrc')
+  t.is(got.received, frames)
+  // the fast path: after the first buffer (with the caps) and the second (which the helper keeps as
+  // the model of those to come), each buffer is answered natively on both sides, without JavaScript
+  t.is(sent['fast-path'], frames - 2, 'sender: every buffer after the second on the fast path')
+  t.is(got['fast-path'], frames - 2, 'receiver: every buffer after the second on the fast path')
+  t.true(sent['js-calls'] < 10, `sender: ${sent['js-calls']} JS calls for ${frames} buffers`)
+  t.true(got['js-calls'] < 10, `receiver: ${got['js-calls']} JS calls for ${frames} buffers`)
 })
 
 test('zero-copy: the receiver maps the very memfds the sender filled, and nothing is copied', async t => {

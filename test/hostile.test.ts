@@ -5,7 +5,7 @@
 // a SIGBUS, a hang or a leaked fd; a valid buffer after each one still arrives.
 import test, { ExecutionContext } from 'ava'
 import * as crypto from 'crypto'
-import { DEBUG, Launch, openFds, parseChecksums, Peer, sleep, socketPath } from './helpers'
+import { DEBUG, Launch, openFds, parseChecksums, Peer, sleep, socketPath, stoppedStats } from './helpers'
 
 const S = (path: string) => `the sender on "${path}"`
 /** what the receiver says of each case, in order */
@@ -84,6 +84,9 @@ test('hostile messages are each dropped with a warning saying why; valid buffers
   }
   t.is(injector.lines('case ').length, EXPECTED.length + 2)
   t.notRegex(r.out, /CRITICAL|SIGBUS|SIGSEGV/)
+  // the cases shaped like the valid buffers before them (lies about sizes, offsets, fds) met the
+  // fast path, which answers without JavaScript: the helper's own checks refused them
+  t.true(stoppedStats(r.out, 'qtisocketsrc')['fast-path'] > 10)
 })
 
 const RANDOM = Number(process.env.QTISOCKET_RANDOM ?? 3000)

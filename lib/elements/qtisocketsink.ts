@@ -17,7 +17,7 @@ import { AUTHOR, CAPS, SOCKET_PROPERTY, SocketElementImpl } from '../element'
 import { GstBase } from '../gst'
 import { Hook, HookResult, LogLevel } from '../native'
 import { decodeDesc, MemKind } from '../protocol/desc'
-import { decodeMessage, encodeBuffer, encodeEos, encodeHello, MINOR_INLINE, PROTOCOL_MAJOR, PROTOCOL_MINOR,
+import { bufferFields, decodeMessage, encodeBuffer, ITEM_HEADER, encodeEos, encodeHello, MINOR_INLINE, PROTOCOL_MAJOR, PROTOCOL_MINOR,
   ProtocolError } from '../protocol/wire'
 
 export class QtiSocketSink extends GstBase.BaseSink {
@@ -115,7 +115,12 @@ class Impl extends SocketElementImpl {
         m.index = fds.length - 1
       }
     }
-    return { data: encodeBuffer(buffer, caps), fds }
+    const result: HookResult = { data: encodeBuffer(buffer, caps), fds }
+    // a plain buffer (caps already sent, no regions of interest, nothing inline): the next ones like
+    // it differ only in these fields, and the helper answers them itself; the BUFFER item comes first
+    if (caps === undefined && !buffer.rois && !buffer.inline)
+      result.patches = bufferFields(ITEM_HEADER, buffer.memories.length).flat()
+    return result
   }
 
   private noReceiver(errno: number, reason: string): HookResult {

@@ -18,7 +18,7 @@ import { AUTHOR, CAPS, SOCKET_PROPERTY, SocketElementImpl } from '../element'
 import { GstBase } from '../gst'
 import { Action, Hook, HookResult, LogLevel, native } from '../native'
 import { encodeDesc } from '../protocol/desc'
-import { BufferMessage, decodeMessage, encodeHello, PROTOCOL_MAJOR, PROTOCOL_MINOR, ProtocolError } from '../protocol/wire'
+import { BufferMessage, bufferFields, decodeMessage, encodeHello, PROTOCOL_MAJOR, PROTOCOL_MINOR, ProtocolError } from '../protocol/wire'
 
 export class QtiSocketSrc extends GstBase.PushSrc {
   static GTypeName = 'GstQtiSocketSrc'
@@ -26,9 +26,6 @@ export class QtiSocketSrc extends GstBase.PushSrc {
 
 const EPROTO = 71
 const EMSGSIZE = 90
-
-/** mini-object flags live below the buffer flags and never travel */
-const BUFFER_FLAGS_MASK = ~0xf >>> 0
 
 class Impl extends SocketElementImpl {
   /** the sender greeted us with a version we speak */
@@ -102,8 +99,14 @@ class Impl extends SocketElementImpl {
       caps = this.caps = msg.caps
     if (this.caps === undefined)
       return dropped(msg, `Dropped a buffer from the sender on "${this.path}": no caps yet`)
-    msg.buffer.flags &= BUFFER_FLAGS_MASK
-    return { action: Action.Buffer, data: encodeDesc(msg.buffer, nFds), caps }
+    // the helper keeps the sender's buffer flags but never its mini-object bits
+    const b = msg.buffer
+    const result: HookResult = { action: Action.Buffer, data: encodeDesc(b, nFds), caps }
+    // a plain buffer (caps unchanged, no regions of interest, nothing inline): the next ones like it
+    // differ only in these fields, and the helper answers them itself
+    if (msg.caps === undefined && !b.rois && !b.inline)
+      result.patches = bufferFields(msg.bufferAt, b.memories.length).flatMap(([wire, desc, n]) => [desc, wire, n])
+    return result
   }
 }
 

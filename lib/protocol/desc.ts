@@ -11,6 +11,8 @@
 export const DESC_HEADER = 96
 export const DESC_MEM = 32
 export const DESC_VMETA = 72
+/** where the running times start in the header */
+export const DESC_TIMING = 64
 /** the fixed part of a region-of-interest record, after its length */
 export const ROI_FIXED = 32
 
@@ -234,7 +236,7 @@ export function decodeDesc(bytes: Uint8Array): BufferDesc {
     at += length
   }
   const inlineAt = bytes.byteLength - pad4(inlineLength)
-  return { ...readBufferHeader(v), ...readTiming(v, 64), memories, video,
+  return { ...readBufferHeader(v), ...readTiming(v, DESC_TIMING), memories, video,
     rois: nRoi ? rois : undefined,
     inline: inlineLength ? bytes.slice(inlineAt, inlineAt + inlineLength) : undefined }
 }
@@ -249,7 +251,7 @@ export function encodeDesc(d: BufferDesc, nFds: number): Uint8Array {
   v.setUint32(52, d.memories.length, true)
   v.setUint32(56, d.video ? 1 : 0, true)
   v.setUint32(60, nFds, true)
-  writeTiming(v, 64, d)
+  writeTiming(v, DESC_TIMING, d)
   v.setUint32(88, rois.length, true)
   v.setUint32(92, inlineLength, true)
   d.memories.forEach((m, i) => writeMemory(v, DESC_HEADER + i * DESC_MEM, m))

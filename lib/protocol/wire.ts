@@ -6,7 +6,7 @@
 //  - the vendor's items (identities 0..11) have fixed sizes and no length field;
 //  - our items have identity 0x5154xxxx ("QT"), a u32 body length, and the body padded to 4 bytes.
 // A vendor parser stops at the first identity it does not know, so our items always come last.
-import { BufferDesc, DESC_MEM, DESC_VMETA, encodeRoi, MemKind, pad4, readBufferHeader, readMemory, readRoi, readTiming,
+import { BufferDesc, DESC_HEADER, DESC_MEM, DESC_TIMING, DESC_VMETA, encodeRoi, MemKind, pad4, readBufferHeader, readMemory, readRoi, readTiming,
   readVideoMeta, RoiDesc, VideoMetaDesc, writeBufferHeader, writeMemory, writeTiming, writeVideoMeta } from './desc'
 
 export const PROTOCOL_MAJOR = 1
@@ -49,13 +49,20 @@ export interface BufferMessage {
   type: 'buffer'
   caps?: string
   buffer: BufferDesc
+  /** where the BUFFER item's body starts in the payload */
+  bufferAt: number
 }
 export interface EosMessage { type: 'eos' }
 export interface ReleaseMessage { type: 'release', ids: bigint[] }
 export type Message = Hello | BufferMessage | EosMessage | ReleaseMessage
 
+/** our items' header: u32 identity, u32 body length */
+export const ITEM_HEADER = 8
+
 // ---- encoding ------------------------------------------------------------------------------------
 const BUFFER_HEADER = 80
+/** where the running times start in the BUFFER item's body */
+const BUFFER_TIMING = 56
 const utf8 = new TextEncoder()
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true })
 
@@ -105,7 +112,7 @@ export function encodeBuffer(buffer: BufferDesc, caps?: string): Uint8Array {
   const v = new DataView(body.buffer)
   writeBufferHeader(v, buffer)
   v.setUint32(52, buffer.memories.length, true)
-  writeTiming(v, 56, buffer)
+  writeTiming(v, BUFFER_TIMING, buffer)
   buffer.memories.forEach((m, i) => writeMemory(v, BUFFER_HEADER + i * DESC_MEM, m))
   parts.push([Item.Buffer, body])
   if (buffer.video) {
@@ -181,7 +188,7 @@ function parseBuffer(body: Uint8Array): BufferDesc {
       throw new ProtocolError(`memory ${i} of unknown kind ${m.kind}`)
     memories.push(m)
   }
-  return { ...readBufferHeader(v), ...readTiming(v, 56), memories }
+  return { ...readBufferHeader(v), ...readTiming(v, BUFFER_TIMING), memories }
 }
 
 function parseVideoMeta(body: Uint8Array): VideoMetaDesc {
@@ -266,6 +273,7 @@ export function decodeMessage(payload: Uint8Array): Message {
   }
   let caps: string | undefined
   let buffer: BufferDesc | undefined
+  let bufferAt = 0
   let video: VideoMetaDesc | undefined
   let data: Uint8Array | undefined
   const rois: RoiDesc[] = []
@@ -278,7 +286,10 @@ export function decodeMessage(payload: Uint8Array): Message {
           throw new ProtocolError(`caps ${caps.slice(0, 60)}: ${problem}`)
         break
       }
-      case Item.Buffer: buffer = parseBuffer(p.body); break
+      case Item.Buffer:
+        buffer = parseBuffer(p.body)
+        bufferAt = p.body.byteOffset - payload.byteOffset
+        break
       case Item.VideoMeta: video = parseVideoMeta(p.body); break
       case Item.RoiMeta:
         if (rois.length === MAX_ROIS)
@@ -305,5 +316,24 @@ export function decodeMessage(payload: Uint8Array): Message {
     buffer.rois = rois
   if (data)
     buffer.inline = data
-  return { type: 'buffer', caps, buffer }
+  return { type: 'buffer', caps, buffer, bufferAt }
+}
+
+/** The fields of a buffer that change from one buffer to the next of a stream while its shape stays
+ *  (the per-buffer fast path, plugin/helper/memo.c): the BUFFER item's id, timestamps, offsets and
+ *  flags, its running times, and each memory's offset, size and maxsize. As [wire offset,
+ *  BufferDesc offset, length], for a BUFFER body at `bufferAt` of the payload. The rest of the
+ *  BufferDesc is the same for every buffer of that shape: memory kinds and fd indices, video meta,
+ *  counts. */
+export function bufferFields(bufferAt: number, nMemories: number): Array<[number, number, number]> {
+  const fields: Array<[number, number, number]> = [
+    [bufferAt, 0, 52],
+    [bufferAt + BUFFER_TIMING, DESC_TIMING, 24],
+  ]
+  for (let i = 0; i < nMemories; i++) {
+    const wire = bufferAt + BUFFER_HEADER + i * DESC_MEM
+    const desc = DESC_HEADER + i * DESC_MEM
+    fields.push([wire + 8, desc + 8, 24])
+  }
+  return fields
 }

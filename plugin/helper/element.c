@@ -54,6 +54,7 @@ instance_free (gpointer data)
   else
     qs_src_instance_clear (inst);
   qs_js_post (inst, QS_HOOK_FINALIZE, NULL, 0, 0);
+  qs_memo_clear (&inst->memo);
   for (i = 0; i < inst->klass->n_props; i++)
     g_value_unset (&inst->props[i]);
   g_free (inst->props);
@@ -286,8 +287,10 @@ qs_instance_unlock_stop (QsInstance * inst)
 QsConn *
 qs_conn_new (gint fd)
 {
+  static guint64 serials;
   QsConn *c = g_new0 (QsConn, 1);
   c->refcount = 1;
+  c->serial = __atomic_add_fetch (&serials, 1, __ATOMIC_RELAXED);
   c->fd = fd;
   g_mutex_init (&c->lock);
   return c;
@@ -368,13 +371,17 @@ qs_instance_stats (QsInstance * inst)
         "copied", G_TYPE_UINT64, inst->n_copied,
         "inlined", G_TYPE_UINT64, inst->n_inlined,
         "bytes-copied", G_TYPE_UINT64, inst->n_bytes_copied,
-        "connections", G_TYPE_UINT64, inst->n_connections, NULL);
+        "connections", G_TYPE_UINT64, inst->n_connections,
+        "js-calls", G_TYPE_UINT64, inst->n_js_calls,
+        "fast-path", G_TYPE_UINT64, inst->n_memo_hits, NULL);
   else {
     s = gst_structure_new ("qtisocketsrc-stats",
         "received", G_TYPE_UINT64, inst->n_received,
         "returned", G_TYPE_UINT64,
         inst->n_released_before + (inst->conn ? inst->conn->n_released : 0),
-        "connections", G_TYPE_UINT64, inst->n_connections, NULL);
+        "connections", G_TYPE_UINT64, inst->n_connections,
+        "js-calls", G_TYPE_UINT64, inst->n_js_calls,
+        "fast-path", G_TYPE_UINT64, inst->n_memo_hits, NULL);
     if (inst->n_latency > 0) {
       /* percentiles of the last samples: meaningful when the sender syncs (sends buffers on time) */
       guint n = MIN (inst->n_latency, QS_LATENCY_SAMPLES);

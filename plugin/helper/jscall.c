@@ -46,6 +46,7 @@ qs_js_result_clear (QsJsResult * r)
 {
   g_clear_pointer (&r->data, g_bytes_unref);
   g_clear_pointer (&r->fds, g_array_unref);
+  g_clear_pointer (&r->patches, g_array_unref);
   g_clear_pointer (&r->caps, g_free);
   g_clear_pointer (&r->path, g_free);
   g_clear_pointer (&r->peer, g_free);
@@ -93,6 +94,29 @@ exception_text (napi_env env)
   return text ? text : g_strdup ("unprintable exception");
 }
 
+/* an array of numbers as a GArray of gint, or NULL */
+static GArray *
+get_ints (napi_env env, napi_value obj, const char *name)
+{
+  napi_value v;
+  bool is_array;
+  uint32_t n, i;
+  GArray *a;
+  if (napi_get_named_property (env, obj, name, &v) != napi_ok ||
+      napi_is_array (env, v, &is_array) != napi_ok || !is_array)
+    return NULL;
+  napi_get_array_length (env, v, &n);
+  a = g_array_sized_new (FALSE, FALSE, sizeof (gint), n);
+  for (i = 0; i < n; i++) {
+    napi_value e;
+    gint32 x = -1;
+    napi_get_element (env, v, i, &e);
+    napi_get_value_int32 (env, e, &x);
+    g_array_append_val (a, x);
+  }
+  return a;
+}
+
 static void
 read_result (napi_env env, napi_value res, QsJsResult * r)
 {
@@ -117,21 +141,8 @@ read_result (napi_env env, napi_value res, QsJsResult * r)
     if (tt == napi_uint8_array)
       r->data = g_bytes_new (ptr, length);
   }
-  if (napi_get_named_property (env, res, "fds", &v) == napi_ok) {
-    bool is_array;
-    if (napi_is_array (env, v, &is_array) == napi_ok && is_array) {
-      uint32_t n, i;
-      napi_get_array_length (env, v, &n);
-      r->fds = g_array_sized_new (FALSE, FALSE, sizeof (gint), n);
-      for (i = 0; i < n; i++) {
-        napi_value e;
-        gint32 idx = -1;
-        napi_get_element (env, v, i, &e);
-        napi_get_value_int32 (env, e, &idx);
-        g_array_append_val (r->fds, idx);
-      }
-    }
-  }
+  r->fds = get_ints (env, res, "fds");
+  r->patches = get_ints (env, res, "patches");
   r->caps = get_string (env, res, "caps");
   r->path = get_string (env, res, "path");
   r->peer = get_string (env, res, "peer");
@@ -260,6 +271,7 @@ qs_js_call (QsInstance * inst, QsHook hook, const guint8 * data, gsize len, cons
   Call *call = call_new (inst, hook, data, len, str, number);
   gboolean ok;
 
+  __atomic_add_fetch (&inst->n_js_calls, 1, __ATOMIC_RELAXED);
   if (qs_js_is_js_thread ()) {
     call_direct (call);
   } else {

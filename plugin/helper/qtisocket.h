@@ -58,9 +58,29 @@ typedef struct {
   gchar *warning;
   gchar *error;
   gint64 number;
+  GArray *patches;              /* gint: (output offset, input offset, length) triples: see memo.c */
 } QsJsResult;
 
 void qs_js_result_clear (QsJsResult * r);
+
+/* the per-buffer fast path (memo.c): the element's answer for one kind of input, with the input's
+ * fields that it copies into the answer */
+typedef struct {
+  guint8 *in;
+  gsize in_len;
+  GBytes *out;
+  guint32 *patches;             /* (output offset, input offset, length), by input offset */
+  guint n_patches;
+  guint32 *fixed;               /* (offset, length): the input bytes that must be equal */
+  guint n_fixed;
+  GArray *fds;                  /* sink: the memories whose fds go with the message */
+  guint n_fds;                  /* src: how many fds came with the message */
+} QsMemo;
+
+void qs_memo_clear (QsMemo * memo);
+gboolean qs_memo_set (QsMemo * memo, const guint8 * in, gsize in_len, GBytes * out,
+    const GArray * patches, const GArray * fds, guint n_fds);
+GBytes *qs_memo_apply (QsMemo * memo, const guint8 * in, gsize in_len, guint n_fds);
 
 typedef struct _QsClass QsClass;
 typedef struct _QsInstance QsInstance;
@@ -105,6 +125,7 @@ typedef struct {
   GMutex lock;                  /* serialises sends */
   gboolean dead;
   guint64 n_released;           /* src: releases sent on this connection */
+  guint64 serial;               /* never the same for two connections of the process */
 } QsConn;
 
 QsConn *qs_conn_new (gint fd);
@@ -148,6 +169,13 @@ struct _QsInstance {
   gint acceptor_stop_fd;
   volatile gint acceptor_stopping;
   gint conn_ready_fd;           /* eventfd: the acceptor has a new sender for create */
+
+  /* the per-buffer fast path: sink: description -> message; src: message -> description (memo.c);
+   * guarded by the streaming thread (sink: render/set_caps/handshake; src: create) */
+  QsMemo memo;
+  guint64 memo_serial;          /* the connection it was made on */
+  guint64 n_memo_hits;          /* buffers that took it (stats: fast-path) */
+  guint64 n_js_calls;           /* calls into the element's JavaScript (stats: js-calls) */
 
   /* stats */
   guint64 n_sent, n_released, n_dropped, n_copied, n_inlined, n_bytes_copied, n_received, n_connections;

@@ -111,6 +111,7 @@ qs_src_instance_clear (QsInstance * inst)
 {
   stop_acceptor (inst);
   drop_connection (inst, "the receiver stopped");
+  qs_memo_clear (&inst->memo);
   if (inst->acceptor_stop_fd >= 0)
     close (inst->acceptor_stop_fd);
   if (inst->conn_ready_fd >= 0)
@@ -706,6 +707,14 @@ qs_create (GstPushSrc * psrc, GstBuffer ** outbuf)
       continue;
     }
 
+    /* the fast path: a message like the one the element last answered with patches (memo.c) */
+    if (inst->memo_serial == conn->serial &&
+        (r.data = qs_memo_apply (&inst->memo, payload, n, n_fds)) != NULL) {
+      g_free (payload);
+      r.action = QS_ACTION_BUFFER;
+      inst->n_memo_hits++;
+      goto answered;
+    }
     if (!qs_js_call (inst, QS_HOOK_MESSAGE, payload, n, NULL, n_fds, &inst->flushing, &r)) {
       g_free (payload);
       for (i = 0; i < n_fds; i++)
@@ -719,11 +728,17 @@ qs_create (GstPushSrc * psrc, GstBuffer ** outbuf)
       qs_js_result_clear (&r);
       return GST_FLOW_ERROR;
     }
+    if (r.action == QS_ACTION_BUFFER && r.data && !r.caps && r.patches &&
+        qs_memo_set (&inst->memo, payload, n, r.data, r.patches, NULL, n_fds))
+      inst->memo_serial = conn->serial;
+    else
+      qs_memo_clear (&inst->memo);
     g_free (payload);
     qs_post_result_messages (inst, &r);
     if (r.peer)
       qs_notify_connected (inst, r.peer);
 
+  answered:
     ret = GST_FLOW_OK;
     *outbuf = NULL;
     if (r.action == QS_ACTION_BUFFER && r.data) {
