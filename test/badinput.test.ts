@@ -127,7 +127,7 @@ test('a sender speaking another protocol version is refused, with an error namin
   t.is(peer.stdout.trim(), 'refused', peer.out)
   const r = await receiver.wait()
   t.not(r.code, 0, r.out)
-  t.true(r.out.includes(`The sender on "${sock}" speaks qtisocket protocol 2.0 (raw_sender.py); this receiver speaks 1.1`),
+  t.true(r.out.includes(`The sender on "${sock}" speaks qtisocket protocol 2.0 (raw_sender.py); this receiver speaks 1.2`),
     r.out)
 })
 
@@ -138,10 +138,10 @@ test('a receiver speaking another protocol version is refused, with an error nam
   const s = await launch(`videotestsrc num-buffers=10 ! qtisocketsink socket=${sock}`, { timeoutMs: 30000 })
   await peer.exited
   t.not(s.code, 0, s.out)
-  t.true(s.out.includes(`The receiver on "${sock}" speaks qtisocket protocol 2.0 (raw_receiver.py); this sink speaks 1.1`),
+  t.true(s.out.includes(`The receiver on "${sock}" speaks qtisocket protocol 2.0 (raw_receiver.py); this sink speaks 1.2`),
     s.out)
   // our greeting went back anyway, so that the other side can say what it does not speak
-  t.regex(peer.out, /sender greeted: identity=0x51540001 version=1\.1 software=qtisocket-ts/)
+  t.regex(peer.out, /sender greeted: identity=0x51540001 version=1\.2 software=qtisocket-ts/)
 })
 
 test('who may connect: the socket file is 0600 by default (other users are refused), perms=0666 opens it', async t => {

@@ -17,8 +17,8 @@ test('a Python sender and a Python receiver, two processes: frames intact, caps,
   t.regex(receiver.out, /^caps video\/x-raw, format=\(string\)NV12, width=\(int\)320, height=\(int\)240/m)
   t.regex(receiver.out, /^stats qtisocketsrc-stats, received=\(guint64\)10,/m)
   t.regex(sender.out, /^stats qtisocketsink-stats, sent=\(guint64\)10,/m)
-  t.regex(receiver.out, /^message GstQtiSocketConnected, socket=\(string\)\S+, peer=\(string\)"qtisocket-ts\\ 1\.1";$/m)
-  t.regex(receiver.out, /^signal client-connected qtisocket-ts 1\.1$/m)
+  t.regex(receiver.out, /^message GstQtiSocketConnected, socket=\(string\)\S+, peer=\(string\)"qtisocket-ts\\ 1\.2";$/m)
+  t.regex(receiver.out, /^signal client-connected qtisocket-ts 1\.2$/m)
 })
 
 test('client-connected and client-disconnected on the bus: the sink says who it reached and why it lost it', async t => {
@@ -33,7 +33,7 @@ test('client-connected and client-disconnected on the bus: the sink says who it 
   await sender.waitFor(/GstQtiSocketDisconnected/)
   sender.kill('SIGINT')
   const s = await sender.wait(10000)
-  t.regex(s.out, /\(element\): GstQtiSocketConnected, socket=\(string\)\S+, peer=\(string\)"qtisocket-ts\\ 1\.1";/)
+  t.regex(s.out, /\(element\): GstQtiSocketConnected, socket=\(string\)\S+, peer=\(string\)"qtisocket-ts\\ 1\.2";/)
   t.regex(s.out, /\(element\): GstQtiSocketDisconnected, socket=\(string\)\S+, reason=\(string\)"the\\ receiver\\ went\\ away", held=\(uint\)\d+;/)
   t.is((s.out.match(/GstQtiSocketDisconnected/g) ?? []).length, 1, 'announced once')
 })

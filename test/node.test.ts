@@ -32,7 +32,7 @@ test('examples: a TypeScript producer and a TypeScript consumer, two Node proces
   t.is(c.code, 0, c.out)
   t.regex(p.out, /sent: qtisocketsink-stats, sent=\(guint64\)90, returned=\(guint64\)90,/)
   t.regex(c.out, /done: received 90 frames/)
-  t.regex(c.out, /src: GstQtiSocketConnected, socket=\(string\)\S+, peer=\(string\)"qtisocket-ts\\ 1\.1";/)
+  t.regex(c.out, /src: GstQtiSocketConnected, socket=\(string\)\S+, peer=\(string\)"qtisocket-ts\\ 1\.2";/)
   const d = spawnSync('gst-discoverer-1.0', [file], { encoding: 'utf8' })
   t.regex(d.stdout, /Duration: 0:00:(02\.9[5-9]|03\.0[0-4])/, "90 frames at 30/s")
 })

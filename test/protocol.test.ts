@@ -26,7 +26,7 @@ const rich: BufferDesc = {
 }
 
 test('inline memories and regions of interest survive encode/decode, on the wire and in the helper\'s description', t => {
-  t.deepEqual(decodeMessage(encodeBuffer(rich)), { type: 'buffer', caps: undefined, buffer: rich })
+  t.deepEqual(decodeMessage(encodeBuffer(rich)), { type: 'buffer', caps: undefined, buffer: rich, bufferAt: 8 })
   t.deepEqual(decodeDesc(encodeDesc(rich, 1)), rich)
 })
 
@@ -37,7 +37,8 @@ test('inline memories must account for the data item exactly', t => {
 
 test('a buffer with caps and video meta survives encode/decode', t => {
   const m = decodeMessage(encodeBuffer(buffer, 'video/x-raw, format=(string)I420'))
-  t.deepEqual(m, { type: 'buffer', caps: 'video/x-raw, format=(string)I420', buffer })
+  // the BUFFER body follows the CAPS item (8 + 32) and its own header (8)
+  t.deepEqual(m, { type: 'buffer', caps: 'video/x-raw, format=(string)I420', buffer, bufferAt: 48 })
 })
 
 test('hello, eos and release decode to what was encoded', t => {

@@ -17,8 +17,8 @@ import { AUTHOR, CAPS, SOCKET_PROPERTY, SocketElementImpl } from '../element'
 import { GstBase } from '../gst'
 import { Hook, HookResult, LogLevel } from '../native'
 import { decodeDesc, MemKind } from '../protocol/desc'
-import { bufferFields, decodeMessage, encodeBuffer, ITEM_HEADER, encodeEos, encodeHello, MINOR_INLINE, PROTOCOL_MAJOR, PROTOCOL_MINOR,
-  ProtocolError } from '../protocol/wire'
+import { bufferFields, decodeMessage, encodeBuffer, encodeEos, encodeHello, ITEM_HEADER, memoryAt, MINOR_FD_CACHE,
+  MINOR_INLINE, PROTOCOL_MAJOR, PROTOCOL_MINOR, ProtocolError } from '../protocol/wire'
 
 export class QtiSocketSink extends GstBase.BaseSink {
   static GTypeName = 'GstQtiSocketSink'
@@ -97,29 +97,45 @@ class Impl extends SocketElementImpl {
         `${hello.major}.${hello.minor} (${hello.software}); this sink speaks ${PROTOCOL_MAJOR}.${PROTOCOL_MINOR}` }
     }
     this.log(LogLevel.Info, `receiver on ${this.path} speaks ${hello.software} protocol ${hello.major}.${hello.minor}`)
-    // number: whether memory may travel inline (a 1.0 receiver would refuse it)
-    return { data: reply, number: hello.minor >= MINOR_INLINE ? 1 : 0, peer: `${hello.software} ${hello.major}.${hello.minor}` }
+    // number: what the receiver takes: 1 = inline memory (1.1: a 1.0 receiver would refuse it),
+    // 2 = the fd cache (1.2)
+    const takes = (hello.minor >= MINOR_INLINE ? 1 : 0) | (hello.minor >= MINOR_FD_CACHE ? 2 : 0)
+    return { data: reply, number: takes, peer: `${hello.software} ${hello.major}.${hello.minor}` }
   }
 
   private render(desc: Buffer): HookResult {
     const buffer = decodeDesc(desc)
     const caps = this.capsSent ? undefined : this.caps
     this.capsSent = true
-    // each fd-backed memory sends its fd; on the wire a memory names its fd by position in the message
+    // each fd-backed memory names its fd: by position among the message's fds, or (the receiver
+    // caches fds, 1.2) by the id the helper gave the fd; a cached fd goes with a message only once
+    const cache = buffer.cache
     const fds: number[] = []
-    for (const m of buffer.memories) {
+    const fdIds: number[] = []
+    for (const [i, m] of buffer.memories.entries()) {
       if (m.kind === MemKind.Inline) {
         m.index = 0
+      } else if (cache) {
+        m.index = cache.ids[i]!
+        if (cache.fresh![i]) {
+          fds.push(i)
+          fdIds.push(m.index)
+        }
       } else {
-        fds.push(m.index)
+        fds.push(i)
         m.index = fds.length - 1
       }
     }
-    const result: HookResult = { data: encodeBuffer(buffer, caps), fds }
-    // a plain buffer (caps already sent, no regions of interest, nothing inline): the next ones like
-    // it differ only in these fields, and the helper answers them itself; the BUFFER item comes first
-    if (caps === undefined && !buffer.rois && !buffer.inline)
-      result.patches = bufferFields(ITEM_HEADER, buffer.memories.length).flat()
+    const result: HookResult = { data: encodeBuffer(buffer, caps, cache && { fdIds, forget: cache.forget }), fds }
+    // a plain buffer (caps already sent, no regions of interest, nothing inline, no fd to send or
+    // forget): the next ones like it differ only in these fields, and the helper answers them
+    // itself. The BUFFER item comes first.
+    if (caps === undefined && !buffer.rois && !buffer.inline && !fdIds.length && !cache?.forget.length) {
+      const patches = bufferFields(ITEM_HEADER, buffer.memories.length)
+      if (cache)
+        buffer.memories.forEach((_, i) => patches.push([memoryAt(ITEM_HEADER, i), cache.at! + 8 * i, 4]))
+      result.patches = patches.flat()
+    }
     return result
   }
 

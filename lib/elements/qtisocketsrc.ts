@@ -17,8 +17,8 @@
 import { AUTHOR, CAPS, SOCKET_PROPERTY, SocketElementImpl } from '../element'
 import { GstBase } from '../gst'
 import { Action, Hook, HookResult, LogLevel, native } from '../native'
-import { encodeDesc } from '../protocol/desc'
-import { BufferMessage, bufferFields, decodeMessage, encodeHello, PROTOCOL_MAJOR, PROTOCOL_MINOR, ProtocolError } from '../protocol/wire'
+import { DESC_HEADER, DESC_MEM, encodeDesc } from '../protocol/desc'
+import { BufferMessage, bufferFields, decodeMessage, memoryAt, MINOR_FD_CACHE, encodeHello, PROTOCOL_MAJOR, PROTOCOL_MINOR, ProtocolError } from '../protocol/wire'
 
 export class QtiSocketSrc extends GstBase.PushSrc {
   static GTypeName = 'GstQtiSocketSrc'
@@ -30,15 +30,18 @@ const EMSGSIZE = 90
 class Impl extends SocketElementImpl {
   /** the sender greeted us with a version we speak */
   private greeted = false
+  /** the sender caches fds with us (both speak 1.2): memories name their fd by the sender's id */
+  private cached = false
   private caps?: string
 
   dispatch(hook: Hook, data: Buffer | undefined, _str: string | undefined, num: number): HookResult | undefined {
     switch (hook) {
       case Hook.Message: return this.message(data!, num)
       case Hook.Start: return this.start()
-      case Hook.Stop: this.caps = undefined; this.greeted = false; return undefined
+      case Hook.Stop: this.caps = undefined; this.greeted = false; this.cached = false; return undefined
       case Hook.Connected:
         this.greeted = false
+        this.cached = false
         this.caps = undefined
         return { data: encodeHello() }
       case Hook.Disconnected:
@@ -80,6 +83,7 @@ class Impl extends SocketElementImpl {
           `${msg.major}.${msg.minor} (${msg.software}); this receiver speaks ${PROTOCOL_MAJOR}.${PROTOCOL_MINOR}` }
       }
       this.greeted = true
+      this.cached = msg.minor >= MINOR_FD_CACHE
       this.log(LogLevel.Info, `sender on ${this.path} speaks ${msg.software} protocol ${msg.major}.${msg.minor}`)
       return { action: Action.None, peer: `${msg.software} ${msg.major}.${msg.minor}` }
     }
@@ -94,27 +98,34 @@ class Impl extends SocketElementImpl {
 
   /** The helper checks each memory against what its fd really is when it builds the buffer. */
   private buffer(msg: BufferMessage, nFds: number): HookResult {
+    const b = msg.buffer
+    if (this.cached) {
+      const fdIds = msg.fdIds ?? []
+      if (fdIds.length !== nFds) {
+        return { action: Action.None, warning: `Dropped a malformed message from the sender on "${this.path}": ` +
+          `${nFds} fds came with it, but its FDS item names ${fdIds.length}` }
+      }
+      b.cache = { ids: fdIds, forget: msg.forget ?? [] }
+    }
     let caps: string | undefined
     if (msg.caps !== undefined && msg.caps !== this.caps)
       caps = this.caps = msg.caps
-    if (this.caps === undefined)
-      return dropped(msg, `Dropped a buffer from the sender on "${this.path}": no caps yet`)
+    if (this.caps === undefined) {
+      return { action: Action.Drop, data: encodeDesc(b, nFds),
+        warning: `Dropped a buffer from the sender on "${this.path}": no caps yet` }
+    }
     // the helper keeps the sender's buffer flags but never its mini-object bits
-    const b = msg.buffer
     const result: HookResult = { action: Action.Buffer, data: encodeDesc(b, nFds), caps }
-    // a plain buffer (caps unchanged, no regions of interest, nothing inline): the next ones like it
-    // differ only in these fields, and the helper answers them itself
-    if (msg.caps === undefined && !b.rois && !b.inline)
-      result.patches = bufferFields(msg.bufferAt, b.memories.length).flatMap(([wire, desc, n]) => [desc, wire, n])
+    // a plain buffer (caps unchanged, no regions of interest, nothing inline, no fd to cache or
+    // forget): the next ones like it differ only in these fields, and the helper answers them itself
+    if (msg.caps === undefined && !b.rois && !b.inline && !(this.cached && (nFds || msg.forget))) {
+      const patches = bufferFields(msg.bufferAt, b.memories.length)
+      if (this.cached)
+        b.memories.forEach((_, i) => patches.push([memoryAt(msg.bufferAt, i), DESC_HEADER + i * DESC_MEM, 4]))
+      result.patches = patches.flatMap(([wire, desc, n]) => [desc, wire, n])
+    }
     return result
   }
-}
-
-/** a buffer we refuse goes back to its sender at once (if it holds it: if fds came with it) */
-function dropped(msg: BufferMessage, warning: string): HookResult {
-  const id = new Uint8Array(8)
-  new DataView(id.buffer).setBigUint64(0, msg.buffer.id, true)
-  return { action: Action.Drop, data: id, warning }
 }
 
 export const srcSpec = {

@@ -2,13 +2,16 @@
 // describes each buffer it renders this way (sink), and builds the buffer we describe (src). Its memory,
 // video-meta and region-of-interest records have the same layout as those of the wire (wire.ts), so
 // both share the code.
-// header (96): u64 id, pts, dts, duration, offset, offset_end; u32 flags, n_mem, has_video_meta, n_fds;
-//              u64 running pts, running dts, base monotonic; u32 n_roi, inline bytes
-// per memory (32): u32 fd index, u32 kind, u64 offset, size, maxsize
+// header (104): u64 id, pts, dts, duration, offset, offset_end; u32 flags, n_mem, has_video_meta, n_fds;
+//               u64 running pts, running dts, base monotonic; u32 n_roi, inline bytes; u32 cached, n_forget
+// per memory (32): u32 fd index (1.2, cached: the fd's cache id), u32 kind, u64 offset, size, maxsize
 // video meta (72): u32 format, width, height, n_planes, flags, reserved; u64 offsets[4]; i32 strides[4]
 // per region of interest: u32 record length, then the ROI record of the wire (readRoi)
 // then the bytes of the inline memories, one after the other, padded to 4
-export const DESC_HEADER = 96
+// then, if cached (the fd cache of protocol 1.2 is in use): the helper's description of a buffer to
+// send has per memory u32 id, u32 fresh (its fd goes with this message); ours of a buffer received
+// has per fd that came u32 id; both end with u32 ids to forget[n_forget]
+export const DESC_HEADER = 104
 export const DESC_MEM = 32
 export const DESC_VMETA = 72
 /** where the running times start in the header */
@@ -59,6 +62,20 @@ export interface BufferTiming {
   baseMonotonic: bigint
 }
 
+/** The fd cache (protocol 1.2): the receiver keeps each fd by an id of the sender's, and later
+ *  messages name the id instead of sending the fd again. */
+export interface DescCache {
+  /** to send: per memory, the id of its fd (0 for inline memory); received: per fd that came with the
+   *  message, the id the sender gives it */
+  ids: number[]
+  /** to send: per memory, whether its fd goes with this message (the receiver does not have it) */
+  fresh?: boolean[]
+  /** ids the receiver forgets */
+  forget: number[]
+  /** to send: where the ids start in the description */
+  at?: number
+}
+
 export interface BufferDesc extends BufferTiming {
   id: bigint
   /** the sender's stream timestamps, as they were */
@@ -73,6 +90,7 @@ export interface BufferDesc extends BufferTiming {
   rois?: RoiDesc[]
   /** the bytes of the inline memories, one after the other */
   inline?: Uint8Array
+  cache?: DescCache
 }
 
 export function readVideoMeta(v: DataView, at: number): VideoMetaDesc {
@@ -235,17 +253,36 @@ export function decodeDesc(bytes: Uint8Array): BufferDesc {
     rois.push(readRoi(bytes, at + 4, at + length)[0])
     at += length
   }
-  const inlineAt = bytes.byteLength - pad4(inlineLength)
-  return { ...readBufferHeader(v), ...readTiming(v, DESC_TIMING), memories, video,
+  let end = bytes.byteLength
+  let cache: DescCache | undefined
+  if (v.getUint32(96, true)) {
+    const nForget = v.getUint32(100, true)
+    end -= 8 * nMem + 4 * nForget
+    cache = { ids: [], fresh: [], forget: [], at: end }
+    for (let i = 0; i < nMem; i++) {
+      cache.ids.push(v.getUint32(end + 8 * i, true))
+      cache.fresh!.push(v.getUint32(end + 8 * i + 4, true) !== 0)
+    }
+    for (let i = 0; i < nForget; i++)
+      cache.forget.push(v.getUint32(end + 8 * nMem + 4 * i, true))
+  }
+  const inlineAt = end - pad4(inlineLength)
+  const d: BufferDesc = { ...readBufferHeader(v), ...readTiming(v, DESC_TIMING), memories, video,
     rois: nRoi ? rois : undefined,
     inline: inlineLength ? bytes.slice(inlineAt, inlineAt + inlineLength) : undefined }
+  if (cache)
+    d.cache = cache
+  return d
 }
 
+/** Our description of a buffer received with nFds fds, for the helper to build; with its cache
+ *  section (ids of the fds that came, ids to forget) when the sender caches fds. */
 export function encodeDesc(d: BufferDesc, nFds: number): Uint8Array {
   const rois = (d.rois ?? []).map(encodeRoi)
   const inlineLength = d.inline?.byteLength ?? 0
+  const cacheLength = d.cache ? 4 * (d.cache.ids.length + d.cache.forget.length) : 0
   const out = new Uint8Array(DESC_HEADER + d.memories.length * DESC_MEM + (d.video ? DESC_VMETA : 0) +
-    rois.reduce((n, r) => n + 4 + r.byteLength, 0) + pad4(inlineLength))
+    rois.reduce((n, r) => n + 4 + r.byteLength, 0) + pad4(inlineLength) + cacheLength)
   const v = new DataView(out.buffer)
   writeBufferHeader(v, d)
   v.setUint32(52, d.memories.length, true)
@@ -266,6 +303,15 @@ export function encodeDesc(d: BufferDesc, nFds: number): Uint8Array {
     at += 4 + r.byteLength
   }
   if (d.inline)
-    out.set(d.inline, out.byteLength - pad4(inlineLength))
+    out.set(d.inline, at)
+  if (d.cache) {
+    v.setUint32(96, 1, true)
+    v.setUint32(100, d.cache.forget.length, true)
+    at = out.byteLength - cacheLength
+    for (const id of [...d.cache.ids, ...d.cache.forget]) {
+      v.setUint32(at, id, true)
+      at += 4
+    }
+  }
   return out
 }

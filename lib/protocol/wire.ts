@@ -10,9 +10,11 @@ import { BufferDesc, DESC_HEADER, DESC_MEM, DESC_TIMING, DESC_VMETA, encodeRoi, 
   readVideoMeta, RoiDesc, VideoMetaDesc, writeBufferHeader, writeMemory, writeTiming, writeVideoMeta } from './desc'
 
 export const PROTOCOL_MAJOR = 1
-export const PROTOCOL_MINOR = 1
+export const PROTOCOL_MINOR = 2
 /** the first minor version with inline memories (kind 3, DATA) and ROI_META */
 export const MINOR_INLINE = 1
+/** the first minor version with the fd cache (FDS, FORGET; memories name their fd by id) */
+export const MINOR_FD_CACHE = 2
 export const SOFTWARE = 'qtisocket-ts'
 
 export const ITEM_BASE = 0x51540000
@@ -24,6 +26,8 @@ export enum Item {
   Release = ITEM_BASE | 5,
   RoiMeta = ITEM_BASE | 6,
   Data = ITEM_BASE | 7,
+  Fds = ITEM_BASE | 8,
+  Forget = ITEM_BASE | 9,
 }
 
 /** The vendor's identities that we use as they are. */
@@ -41,6 +45,9 @@ export const MAX_ROIS = 256
  *  QS_INLINE_MAX); a receiver accepts up to MAX_INLINE */
 export const INLINE_MAX = 4096
 export const MAX_INLINE = 1024 * 1024
+/** fds per message (the helper's QS_MAX_FDS), and ids a receiver keeps cached (QS_MAX_CACHED) */
+export const MAX_FDS = 64
+export const MAX_CACHED = 1024
 
 export class ProtocolError extends Error {}
 
@@ -51,7 +58,14 @@ export interface BufferMessage {
   buffer: BufferDesc
   /** where the BUFFER item's body starts in the payload */
   bufferAt: number
+  /** 1.2: the ids the sender gives the fds that came with the message, in order (FDS) */
+  fdIds?: number[]
+  /** 1.2: ids of fds the receiver may forget (FORGET) */
+  forget?: number[]
 }
+
+/** The fd cache's items of a message (1.2): ids of the fds that go with it, ids to forget. */
+export interface CacheItems { fdIds: number[], forget: number[] }
 export interface EosMessage { type: 'eos' }
 export interface ReleaseMessage { type: 'release', ids: bigint[] }
 export type Message = Hello | BufferMessage | EosMessage | ReleaseMessage
@@ -104,7 +118,9 @@ export function encodeHello(features = 0): Uint8Array {
   return items([[Item.Hello, body]])
 }
 
-export function encodeBuffer(buffer: BufferDesc, caps?: string): Uint8Array {
+/** A buffer message. With `cache` (1.2), each memory's fd index is the id its fd is cached by, and
+ *  the FDS and FORGET items follow when they are not empty. */
+export function encodeBuffer(buffer: BufferDesc, caps?: string, cache?: CacheItems): Uint8Array {
   const parts: Array<[number, Uint8Array]> = []
   if (caps !== undefined)
     parts.push([Item.Caps, utf8.encode(caps)])
@@ -124,7 +140,28 @@ export function encodeBuffer(buffer: BufferDesc, caps?: string): Uint8Array {
     parts.push([Item.RoiMeta, encodeRoi(roi)])
   if (buffer.inline)
     parts.push([Item.Data, buffer.inline])
+  if (cache?.fdIds.length)
+    parts.push([Item.Fds, u32s(cache.fdIds)])
+  if (cache?.forget.length)
+    parts.push([Item.Forget, u32s(cache.forget)])
   return items(parts)
+}
+
+function u32s(xs: number[]): Uint8Array {
+  const out = new Uint8Array(4 * xs.length)
+  const v = new DataView(out.buffer)
+  xs.forEach((x, i) => v.setUint32(4 * i, x, true))
+  return out
+}
+
+function readU32s(body: Uint8Array, what: string, max: number): number[] {
+  if (body.byteLength % 4 !== 0 || body.byteLength / 4 > max)
+    throw new ProtocolError(`${what} item of ${body.byteLength} bytes (at most ${max} ids of 4 bytes)`)
+  const v = new DataView(body.buffer, body.byteOffset, body.byteLength)
+  const ids = []
+  for (let at = 0; at < body.byteLength; at += 4)
+    ids.push(v.getUint32(at, true))
+  return ids
 }
 
 export function encodeEos(): Uint8Array {
@@ -274,6 +311,8 @@ export function decodeMessage(payload: Uint8Array): Message {
   let caps: string | undefined
   let buffer: BufferDesc | undefined
   let bufferAt = 0
+  let fdIds: number[] | undefined
+  let forget: number[] | undefined
   let video: VideoMetaDesc | undefined
   let data: Uint8Array | undefined
   const rois: RoiDesc[] = []
@@ -296,6 +335,8 @@ export function decodeMessage(payload: Uint8Array): Message {
           throw new ProtocolError(`more than ${MAX_ROIS} regions of interest`)
         rois.push(parseRoi(p.body))
         break
+      case Item.Fds: fdIds = readU32s(p.body, 'fds', MAX_FDS); break
+      case Item.Forget: forget = readU32s(p.body, 'forget', MAX_CACHED); break
       case Item.Data:
         if (data || p.body.byteLength > MAX_INLINE)
           throw new ProtocolError(`a second data item, or one of ${p.body.byteLength} bytes`)
@@ -316,8 +357,16 @@ export function decodeMessage(payload: Uint8Array): Message {
     buffer.rois = rois
   if (data)
     buffer.inline = data
-  return { type: 'buffer', caps, buffer, bufferAt }
+  const message: BufferMessage = { type: 'buffer', caps, buffer, bufferAt }
+  if (fdIds)
+    message.fdIds = fdIds
+  if (forget)
+    message.forget = forget
+  return message
 }
+
+/** where memory i's record starts, for a BUFFER body at `bufferAt` of the payload */
+export const memoryAt = (bufferAt: number, i: number) => bufferAt + BUFFER_HEADER + i * DESC_MEM
 
 /** The fields of a buffer that change from one buffer to the next of a stream while its shape stays
  *  (the per-buffer fast path, plugin/helper/memo.c): the BUFFER item's id, timestamps, offsets and
@@ -331,7 +380,7 @@ export function bufferFields(bufferAt: number, nMemories: number): Array<[number
     [bufferAt + BUFFER_TIMING, DESC_TIMING, 24],
   ]
   for (let i = 0; i < nMemories; i++) {
-    const wire = bufferAt + BUFFER_HEADER + i * DESC_MEM
+    const wire = memoryAt(bufferAt, i)
     const desc = DESC_HEADER + i * DESC_MEM
     fields.push([wire + 8, desc + 8, 24])
   }

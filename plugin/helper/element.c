@@ -321,6 +321,8 @@ qs_conn_unref (QsConn * c)
     return;
   if (c->fd >= 0)
     close (c->fd);
+  if (c->cache)
+    g_hash_table_unref (c->cache);
   g_mutex_clear (&c->lock);
   g_free (c);
 }
@@ -372,6 +374,7 @@ qs_instance_stats (QsInstance * inst)
         "inlined", G_TYPE_UINT64, inst->n_inlined,
         "bytes-copied", G_TYPE_UINT64, inst->n_bytes_copied,
         "connections", G_TYPE_UINT64, inst->n_connections,
+        "fds-sent", G_TYPE_UINT64, inst->n_fds_sent,
         "js-calls", G_TYPE_UINT64, inst->n_js_calls,
         "fast-path", G_TYPE_UINT64, inst->n_memo_hits, NULL);
   else {
@@ -380,6 +383,7 @@ qs_instance_stats (QsInstance * inst)
         "returned", G_TYPE_UINT64,
         inst->n_released_before + (inst->conn ? inst->conn->n_released : 0),
         "connections", G_TYPE_UINT64, inst->n_connections,
+        "fds-received", G_TYPE_UINT64, inst->n_fds_received,
         "js-calls", G_TYPE_UINT64, inst->n_js_calls,
         "fast-path", G_TYPE_UINT64, inst->n_memo_hits, NULL);
     if (inst->n_latency > 0) {

@@ -126,7 +126,22 @@ typedef struct {
   gboolean dead;
   guint64 n_released;           /* src: releases sent on this connection */
   guint64 serial;               /* never the same for two connections of the process */
+  GHashTable *cache;            /* src, fd cache (1.2): the sender's id -> QsCached; under lock */
 } QsConn;
+
+/* src: an fd the sender sent once and names by id afterwards (protocol 1.2); each memory made on it
+ * holds a reference, and so does the cache until the sender makes us forget it */
+typedef struct {
+  gint refcount;
+  gint fd;
+  guint64 size;
+  guint kind;                   /* QS_MEM_FD or QS_MEM_DMABUF */
+  const gchar *problem;         /* why it cannot be mapped (then kind is 0) */
+} QsCached;
+
+void qs_cached_unref (gpointer cached);
+/* the most fds a sender may keep cached with us */
+#define QS_MAX_CACHED 1024
 
 QsConn *qs_conn_new (gint fd);
 QsConn *qs_conn_ref (QsConn * c);
@@ -159,6 +174,13 @@ struct _QsInstance {
   gint64 pending_since;
   volatile gint peer_connected; /* client-connected was announced, client-disconnected not yet */
   gboolean peer_inline;         /* sink: the receiver takes inline memory (protocol >= 1.1) */
+  gboolean peer_cache;          /* sink: the receiver caches fds by id (protocol >= 1.2) */
+  /* sink, fd cache (1.2): fd number -> the id the receiver knows its file by, for the connection
+   * fd_cache_serial; ids to forget that have not reached the receiver yet (streaming thread only) */
+  GHashTable *fd_cache;
+  guint64 fd_cache_serial;
+  guint32 next_cache_id;
+  GArray *forget;
   gboolean warned_no_greeting;
   guint max_inflight;
   GstBuffer *prerolled;         /* sent at preroll: not sent again by render */
@@ -179,6 +201,8 @@ struct _QsInstance {
 
   /* stats */
   guint64 n_sent, n_released, n_dropped, n_copied, n_inlined, n_bytes_copied, n_received, n_connections;
+  guint64 n_fds_sent;           /* sink: fds that went with messages (the fd cache keeps it low) */
+  guint64 n_fds_received;       /* src: fds that came with messages */
   guint64 n_released_before;    /* src: releases sent on earlier connections */
   /* src: one-way latency of the last QS_LATENCY_SAMPLES buffers (ns): arrival on CLOCK_MONOTONIC
    * minus the instant the sender meant (its running time placed on CLOCK_MONOTONIC) */
@@ -218,8 +242,13 @@ gssize qs_socket_recv (gint fd, guint8 ** data, gint * fds, guint * n_fds);
 gint qs_socket_connect (const gchar * path);
 gint qs_socket_listen (const gchar * path, guint mode, dev_t * dev, ino_t * ino, gchar ** error);
 
-/* ---- descriptions of buffers exchanged with JS (lib/native.ts BufferDesc) ---------------------- */
-#define QS_DESC_HEADER 96
+/* ---- descriptions of buffers exchanged with JS (lib/protocol/desc.ts BufferDesc) ----------------
+ * header (104): u64 id, pts, dts, duration, offset, offset_end; u32 flags, n_mem, has_video_meta,
+ * n_fds; u64 running pts, running dts, base monotonic; u32 n_roi, inline bytes; u32 cached (fd cache
+ * in use, protocol 1.2), n_forget. Then the memories, video meta, ROIs, inline bytes (padded to 4),
+ * and when cached, the cache section: sink: per memory u32 id, u32 fresh (its fd goes with the
+ * message); src: per fd that came u32 id; both: u32 ids to forget[n_forget]. */
+#define QS_DESC_HEADER 104
 #define QS_DESC_MEM 32
 #define QS_DESC_VMETA 72
 /* fixed part of a region-of-interest record: u32 record length, i32 id, parent_id, u32 x, y, w, h,

@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define GST_CAT_DEFAULT qs_sink_debug
@@ -195,6 +196,9 @@ qs_sink_instance_clear (QsInstance * inst)
   disconnect (inst);
   g_clear_pointer (&inst->inflight, g_hash_table_unref);
   qs_memo_clear (&inst->memo);
+  g_clear_pointer (&inst->fd_cache, g_hash_table_unref);
+  g_clear_pointer (&inst->forget, g_array_unref);
+  inst->fd_cache_serial = 0;
 }
 
 typedef enum { CONNECTED, NOT_CONNECTED, FAILED, FLUSHING } ConnectResult;
@@ -259,7 +263,8 @@ poll_greeting (QsInstance * inst)
       res = sent ? CONNECTED : NOT_CONNECTED;
     if (res == CONNECTED)
       qs_notify_connected (inst, r.peer ? r.peer : "?");
-    inst->peer_inline = r.number == 1;
+    inst->peer_inline = (r.number & 1) != 0;
+    inst->peer_cache = (r.number & 2) != 0;
   }
   g_free (payload);
   qs_js_result_clear (&r);
@@ -519,16 +524,78 @@ describe_roi (GstVideoRegionOfInterestMeta * roi, guint8 * d)
   return len;
 }
 
-/* lib/protocol/desc.ts BufferDesc */
+/* ---- the fd cache (protocol 1.2): the receiver keeps each fd it got, by an id of ours; a later
+ * message names the id instead of sending the fd again, so pool buffers cross as fds only once ---- */
+typedef struct {
+  dev_t dev;
+  ino_t ino;
+  guint32 id;
+} Cached;
+
+/* Everything cached so far is forgotten (the ids go to the receiver with the next message): after a
+ * message with new fds that did not go out, or on a new connection. */
+static void
+cache_reset (QsInstance * inst, guint64 serial)
+{
+  GHashTableIter it;
+  Cached *c;
+  if (!inst->fd_cache) {
+    inst->fd_cache = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+    inst->forget = g_array_new (FALSE, FALSE, sizeof (guint32));
+  }
+  if (serial != inst->fd_cache_serial) {
+    /* a new receiver knows none of our ids */
+    g_array_set_size (inst->forget, 0);
+    g_hash_table_remove_all (inst->fd_cache);
+    inst->fd_cache_serial = serial;
+    return;
+  }
+  g_hash_table_iter_init (&it, inst->fd_cache);
+  while (g_hash_table_iter_next (&it, NULL, (gpointer *) & c))
+    g_array_append_val (inst->forget, c->id);
+  g_hash_table_remove_all (inst->fd_cache);
+}
+
+/* The id the receiver knows the file of fd by; *fresh when the fd must go with the message: the
+ * first time, or when the number now names another file (the old id is then forgotten). */
+static guint32
+cache_id (QsInstance * inst, gint fd, gboolean * fresh)
+{
+  struct stat st;
+  Cached *c = g_hash_table_lookup (inst->fd_cache, GINT_TO_POINTER (fd));
+
+  if (fstat (fd, &st) != 0)
+    memset (&st, 0, sizeof st);
+  if (c && c->dev == st.st_dev && c->ino == st.st_ino && c->ino != 0) {
+    *fresh = FALSE;
+    return c->id;
+  }
+  if (c) {
+    g_array_append_val (inst->forget, c->id);
+  } else {
+    c = g_new (Cached, 1);
+    g_hash_table_insert (inst->fd_cache, GINT_TO_POINTER (fd), c);
+  }
+  c->dev = st.st_dev;
+  c->ino = st.st_ino;
+  if (++inst->next_cache_id == 0)
+    ++inst->next_cache_id;
+  c->id = inst->next_cache_id;
+  *fresh = TRUE;
+  return c->id;
+}
+
+/* lib/protocol/desc.ts BufferDesc; with the cache section if the receiver caches fds */
 static guint8 *
-describe (GstBaseSink * bsink, GstBuffer * buf, guint64 id, gsize * len)
+describe (GstBaseSink * bsink, QsInstance * inst, QsConn * conn, GstBuffer * buf, guint64 id, gsize * len)
 {
   guint i, n = gst_buffer_n_memory (buf), n_roi = 0;
   GstSegment seg;
   GstVideoMeta *vmeta = gst_buffer_get_video_meta (buf);
   GstVideoRegionOfInterestMeta *roi;
   gpointer state = NULL;
-  gsize roi_len = 0, inline_len = 0, at;
+  gsize roi_len = 0, inline_len = 0, at, cache_len;
+  gboolean cached;
   guint8 *d;
 
   for (i = 0; i < n; i++) {
@@ -542,8 +609,12 @@ describe (GstBaseSink * bsink, GstBuffer * buf, guint64 id, gsize * len)
     n_roi++;
   }
 
+  cached = inst->peer_cache;
+  if (cached && conn->serial != inst->fd_cache_serial)
+    cache_reset (inst, conn->serial);
+  cache_len = cached ? 8 * n + 4 * inst->forget->len : 0;   /* forgets may grow below: see the end */
   *len = QS_DESC_HEADER + n * QS_DESC_MEM + (vmeta ? QS_DESC_VMETA : 0) + roi_len + pad4 (inline_len);
-  d = g_malloc0 (*len);
+  d = g_malloc0 (*len + cache_len + 4 * n);
   put_u64 (d + 0, id);
   put_u64 (d + 8, GST_BUFFER_PTS (buf));
   put_u64 (d + 16, GST_BUFFER_DTS (buf));
@@ -562,6 +633,7 @@ describe (GstBaseSink * bsink, GstBuffer * buf, guint64 id, gsize * len)
   put_u64 (d + 80, qs_base_monotonic (GST_ELEMENT (bsink)));
   put_u32 (d + 88, n_roi);
   put_u32 (d + 92, inline_len);
+  put_u32 (d + 96, cached);
   at = *len - pad4 (inline_len);
   for (i = 0; i < n; i++) {
     GstMemory *mem = gst_buffer_peek_memory (buf, i);
@@ -603,6 +675,22 @@ describe (GstBaseSink * bsink, GstBuffer * buf, guint64 id, gsize * len)
   while ((roi = (GstVideoRegionOfInterestMeta *) gst_buffer_iterate_meta_filtered (buf, &state,
               GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE)))
     at += describe_roi (roi, d + at);
+  if (cached) {
+    /* per memory its id and whether its fd goes along, then the ids the receiver may forget (a
+     * number that named another file before adds its old id: at most one per memory) */
+    at = *len;
+    for (i = 0; i < n; i++) {
+      GstMemory *mem = gst_buffer_peek_memory (buf, i);
+      gboolean fresh = FALSE;
+      if (gst_is_fd_memory (mem))
+        put_u32 (d + at, cache_id (inst, gst_fd_memory_get_fd (mem), &fresh));
+      put_u32 (d + at + 4, fresh);
+      at += 8;
+    }
+    put_u32 (d + 100, inst->forget->len);
+    memcpy (d + at, inst->forget->data, 4 * inst->forget->len);
+    *len = at + 4 * inst->forget->len;
+  }
   return d;
 }
 
@@ -618,6 +706,7 @@ send_buffer (GstBaseSink * bsink, QsInstance * inst, GstBuffer * buf)
   guint n_fds = 0, i;
   QsConn *conn;
   GstFlowReturn ret = GST_FLOW_OK;
+  gboolean shares = FALSE, sent = FALSE;
 
   switch (ensure_connected (inst)) {
     case CONNECTED:
@@ -663,7 +752,7 @@ send_buffer (GstBaseSink * bsink, QsInstance * inst, GstBuffer * buf)
         (NULL));
     return GST_FLOW_ERROR;
   }
-  desc = describe (bsink, sendbuf, id, &desc_len);
+  desc = describe (bsink, inst, conn, sendbuf, id, &desc_len);
   /* the fast path: a buffer like the one the element last answered with patches (memo.c) */
   if (inst->memo_serial == conn->serial &&
       (r.data = qs_memo_apply (&inst->memo, desc, desc_len, 0)) != NULL) {
@@ -701,8 +790,11 @@ send_buffer (GstBaseSink * bsink, QsInstance * inst, GstBuffer * buf)
   }
 
   /* in the table before it is sent: the release may come back before send() returns. A message
-   * without fds shares no memory (empty, or all inline): nothing to hold, no release comes back. */
-  if (n_fds > 0) {
+   * that shares no memory by fd, sent or cached (empty, or all inline), is not held: no release
+   * comes back for it. */
+  for (i = 0; i < gst_buffer_n_memory (sendbuf); i++)
+    shares |= gst_is_fd_memory (gst_buffer_peek_memory (sendbuf, i));
+  if (shares) {
     g_mutex_lock (&inst->lock);
     g_hash_table_insert (inst->inflight, g_memdup2 (&id, sizeof id), gst_buffer_ref (sendbuf));
     g_mutex_unlock (&inst->lock);
@@ -722,13 +814,20 @@ send_buffer (GstBaseSink * bsink, QsInstance * inst, GstBuffer * buf)
     g_mutex_unlock (&conn->lock);
     g_mutex_lock (&inst->lock);
     inst->n_sent++;
-    if (n_fds == 0)
+    inst->n_fds_sent += n_fds;
+    if (!shares)
       inst->n_released++;       /* held by nobody: released as it is sent */
     g_mutex_unlock (&inst->lock);
+    if (inst->forget)
+      g_array_set_size (inst->forget, 0);       /* they reached the receiver */
+    sent = TRUE;
     GST_LOG_OBJECT (bsink, "sent buffer %" G_GUINT64_FORMAT " with %u fds", id, n_fds);
   }
 
 done:
+  /* the fds of a message that did not go out are not cached at the receiver: start afresh */
+  if (!sent && inst->peer_cache && inst->fd_cache && inst->fd_cache_serial == conn->serial)
+    cache_reset (inst, conn->serial);
   g_free (desc);
   gst_buffer_unref (sendbuf);
   qs_conn_unref (conn);

@@ -69,19 +69,6 @@ release_unref (gpointer data)
   g_free (rel);
 }
 
-/* a buffer message we refused: its sender holds the buffer if fds came with it, so it goes back */
-static void
-release_dropped (QsConn * conn, GBytes * desc, guint n_fds)
-{
-  gsize len;
-  const guint8 *d = desc ? g_bytes_get_data (desc, &len) : NULL;
-  guint64 id;
-  if (!d || len < 8 || n_fds == 0)
-    return;
-  memcpy (&id, d, 8);
-  send_release (conn, id);
-}
-
 static void
 drop_connection (QsInstance * inst, const gchar * reason)
 {
@@ -100,6 +87,8 @@ drop_connection (QsInstance * inst, const gchar * reason)
     g_mutex_lock (&conn->lock);
     close (conn->fd);
     conn->fd = -1;
+    /* the cached fds: each is closed once no memory uses it any more */
+    g_clear_pointer (&conn->cache, g_hash_table_unref);
     g_mutex_unlock (&conn->lock);
     qs_conn_unref (conn);
   }
@@ -206,6 +195,28 @@ fd_facts (gint fd, guint64 * size, guint * kind)
   }
   return NULL;
 }
+
+void
+qs_cached_unref (gpointer data)
+{
+  QsCached *c = data;
+  if (!g_atomic_int_dec_and_test (&c->refcount))
+    return;
+  close (c->fd);
+  g_free (c);
+}
+
+static QsCached *
+cached_new (gint fd)
+{
+  QsCached *c = g_new0 (QsCached, 1);
+  c->refcount = 1;
+  c->fd = fd;
+  c->problem = fd_facts (fd, &c->size, &c->kind);
+  return c;
+}
+
+static GQuark cached_quark;
 
 static guint32
 get_u32 (const guint8 * p)
@@ -324,35 +335,185 @@ add_roi (QsInstance * inst, GstBuffer * buf, const guint8 * r)
   }
 }
 
+/* The fd cache (1.2): the ids of the fds that came with this message (each is cached, replacing what
+ * the id named before), after the ids the sender lets us forget. Takes the fds (used[i] = TRUE). */
+static gboolean
+cache_fds (QsConn * conn, const guint8 * ids, gint * fds, guint n_fds, guint n_forget, gboolean * used,
+    gchar ** problem)
+{
+  QsCached **fresh = g_newa (QsCached *, n_fds + 1);
+  gboolean ok = TRUE;
+  guint i;
+
+  for (i = 0; i < n_fds; i++) {
+    fresh[i] = cached_new (fds[i]);     /* what each fd is: outside the lock */
+    used[i] = TRUE;
+  }
+  g_mutex_lock (&conn->lock);
+  if (!conn->cache)
+    conn->cache = g_hash_table_new_full (NULL, NULL, NULL, qs_cached_unref);
+  for (i = 0; i < n_forget; i++)
+    g_hash_table_remove (conn->cache, GUINT_TO_POINTER (get_u32 (ids + 4 * (n_fds + i))));
+  for (i = 0; i < n_fds; i++) {
+    guint32 id = get_u32 (ids + 4 * i);
+    gpointer key = GUINT_TO_POINTER (id);
+    if (id == 0 || (g_hash_table_size (conn->cache) >= QS_MAX_CACHED &&
+            !g_hash_table_contains (conn->cache, key))) {
+      if (ok)
+        *problem = id == 0 ? g_strdup ("it names a new fd 0, which is not an id")
+            : g_strdup_printf ("the sender keeps more than %u fds cached", QS_MAX_CACHED);
+      ok = FALSE;
+      qs_cached_unref (fresh[i]);
+      continue;
+    }
+    g_hash_table_replace (conn->cache, key, fresh[i]);
+  }
+  g_mutex_unlock (&conn->lock);
+  return ok;
+}
+
+/* The memory i of a buffer on fd idx (1.1: the idx-th fd that came with the message; 1.2: the fd the
+ * sender cached as id idx), checked against what that fd really is. NULL, with *problem, if not. */
+static GstMemory *
+wrap_fd (QsConn * conn, gboolean cache_mode, guint i, guint32 idx, guint64 offset, guint64 size,
+    guint64 maxsize, gint * fds, guint n_fds, gboolean * used, gchar ** problem)
+{
+  static GstAllocator *fd_alloc, *dmabuf_alloc;
+  QsCached *cached = NULL;
+  const gchar *why;
+  guint64 fd_size;
+  guint fd_kind;
+  GstMemory *mem = NULL;
+  gint fd;
+
+  if (g_once_init_enter (&fd_alloc)) {
+    dmabuf_alloc = gst_dmabuf_allocator_new ();
+    g_once_init_leave (&fd_alloc, gst_fd_allocator_new ());
+  }
+  if (cache_mode) {
+    g_mutex_lock (&conn->lock);
+    cached = conn->cache ? g_hash_table_lookup (conn->cache, GUINT_TO_POINTER (idx)) : NULL;
+    if (cached)
+      g_atomic_int_inc (&cached->refcount);
+    g_mutex_unlock (&conn->lock);
+    if (!cached) {
+      *problem = g_strdup_printf ("memory %u names fd %u, which the sender has not sent on this "
+          "connection (or has made us forget)", i, idx);
+      return NULL;
+    }
+    why = cached->problem;
+    fd_size = cached->size;
+    fd_kind = cached->kind;
+  } else {
+    if (idx >= n_fds) {
+      *problem = g_strdup_printf ("memory %u refers to fd %u, but %u fds came with the message", i,
+          idx, n_fds);
+      return NULL;
+    }
+    why = fd_facts (fds[idx], &fd_size, &fd_kind);
+  }
+  if (why) {
+    *problem = g_strdup_printf ("memory %u %s", i, why);
+  } else if (maxsize > fd_size) {
+    *problem = g_strdup_printf ("memory %u claims %" G_GUINT64_FORMAT " bytes of an fd of %"
+        G_GUINT64_FORMAT, i, maxsize, fd_size);
+  } else if (offset > maxsize || size > maxsize - offset) {
+    *problem = g_strdup_printf ("memory %u spans %" G_GUINT64_FORMAT "+%" G_GUINT64_FORMAT
+        " beyond its %" G_GUINT64_FORMAT " bytes", i, offset, size, maxsize);
+  } else if (cached) {
+    /* the cache keeps the fd open: the memory holds the cache entry, not the fd */
+    mem = gst_fd_allocator_alloc (fd_kind == QS_MEM_DMABUF ? dmabuf_alloc : fd_alloc, cached->fd,
+        maxsize, GST_FD_MEMORY_FLAG_KEEP_MAPPED | GST_FD_MEMORY_FLAG_DONT_CLOSE);
+    if (mem) {
+      gst_mini_object_set_qdata (GST_MINI_OBJECT (mem), cached_quark, cached, qs_cached_unref);
+      cached = NULL;
+    }
+  } else {
+    /* each memory owns its fd: a second memory on the same fd gets a duplicate. What the fd really
+     * is (memfd/file or DMA-BUF) decides how it is wrapped, whatever the sender said. */
+    fd = used[idx] ? fcntl (fds[idx], F_DUPFD_CLOEXEC, 0) : fds[idx];
+    if (fd >= 0) {
+      used[idx] = TRUE;
+      mem = gst_fd_allocator_alloc (fd_kind == QS_MEM_DMABUF ? dmabuf_alloc : fd_alloc, fd, maxsize,
+          GST_FD_MEMORY_FLAG_KEEP_MAPPED);
+      if (!mem)
+        close (fd);
+    }
+  }
+  if (cached)
+    qs_cached_unref (cached);
+  return mem;
+}
+
+/* A buffer message we refused (described by TypeScript). Its fds are cached all the same if the
+ * sender caches them (1.2), since it will name them again; the buffer goes back to the sender at once
+ * if the sender holds it (if it shared memory by fd). Takes the fds it caches (*n_fds becomes 0). */
+static void
+release_dropped (QsConn * conn, GBytes * desc, gint * fds, guint * n_fds)
+{
+  gsize len;
+  const guint8 *d = desc ? g_bytes_get_data (desc, &len) : NULL;
+  gboolean shares = *n_fds > 0;
+  guint32 n_mem, i;
+
+  if (!d || len < QS_DESC_HEADER)
+    return;
+  n_mem = get_u32 (d + 52);
+  if (len < QS_DESC_HEADER + (gsize) n_mem * QS_DESC_MEM)
+    return;
+  for (i = 0; i < n_mem; i++)
+    shares |= get_u32 (d + QS_DESC_HEADER + i * QS_DESC_MEM + 4) != QS_MEM_INLINE;
+  if (get_u32 (d + 96)) {
+    guint32 n_forget = get_u32 (d + 100);
+    gsize cache_len = 4 * ((gsize) * n_fds + n_forget);
+    if (n_forget <= QS_MAX_CACHED && cache_len <= len - QS_DESC_HEADER) {
+      gboolean *used = g_new0 (gboolean, *n_fds + 1);
+      gchar *problem = NULL;
+      cache_fds (conn, d + len - cache_len, fds, *n_fds, n_forget, used, &problem);
+      g_free (problem);
+      g_free (used);
+      *n_fds = 0;
+    }
+  }
+  if (shares)
+    send_release (conn, get_u64 (d));
+}
+
 /* Builds the buffer from a description parsed by TypeScript; takes the fds. Checks every memory against
  * what its fd really is; on a buffer it refuses, returns NULL and, if it can say why, *problem. */
 static GstBuffer *
 build_buffer (QsInstance * inst, QsConn * conn, GBytes * bytes, gint * fds, guint n_fds,
     gchar ** problem)
 {
-  static GstAllocator *fd_alloc, *dmabuf_alloc;
   gsize len;
   const guint8 *d = g_bytes_get_data (bytes, &len);
-  guint32 n_mem, i, has_vmeta, n_roi, inline_len;
-  gsize extras, inline_at;
-  gboolean *used;
+  guint32 n_mem, i, has_vmeta, n_roi, inline_len, n_forget;
+  gsize extras, inline_at, cache_len, end;
+  gboolean *used, cache_mode, shares = FALSE;
   GstBuffer *buf;
   Release *rel;
 
-  if (g_once_init_enter (&fd_alloc)) {
-    dmabuf_alloc = gst_dmabuf_allocator_new ();
-    g_once_init_leave (&fd_alloc, gst_fd_allocator_new ());
-  }
   if (len < QS_DESC_HEADER)
     return NULL;
   n_mem = get_u32 (d + 52);
   has_vmeta = get_u32 (d + 56);
   n_roi = get_u32 (d + 88);
   inline_len = get_u32 (d + 92);
+  cache_mode = get_u32 (d + 96) != 0;
+  n_forget = get_u32 (d + 100);
+  cache_len = cache_mode ? 4 * ((gsize) n_fds + n_forget) : 0;
   extras = QS_DESC_HEADER + (gsize) n_mem * QS_DESC_MEM + (has_vmeta ? QS_DESC_VMETA : 0);
-  if (len < extras || inline_len > len - extras)
+  if (n_forget > QS_MAX_CACHED || len < extras + cache_len || inline_len > len - extras - cache_len)
     return NULL;
-  inline_at = len - ((inline_len + 3) & ~3u);
+  end = len - cache_len;
+  inline_at = end - ((inline_len + 3) & ~3u);
+  for (i = 0; i < n_mem; i++)
+    shares |= get_u32 (d + QS_DESC_HEADER + i * QS_DESC_MEM + 4) != QS_MEM_INLINE;
+  used = g_new0 (gboolean, n_fds + 1);
+  if (cache_mode && !cache_fds (conn, d + end, fds, n_fds, n_forget, used, problem)) {
+    g_free (used);
+    return NULL;
+  }
 
   buf = gst_buffer_new ();
   note_latency (inst, get_u64 (d + 64), get_u64 (d + 80));
@@ -371,18 +532,17 @@ build_buffer (QsInstance * inst, QsConn * conn, GBytes * bytes, gint * fds, guin
   rel->refcount = 1;            /* ours until the buffer is complete */
   rel->conn = qs_conn_ref (conn);
   rel->id = get_u64 (d);
-  rel->silent = n_fds == 0;     /* the sender holds a buffer only if its message carried fds */
-  used = g_new0 (gboolean, n_fds + 1);
+  /* the sender holds a buffer only if its message shared memory by fd, sent or cached */
+  rel->silent = n_fds == 0 && !shares;
   for (i = 0; i < n_mem; i++) {
     const guint8 *m = d + QS_DESC_HEADER + i * QS_DESC_MEM;
     guint32 idx = get_u32 (m), kind = get_u32 (m + 4);
     guint64 offset = get_u64 (m + 8), size = get_u64 (m + 16), maxsize = get_u64 (m + 24);
     GstMemory *mem;
-    gint fd;
 
     if (kind == QS_MEM_INLINE) {
       /* a copy of bytes that came in the message: ours, nothing to return for it */
-      if (size > inline_len || inline_at + size > len)
+      if (size > inline_len || inline_at + size > end)
         goto bad;
       {
         guint8 *bytes = g_malloc (MAX (size, 1));
@@ -394,42 +554,9 @@ build_buffer (QsInstance * inst, QsConn * conn, GBytes * bytes, gint * fds, guin
       inline_len -= size;
       continue;
     }
-    if (idx >= n_fds) {
-      *problem = g_strdup_printf ("memory %u refers to fd %u, but %u fds came with the message", i, idx,
-          n_fds);
+    mem = wrap_fd (conn, cache_mode, i, idx, offset, size, maxsize, fds, n_fds, used, problem);
+    if (!mem)
       goto bad;
-    }
-    {
-      guint64 fd_size;
-      guint fd_kind;
-      const gchar *why = fd_facts (fds[idx], &fd_size, &fd_kind);
-      if (why) {
-        *problem = g_strdup_printf ("memory %u %s", i, why);
-        goto bad;
-      }
-      if (maxsize > fd_size) {
-        *problem = g_strdup_printf ("memory %u claims %" G_GUINT64_FORMAT " bytes of an fd of %"
-            G_GUINT64_FORMAT, i, maxsize, fd_size);
-        goto bad;
-      }
-      if (offset > maxsize || size > maxsize - offset) {
-        *problem = g_strdup_printf ("memory %u spans %" G_GUINT64_FORMAT "+%" G_GUINT64_FORMAT
-            " beyond its %" G_GUINT64_FORMAT " bytes", i, offset, size, maxsize);
-        goto bad;
-      }
-      kind = fd_kind;           /* what the fd really is decides how it is wrapped */
-    }
-    /* each memory owns its fd: a second memory on the same fd gets a duplicate */
-    fd = used[idx] ? fcntl (fds[idx], F_DUPFD_CLOEXEC, 0) : fds[idx];
-    if (fd < 0)
-      goto bad;
-    used[idx] = TRUE;
-    mem = gst_fd_allocator_alloc (kind == QS_MEM_DMABUF ? dmabuf_alloc : fd_alloc, fd, maxsize,
-        GST_FD_MEMORY_FLAG_KEEP_MAPPED);
-    if (!mem) {
-      close (fd);
-      goto bad;
-    }
     gst_memory_resize (mem, offset, size);
     GST_MINI_OBJECT_FLAG_SET (mem, GST_MEMORY_FLAG_READONLY);
     g_atomic_int_inc (&rel->refcount);
@@ -458,7 +585,7 @@ build_buffer (QsInstance * inst, QsConn * conn, GBytes * bytes, gint * fds, guin
       goto bad;
   }
   for (i = 0; i < n_roi; i++) {
-    gsize roi_end = len - ((get_u32 (d + 92) + 3) & ~3u);
+    gsize roi_end = end - ((get_u32 (d + 92) + 3) & ~3u);
     guint32 rlen;
     if (extras + QS_DESC_ROI > roi_end)
       goto bad;
@@ -690,6 +817,7 @@ qs_create (GstPushSrc * psrc, GstBuffer ** outbuf)
     if (n < 0 && errno == EAGAIN)
       continue;
     since = g_get_monotonic_time ();
+    inst->n_fds_received += n_fds;
     if (n <= 0) {
       gint err = n == 0 ? 0 : errno;
       GST_INFO_OBJECT (inst->element, "sender gone (%s)", err ? g_strerror (err) : "closed");
@@ -746,7 +874,7 @@ qs_create (GstPushSrc * psrc, GstBuffer ** outbuf)
       if (caps == CAPS_FAILED) {
         ret = GST_FLOW_NOT_NEGOTIATED;
       } else if (caps == CAPS_SKIP) {
-        release_dropped (conn, r.data, n_fds);
+        release_dropped (conn, r.data, fds, &n_fds);
       } else {
         gchar *problem = NULL;
         *outbuf = build_buffer (inst, conn, r.data, fds, n_fds, &problem);
@@ -773,7 +901,7 @@ qs_create (GstPushSrc * psrc, GstBuffer ** outbuf)
     } else if (r.action == QS_ACTION_DISCONNECT) {
       drop_connection (inst, "disconnected by the receiver");
     } else if (r.action == QS_ACTION_DROP) {
-      release_dropped (conn, r.data, n_fds);
+      release_dropped (conn, r.data, fds, &n_fds);
     }
     for (i = 0; i < n_fds; i++)
       close (fds[i]);
@@ -874,6 +1002,7 @@ qs_src_install (GstPushSrcClass * klass, QsClass * k)
 {
   GstBaseSrcClass *base = GST_BASE_SRC_CLASS (klass);
   release_quark = g_quark_from_static_string ("qtisocket-release");
+  cached_quark = g_quark_from_static_string ("qtisocket-cached");
   base->start = qs_src_start;
   base->stop = qs_src_stop;
   base->get_caps = qs_src_get_caps;
