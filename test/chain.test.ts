@@ -1,6 +1,7 @@
 // A three-process chain, as in the seed's modular pipelines: producer -> relay (qtisocketsrc !
 // qtisocketsink: it forwards the very buffers it receives) -> consumer. Nothing is copied on either
-// hop: the consumer maps the very memfds the producer's upstream drew into.
+// hop: the consumer maps the very memfds the producer's upstream drew into, and each of them crosses
+// each hop once (the fd cache).
 import test from 'ava'
 import { DEBUG, launch, Launch, mappedMemfdInodes, openMemfdInodes, parseChecksums, sleep, socketPath,
   stoppedStats, waitAll } from './helpers'
@@ -36,4 +37,8 @@ test('producer -> relay -> consumer: frames identical, zero bytes copied on both
   t.like(hop1, { sent: frames, returned: frames, copied: 0, 'bytes-copied': 0 })
   t.like(hop2, { sent: frames, returned: frames, copied: 0, 'bytes-copied': 0 })
   t.is(stoppedStats(c.out, 'qtisocketsrc').received, frames)
+  // the fd cache on both hops: the relay forwards memory on the fds it keeps cached, so it too sends
+  // each of them once
+  t.true(hop1['fds-sent']! <= 8, `hop 1: ${hop1['fds-sent']} fds for ${frames} frames`)
+  t.true(hop2['fds-sent']! <= 8, `hop 2: ${hop2['fds-sent']} fds for ${frames} frames`)
 })

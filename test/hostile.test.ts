@@ -2,7 +2,8 @@
 // (garbage, lies about lengths and counts, too few and too many fds, fds that are not memory, sizes
 // and offsets beyond the fd or overflowing 64 bits, a memfd that cannot be sealed, one it tries to
 // shrink after sending, broken framing). Each is dropped with a warning that says why, never a crash,
-// a SIGBUS, a hang or a leaked fd; a valid buffer after each one still arrives.
+// a SIGBUS, a hang or a leaked fd; a valid buffer after each one still arrives. The same for a sender
+// of protocol 1.2, which caches its fds with the receiver, and lies about that cache.
 import test, { ExecutionContext } from 'ava'
 import * as crypto from 'crypto'
 import { DEBUG, Launch, openFds, parseChecksums, Peer, sleep, socketPath, stoppedStats } from './helpers'
@@ -89,10 +90,54 @@ test('hostile messages are each dropped with a warning saying why; valid buffers
   t.true(stoppedStats(r.out, 'qtisocketsrc')['fast-path'] > 10)
 })
 
+/** what the receiver says of each lie about the fd cache (protocol 1.2), in order */
+const CACHED: Array<[string, (sock: string) => string]> = [
+  ['cached-unknown-id', s => `Dropped a buffer from ${S(s)}: memory 0 names fd 77, which the sender has not sent on ` +
+    'this connection (or has made us forget)'],
+  ['cached-fds-count', s => `Dropped a malformed message from ${S(s)}: 1 fds came with it, but its FDS item names 2`],
+  ['cached-id-zero', s => `Dropped a buffer from ${S(s)}: it names a new fd 0, which is not an id`],
+  ['cached-forgotten', s => `Dropped a buffer from ${S(s)}: memory 0 names fd 1004, which the sender has not sent`],
+  ['cached-pipe', s => `Dropped a buffer from ${S(s)}: memory 0 is on an fd that is not mappable memory`],
+  ['cached-pipe-again', s => `Dropped a buffer from ${S(s)}: memory 0 is on an fd that is not mappable memory`],
+  ['cached-beyond', s => `Dropped a buffer from ${S(s)}: memory 0 claims 1048576 bytes of an fd of 64`],
+  ['cached-overflow', s => `Dropped a buffer from ${S(s)}: the sender keeps more than 1024 fds cached`],
+]
+
+test('protocol 1.2, lies about the fd cache: each dropped with a warning saying why; valid buffers after them arrive; ' +
+  'no fd leak', async t => {
+  const sock = socketPath('hostile-cached')
+  const { r, baseline, after } = await inject(t, sock, ['--cached'])
+  t.true(after <= baseline, `receiver fds: ${baseline} with one sender connected, ${after} after every case`)
+  const sha1 = (byte: number) => crypto.createHash('sha1').update(Buffer.alloc(64, byte)).digest('hex')
+  t.deepEqual(parseChecksums(r.out).map(c => c.sha1), [100, ...CACHED.map((_, i) => i + 1)].map(sha1))
+  let at = 0
+  for (const [name, text] of CACHED) {
+    const i = r.out.indexOf(text(sock), at)
+    t.true(i >= 0, `${name}: "${text(sock)}" after byte ${at} of the receiver's output`)
+    if (i >= 0)
+      at = i + 1
+  }
+  t.notRegex(r.out, /CRITICAL|SIGBUS|SIGSEGV/)
+})
+
 const RANDOM = Number(process.env.QTISOCKET_RANDOM ?? 3000)
 
 test(`${RANDOM} randomly damaged messages with random fds: the receiver stays up, the next valid buffer arrives, no fd leak`, async t => {
   const { r, injector, baseline, after } = await inject(t, socketPath('random'), ['--random', String(RANDOM), '7'])
+  const frames = parseChecksums(r.out)
+  const sha1 = (byte: number) => crypto.createHash('sha1').update(Buffer.alloc(64, byte)).digest('hex')
+  t.is(frames[0]!.sha1, sha1(100))
+  t.is(frames[frames.length - 1]!.sha1, sha1(200), 'the valid buffer after the damaged ones arrives, last')
+  t.true(after <= baseline, `receiver fds: ${baseline} before, ${after} after`)
+  t.notRegex(r.out, /CRITICAL|SIGBUS|SIGSEGV/)
+  t.log(`${frames.length - 2} damaged messages still made valid buffers; ${injector.lines('hang-ups')[0]}; ` +
+    `${(r.out.match(/^WARNING/gm) ?? []).length} warnings`)
+})
+
+test(`protocol 1.2: ${RANDOM} randomly damaged messages with random fds and cache ids: the receiver stays up, the next ` +
+  'valid buffer arrives, no fd leak', async t => {
+  const { r, injector, baseline, after } = await inject(t, socketPath('random-cached'),
+    ['--cached', '--random', String(RANDOM), '11'])
   const frames = parseChecksums(r.out)
   const sha1 = (byte: number) => crypto.createHash('sha1').update(Buffer.alloc(64, byte)).digest('hex')
   t.is(frames[0]!.sha1, sha1(100))

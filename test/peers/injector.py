@@ -13,7 +13,13 @@ With --random COUNT SEED it sends COUNT randomly damaged valid messages instead,
 sealed memfd, none, two, a pipe, an unsealable memfd), now and then a broken length record, then the
 canary 200, "sent all", and end-of-stream after a line on stdin.
 
-usage: injector.py SOCKET [--random COUNT SEED]"""
+With --cached it greets as protocol 1.2, whose receivers cache fds by the sender's ids: the canaries
+send their memfd with a new id (and make the receiver forget the previous one), and the cases are
+lies about the cache (ids never sent, forgotten, 0, too many; an FDS item that does not match the
+fds; a pipe or a too-small memfd cached, then named again). With --random, the damaged messages carry
+FDS and FORGET items too.
+
+usage: injector.py SOCKET [--cached] [--random COUNT SEED]"""
 import fcntl
 import os
 import random
@@ -24,6 +30,7 @@ import time
 
 QT = 0x51540000
 HELLO, CAPS, BUFFER, VIDEO_META, ROI_META, DATA = QT | 1, QT | 2, QT | 3, QT | 4, QT | 6, QT | 7
+FDS, FORGET = QT | 8, QT | 9
 EOS = 0
 NONE = 0xFFFFFFFFFFFFFFFF
 CAPS_GRAY8 = b'video/x-raw, format=(string)GRAY8, width=(int)8, height=(int)8, framerate=(fraction)30/1'
@@ -66,9 +73,17 @@ def one_memory(size=SIZE, maxsize=SIZE, offset=0, index=0, kind=1):
     return buffer_item([(index, kind, offset, size, maxsize)])
 
 
+def ids(*xs):
+    return b''.join(struct.pack('<I', x) for x in xs)
+
+
 class Connection:
-    def __init__(self, path, greet=True):
+    def __init__(self, path, greet=True, minor=1):
         self.path = path
+        self.minor = minor
+        self.cached = minor >= 2
+        self.next_id = 1000
+        self.last_id = None
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.sock.connect(path)
         self.sock.settimeout(10)
@@ -76,14 +91,22 @@ class Connection:
         self.sock.recv(4096)      # the receiver's HELLO
         self.caps_sent = False
         if greet:
-            send(self.sock, item(HELLO, struct.pack('<HHI', 1, 1, 0) + b'injector.py'))
+            send(self.sock, item(HELLO, struct.pack('<HHI', 1, minor, 0) + b'injector.py'))
 
     def frame(self, byte, extra=b''):
-        """a valid buffer whose bytes are all `byte`"""
+        """a valid buffer whose bytes are all `byte`; cached (1.2): its memfd under a new id, and the
+        previous canary's id forgotten"""
         fd = memfd(byte)
         caps = b'' if self.caps_sent else item(CAPS, CAPS_GRAY8)
         self.caps_sent = True
-        send(self.sock, caps + one_memory() + extra, [fd])
+        if self.cached:
+            self.next_id += 1
+            old = [self.last_id] if self.last_id else []
+            send(self.sock, caps + one_memory(index=self.next_id) + extra + item(FDS, ids(self.next_id))
+                 + (item(FORGET, ids(*old)) if old else b''), [fd])
+            self.last_id = self.next_id
+        else:
+            send(self.sock, caps + one_memory() + extra, [fd])
         os.close(fd)
 
     def hung_up(self, within):
@@ -108,7 +131,7 @@ class Connection:
     def reconnect(self):
         """a new connection in place of this one, which the receiver hung up"""
         self.close()
-        return Connection(self.path)
+        return Connection(self.path, minor=self.minor)
 
 
 def cases(conn):
@@ -159,6 +182,31 @@ def cases(conn):
     }, (pipe_r, pipe_w, directory, fd, other)
 
 
+def cached_cases(conn):
+    """lies about the fd cache (1.2); each yields after sending its crafted message"""
+    s = conn.sock
+    pipe_r, pipe_w = os.pipe()
+    fd = memfd(1)
+
+    def overflow():
+        # 17 messages of 64 fds, each cached under its own id: the 1025th is one too many. Each message
+        # names an id that is not cached, so that none makes a frame.
+        for k in range(17):
+            first = 10000 + 64 * k
+            send(s, buffer_item([(99999, 1, 0, SIZE, SIZE)]) + item(FDS, ids(*range(first, first + 64))), [fd] * 64)
+    return {
+        'cached-unknown-id': lambda: send(s, one_memory(index=77)),
+        'cached-fds-count': lambda: send(s, one_memory(index=501) + item(FDS, ids(501, 502)), [fd]),
+        'cached-id-zero': lambda: send(s, one_memory(index=0) + item(FDS, ids(0)), [fd]),
+        'cached-forgotten': lambda: send(s, one_memory(index=conn.last_id) + item(FORGET, ids(conn.last_id))),
+        'cached-pipe': lambda: send(s, one_memory(index=601) + item(FDS, ids(601)), [pipe_r]),
+        'cached-pipe-again': lambda: send(s, one_memory(index=601)),
+        'cached-beyond': lambda: send(s, one_memory(index=701, maxsize=1 << 20, size=1 << 20) + item(FDS, ids(701)),
+                                      [fd]),
+        'cached-overflow': overflow,
+    }, (pipe_r, pipe_w, fd)
+
+
 def finish(conn):
     """says "sent all", and sends end-of-stream once told to (a line on stdin)"""
     print('sent all', flush=True)
@@ -168,11 +216,12 @@ def finish(conn):
     conn.close()
 
 
-def random_messages(path, count, seed):
-    """count valid messages (caps, a buffer, video meta, a region of interest), each with 1 to 4 bytes
-    changed or cut short, sent with a random choice of fds; now and then a broken length record"""
+def random_messages(path, count, seed, minor):
+    """count valid messages (caps, a buffer, video meta, a region of interest; cached: the ids of its
+    fds, and ids to forget), each with 1 to 4 bytes changed or cut short, sent with a random choice of
+    fds; now and then a broken length record"""
     rnd = random.Random(seed)
-    conn = Connection(path)
+    conn = Connection(path, minor=minor)
     conn.frame(100)
     print('canary 100', flush=True)
     meta = item(VIDEO_META, struct.pack('<6I', 25, 8, 8, 1, 0, 0) + struct.pack('<4Q4i', 0, 0, 0, 0, 8, 0, 0, 0))
@@ -180,14 +229,21 @@ def random_messages(path, count, seed):
                + struct.pack('<I', 12) + b'detection, x')
     hangups = 0
     for i in range(count):
-        payload = bytearray(item(CAPS, CAPS_GRAY8) + one_memory() + meta + roi)
+        kind = rnd.choice(['memfd', 'memfd', 'none', 'two', 'pipe', 'unsealable'])
+        fds = {'memfd': lambda: [memfd(1)], 'none': lambda: [], 'two': lambda: [memfd(1), memfd(2)],
+               'pipe': lambda: list(os.pipe()), 'unsealable': lambda: [memfd(1, sealing=False, seal=False)]}[kind]()
+        if conn.cached:
+            # ids from a small set, so that entries are named, replaced and forgotten again and again
+            fd_ids = [rnd.randint(1, 20) for _ in fds]
+            cache = (item(FDS, ids(*fd_ids)) if fds else b'') + \
+                (item(FORGET, ids(*[rnd.randint(1, 20) for _ in range(rnd.randint(1, 3))])) if rnd.random() < 0.3 else b'')
+            payload = bytearray(item(CAPS, CAPS_GRAY8) + one_memory(index=rnd.randint(1, 20)) + meta + roi + cache)
+        else:
+            payload = bytearray(item(CAPS, CAPS_GRAY8) + one_memory() + meta + roi)
         if rnd.random() < 0.2:
             payload = payload[:rnd.randrange(1, len(payload))]
         for _ in range(rnd.randint(1, 4)):
             payload[rnd.randrange(len(payload))] = rnd.choice([0, 0xff, rnd.randrange(256)])
-        kind = rnd.choice(['memfd', 'memfd', 'none', 'two', 'pipe', 'unsealable'])
-        fds = {'memfd': lambda: [memfd(1)], 'none': lambda: [], 'two': lambda: [memfd(1), memfd(2)],
-               'pipe': lambda: list(os.pipe()), 'unsealable': lambda: [memfd(1, sealing=False, seal=False)]}[kind]()
         try:
             send(conn.sock, bytes(payload), fds, length=len(payload) + 4 if rnd.random() < 0.02 else None)
         except OSError:
@@ -201,6 +257,8 @@ def random_messages(path, count, seed):
     if conn.hung_up(0.3):
         hangups += 1
         conn = conn.reconnect()
+    if conn.cached:
+        conn = conn.reconnect()     # damaged ids may be anything: the receiver forgets them all
     conn.frame(200)
     print('canary 200', flush=True)
     print('hang-ups', hangups, flush=True)
@@ -211,11 +269,25 @@ def main():
     path = sys.argv[1]
     if '--random' in sys.argv:
         i = sys.argv.index('--random')
-        return random_messages(path, int(sys.argv[i + 1]), int(sys.argv[i + 2]))
+        return random_messages(path, int(sys.argv[i + 1]), int(sys.argv[i + 2]), 2 if '--cached' in sys.argv else 1)
     canary = 0
-    conn = Connection(path)
+    minor = 2 if '--cached' in sys.argv else 1
+    conn = Connection(path, minor=minor)
     conn.frame(100)          # the first frame brings the caps
     print('canary 100', flush=True)
+    if minor >= 2:
+        table = cached_cases(conn)
+        for name in table[0]:
+            print('case', name, flush=True)
+            table[0][name]()
+            if name == 'cached-overflow':
+                conn = conn.reconnect()     # the receiver forgets every fd we made it cache
+            canary += 1
+            conn.frame(canary)
+            print('canary', canary, flush=True)
+        for f in table[1]:
+            os.close(f)
+        return finish(conn)
     names = list(cases(conn)[0].keys())
     for name in ['no-greeting'] + names + ['too-many-fds', 'shrink-after-send']:
         print('case', name, flush=True)

@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """A minimal qtisocket receiver written from docs/protocol.md: listens, greets with the given protocol
 version, prints the sender's greeting, then for each of the next N buffer messages the kinds of its
-memories, the number of fds that came with it and whether it had a DATA item. It returns nothing.
+memories, the number of fds that came with it and whether it had a DATA item; with --ids also what
+each memory names its fd by (a position, or a 1.2 cache id) and the ids of its FDS item. It returns
+nothing, unless --release: then it sends RELEASE for each buffer (its fds are closed at once).
 
-usage: raw_receiver.py SOCKET [--major M] [--minor m] [--buffers N]"""
+usage: raw_receiver.py SOCKET [--major M] [--minor m] [--buffers N] [--ids] [--release]"""
 import argparse
 import array
 import os
@@ -13,7 +15,9 @@ import struct
 QT = 0x51540000
 HELLO = QT | 1
 BUFFER = QT | 3
+RELEASE = QT | 5
 DATA = QT | 7
+FDS = QT | 8
 
 
 def items(payload):
@@ -44,6 +48,8 @@ def main():
     ap.add_argument('--major', type=int, default=1)
     ap.add_argument('--minor', type=int, default=0)
     ap.add_argument('--buffers', type=int, default=0)
+    ap.add_argument('--ids', action='store_true')
+    ap.add_argument('--release', action='store_true')
     a = ap.parse_args()
     if os.path.exists(a.socket):
         os.unlink(a.socket)
@@ -68,7 +74,20 @@ def main():
         found = dict(items(payload))
         n_mem = struct.unpack_from('<I', found[BUFFER], 52)[0]
         kinds = [struct.unpack_from('<I', found[BUFFER], 80 + 32 * i + 4)[0] for i in range(n_mem)]
-        print(f'buffer kinds={kinds} fds={n_fds} data={len(found.get(DATA, b""))}', flush=True)
+        line = f'buffer kinds={kinds} fds={n_fds} data={len(found.get(DATA, b""))}'
+        if a.ids:
+            refs = [struct.unpack_from('<I', found[BUFFER], 80 + 32 * i)[0] for i in range(n_mem)]
+            fds_item = found.get(FDS, b'')
+            line += f' refs={refs} fdids={list(struct.unpack(f"<{len(fds_item) // 4}I", fds_item))}'
+        print(line, flush=True)
+        if a.release:
+            body = struct.pack('<II', 1, 0) + found[BUFFER][:8]
+            release = struct.pack('<II', RELEASE, len(body)) + body
+            try:
+                conn.send(struct.pack('>I', len(release)))
+                conn.send(release)
+            except OSError:
+                pass        # the sender has finished and gone
     conn.close()
     server.close()
     os.unlink(a.socket)
