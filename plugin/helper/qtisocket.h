@@ -3,9 +3,11 @@
  *
  * It does only what JavaScript cannot do on a GStreamer thread without blocking the JS thread:
  * element class set-up (metadata, pad templates, properties, vfunc trampolines), sockets with
- * SCM_RIGHTS, memfd, interruptible waits, building/describing GstBuffers and releasing them.
+ * SCM_RIGHTS, memfd, interruptible waits, building/describing GstBuffers and releasing them, and
+ * the safety checks of what it maps (each memory against its fd, video metas against the buffer).
  * Every decision (settings, what goes on the wire, what a message means, errors) is taken by the
- * TypeScript element, called through qs_js_call() with plain bytes: at most one JS call per buffer.
+ * TypeScript element, called through qs_js_call() with plain bytes: at most one JS call per buffer,
+ * and none for a buffer like the last one it answered (memo.c).
  */
 #pragma once
 
