@@ -48,6 +48,11 @@ interface Run {
   rss: number[]
   /** bytes each qtisocketsink copied per buffer sent, by hop */
   copied: number[]
+  /** peak open fds of each process while the buffers flow */
+  fds: number[]
+  /** per buffer: fds each qtisocketsink passed, by hop; JS calls of all our elements together */
+  fdsPassed: number[]
+  jsCalls: number
 }
 
 /** the last "rendered: N, ..., average: X" that fpsdisplaysink printed (gst-launch -v) */
@@ -60,6 +65,12 @@ function meter(out: string): { received: number, rate: number } {
 function usage(out: string): { cpu: number, rss: number } {
   const m = out.match(/QTISOCKET_TIME ([\d.]+) ([\d.]+) (\d+)/)
   return m ? { cpu: Number(m[1]) + Number(m[2]), rss: Number(m[3]) / 1024 } : { cpu: NaN, rss: NaN }
+}
+
+/** a counter from the stats a qtisocket element logs when it stops */
+function stat(out: string, factory: string, name: string): number {
+  const m = out.match(new RegExp(`${factory}-stats,[^;]*? ${name}=\\([a-z0-9]+\\)(\\d+)`))
+  return m ? Number(m[1]) : NaN
 }
 
 function copiedPerBuffer(out: string): number {
@@ -105,13 +116,21 @@ function cpuOf(pid: number | undefined): number {
 /** Samples the CPU of every process each time the meter reports a new count (polled every 25 ms): the
  *  first report and the last give the steady-state CPU per buffer, without start-up (the embedded
  *  Node's boot) or tear-down. */
-function steady(launches: Launch[], last: Launch): () => { cpu: number, buffers: number } {
+function steady(launches: Launch[], last: Launch): () => { cpu: number, buffers: number, fds: number[] } {
   let first: { cpu: number, n: number } | undefined
   let latest: { cpu: number, n: number } | undefined
+  const fds = launches.map(() => 0)
   const timer = setInterval(() => {
     const n = meter(last.out).received
     if (!n || (latest && n === latest.n))
       return
+    launches.forEach((l, i) => {
+      try {
+        fds[i] = Math.max(fds[i]!, fs.readdirSync(`/proc/${gstPid(l)}/fd`).length)
+      } catch {
+        // gone meanwhile
+      }
+    })
     const cpu = launches.map(l => cpuOf(gstPid(l))).reduce((a, b) => a + b, 0)
     if (Number.isNaN(cpu))
       return
@@ -120,8 +139,8 @@ function steady(launches: Launch[], last: Launch): () => { cpu: number, buffers:
   }, 25)
   return () => {
     clearInterval(timer)
-    return first && latest && latest.n > first.n ? { cpu: latest.cpu - first.cpu, buffers: latest.n - first.n }
-      : { cpu: NaN, buffers: 0 }
+    return first && latest && latest.n > first.n ? { cpu: latest.cpu - first.cpu, buffers: latest.n - first.n, fds }
+      : { cpu: NaN, buffers: 0, fds }
   }
 }
 
@@ -147,8 +166,14 @@ async function finish(launches: Launch[], last: Launch, shm: boolean): Promise<R
   const u = exits.map(e => usage(e.out))
   const m = meter(last.out)
   const st = sampled()
+  const sent = exits.map(e => stat(e.out, 'qtisocketsink', 'sent')).filter(x => !Number.isNaN(x))
+  const js = exits.flatMap(e => [stat(e.out, 'qtisocketsink', 'js-calls'), stat(e.out, 'qtisocketsrc', 'js-calls')])
+    .filter(x => !Number.isNaN(x))
   return { ...m, cpuPerBuffer: st.cpu / st.buffers, cpuTotal: u.reduce((s, x) => s + x.cpu, 0), rss: u.map(x => x.rss),
-    copied: shm ? [] : exits.map(e => copiedPerBuffer(e.out)).filter(x => !Number.isNaN(x)) }
+    copied: shm ? [] : exits.map(e => copiedPerBuffer(e.out)).filter(x => !Number.isNaN(x)), fds: st.fds,
+    fdsPassed: exits.map(e => stat(e.out, 'qtisocketsink', 'fds-sent') / stat(e.out, 'qtisocketsink', 'sent'))
+      .filter(x => !Number.isNaN(x)),
+    jsCalls: shm || !sent.length ? NaN : js.reduce((a, b) => a + b, 0) / sent[0]! }
 }
 
 async function run(c: Case, mode: Mode): Promise<Run> {
@@ -194,6 +219,44 @@ async function run(c: Case, mode: Mode): Promise<Run> {
       return finish(relay ? [tx, relay, rx] : [tx, rx], rx, true)
     }
   }
+}
+
+/** syscall name -> calls, from the summary of strace -c */
+function straceCounts(file: string): Map<string, number> {
+  const counts = new Map<string, number>()
+  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+    const t = line.trim().split(/\s+/)
+    if (t.length >= 5 && /^[\d.]+$/.test(t[0]!) && /^\d+$/.test(t[3]!) && t[t.length - 1] !== 'total')
+      counts.set(t[t.length - 1]!, Number(t[3]))
+  }
+  return counts
+}
+
+/** Syscalls per buffer of the sender and of the receiver in the steady state, with strace -f -c:
+ *  two runs of 64-byte buffers, N1 and N2 of them; the difference of the counts over N2 - N1 leaves
+ *  start-up (the embedded Node's boot) and tear-down out. */
+async function syscallsPerBuffer(): Promise<Array<Map<string, number>>> {
+  const [n1, n2] = [2000, 12000]
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qtisocket-strace-'))
+  const counts: Array<Array<Map<string, number>>> = []
+  for (const n of [n1, n2]) {
+    const sock = socketPath('bench-strace')
+    const [fileTx, fileRx] = [path.join(dir, `tx-${n}`), path.join(dir, `rx-${n}`)]
+    const rx = new Launch(`qtisocketsrc socket=${sock} ! fakesink`, { wrap: ['strace', '-f', '-c', '-o', fileRx] })
+    await rx.waitFor(/Setting pipeline to PLAYING/)
+    await sleep(1000)
+    const tx = new Launch(`videotestsrc num-buffers=${n} ! ${FORMATS[0]!.caps} ! qtisocketsink socket=${sock} ` +
+      'sync=false wait-for-connection=true', { wrap: ['strace', '-f', '-c', '-o', fileTx] })
+    await Promise.all([tx.wait(120000), rx.wait(120000)])
+    counts.push([straceCounts(fileTx), straceCounts(fileRx)])
+  }
+  fs.rmSync(dir, { recursive: true })
+  return [0, 1].map(side => {
+    const per = new Map<string, number>()
+    for (const [name, calls] of counts[1]![side]!)
+      per.set(name, (calls - (counts[0]![side]!.get(name) ?? 0)) / (n2 - n1))
+    return per
+  })
 }
 
 interface PlotRow { label: string, rate: number, ours: number, theirs: number }
@@ -251,8 +314,10 @@ async function main(): Promise<void> {
     }
   }
 
-  const lines = ['| case | path | rate | CPU/buffer, all processes | transport CPU/buffer | bytes copied/buffer by hop | peak RSS MiB by process | vs shm: rate, CPU/buffer |',
-    '|---|---|---|---|---|---|---|---|']
+  const lines = ['| case | path | rate | CPU/buffer, all processes | transport CPU/buffer | bytes copied/buffer by hop | ' +
+    'fds passed/buffer by hop | JS calls/buffer, all elements | peak RSS MiB by process | peak open fds by process | ' +
+    'vs shm: rate, CPU/buffer |',
+  '|---|---|---|---|---|---|---|---|---|---|---|']
   const plot: PlotRow[] = []
   for (const c of FORMATS) {
     const stat = (m: Mode) => {
@@ -261,7 +326,8 @@ async function main(): Promise<void> {
         return undefined
       const rate = median(rs.map(r => r.rate))
       const cpu = median(rs.map(r => r.cpuPerBuffer))
-      return { rate, cpu, rss: rs[0]!.rss, copied: rs[0]!.copied, runs: rs.length }
+      return { rate, cpu, rss: rs[0]!.rss, copied: rs[0]!.copied, runs: rs.length, fds: rs[0]!.fds,
+        fdsPassed: rs[0]!.fdsPassed, jsCalls: rs[0]!.jsCalls }
     }
     const alone = stat('alone')
     for (const m of MODES) {
@@ -278,9 +344,11 @@ async function main(): Promise<void> {
       if (shm)
         plot.push({ label: `${c.name}${m.endsWith('relay') ? ', chain' : ''}`, rate: s.rate / shm.rate,
           ours: 1000 * transport, theirs: 1000 * shmTransport })
+      const ours = m.startsWith('qtisocket')
       lines.push(`| ${c.name} | ${m} | ${Math.round(s.rate)} ${c.unit} | ${ms(s.cpu)} | ${ms(transport)} | ` +
-        `${m.startsWith('qtisocket') ? s.copied.map(x => Math.round(x)).join(' / ') : '-'} | ` +
-        `${s.rss.map(x => Math.round(x)).join(' / ')} | ${vs} |`)
+        `${ours ? s.copied.map(x => Math.round(x)).join(' / ') : '-'} | ` +
+        `${ours ? s.fdsPassed.map(x => x.toFixed(4)).join(' / ') : '-'} | ${ours ? s.jsCalls.toFixed(4) : '-'} | ` +
+        `${s.rss.map(x => Math.round(x)).join(' / ')} | ${s.fds.join(' / ')} | ${vs} |`)
     }
   }
   // latency and start: the sender (sync=true, 60 frames/s, 1080p) waits for its receiver; the
@@ -319,6 +387,15 @@ async function main(): Promise<void> {
 
   drawPlot(plot)
 
+  const sides = await syscallsPerBuffer()
+  const describe = (per: Map<string, number>) => {
+    const top = [...per].filter(([, x]) => x >= 0.05).sort((a, b) => b[1] - a[1])
+    const total = [...per.values()].reduce((a, b) => a + b, 0)
+    return `${total.toFixed(1)} (${top.map(([name, x]) => `${name} ${x.toFixed(2)}`).join(', ')})`
+  }
+  lines.push('', `Syscalls per buffer in the steady state (64-byte buffers, strace -f -c, counts of 12,000 minus ` +
+    `those of 2,000 buffers, all threads): sender ${describe(sides[0]!)}; receiver ${describe(sides[1]!)}.`)
+
   const title = `sync=false, the rate seen by the last process, median of ${REPS} runs`
   process.stdout.write(`${title}\n${lines.join('\n')}\n`)
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${os.release()}`
@@ -326,7 +403,9 @@ async function main(): Promise<void> {
     `(scripts/bench.ts) on ${new Date().toISOString().slice(0, 10)}, ${machine}: ${title}. CPU is user + system ` +
     'time of every process of the case (/proc/<pid>/stat, 10 ms ticks), per buffer, sampled while the buffers flow ' +
     '(start-up and tear-down left out); the transport\'s share is that minus the producer alone. Bytes copied are ' +
-    'counted by each qtisocketsink (producer hop / relay hop). Peak RSS from /usr/bin/time.\n\n![plot](bench.png)\n\n' +
+    'counted by each qtisocketsink (producer hop / relay hop), and so are the fds passed; JS calls per buffer are those ' +
+    'of all our elements together, from their stats (start, caps, greeting and the first buffers included). Peak RSS ' +
+    'from /usr/bin/time, peak open fds sampled from /proc/<pid>/fd.\n\n![plot](bench.png)\n\n' +
     `${lines.join('\n')}\n\n${SHM_NOTE}`)
 }
 
