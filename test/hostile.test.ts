@@ -9,6 +9,8 @@ import * as crypto from 'crypto'
 import { DEBUG, Launch, openFds, parseChecksums, Peer, sleep, socketPath, stoppedStats } from './helpers'
 
 const S = (path: string) => `the sender on "${path}"`
+/** the checksum of a canary: 64 bytes of its number */
+const sha1 = (byte: number) => crypto.createHash('sha1').update(Buffer.alloc(64, byte)).digest('hex')
 /** what the receiver says of each case, in order */
 const EXPECTED: Array<[string, (sock: string) => string]> = [
   ['no-greeting', s => `The sender on "${s}" did not greet: disconnected it`],
@@ -70,7 +72,6 @@ test('hostile messages are each dropped with a warning saying why; valid buffers
   t.true(after <= baseline, `receiver fds: ${baseline} with one sender connected, ${after} after every case`)
   t.regex(injector.out, /shrink refused: sealed by the receiver/)
   // the canaries, and the two valid cases (too many fds: the extra ones are closed; a memfd sealed by us)
-  const sha1 = (byte: number) => crypto.createHash('sha1').update(Buffer.alloc(64, byte)).digest('hex')
   const bytes = [100, ...Array.from({ length: 30 }, (_, i) => i + 1), 150, 31, 151, 32]
   t.deepEqual(parseChecksums(r.out).map(c => c.sha1), bytes.map(sha1))
   t.deepEqual(injector.lines('hung up'), ['hung up no-greeting', 'hung up length-record-lies',
@@ -108,7 +109,6 @@ test('protocol 1.2, lies about the fd cache: each dropped with a warning saying 
   const sock = socketPath('hostile-cached')
   const { r, baseline, after } = await inject(t, sock, ['--cached'])
   t.true(after <= baseline, `receiver fds: ${baseline} with one sender connected, ${after} after every case`)
-  const sha1 = (byte: number) => crypto.createHash('sha1').update(Buffer.alloc(64, byte)).digest('hex')
   t.deepEqual(parseChecksums(r.out).map(c => c.sha1), [100, ...CACHED.map((_, i) => i + 1)].map(sha1))
   let at = 0
   for (const [name, text] of CACHED) {
@@ -122,28 +122,17 @@ test('protocol 1.2, lies about the fd cache: each dropped with a warning saying 
 
 const RANDOM = Number(process.env.QTISOCKET_RANDOM ?? 3000)
 
-test(`${RANDOM} randomly damaged messages with random fds: the receiver stays up, the next valid buffer arrives, no fd leak`, async t => {
-  const { r, injector, baseline, after } = await inject(t, socketPath('random'), ['--random', String(RANDOM), '7'])
-  const frames = parseChecksums(r.out)
-  const sha1 = (byte: number) => crypto.createHash('sha1').update(Buffer.alloc(64, byte)).digest('hex')
-  t.is(frames[0]!.sha1, sha1(100))
-  t.is(frames[frames.length - 1]!.sha1, sha1(200), 'the valid buffer after the damaged ones arrives, last')
-  t.true(after <= baseline, `receiver fds: ${baseline} before, ${after} after`)
-  t.notRegex(r.out, /CRITICAL|SIGBUS|SIGSEGV/)
-  t.log(`${frames.length - 2} damaged messages still made valid buffers; ${injector.lines('hang-ups')[0]}; ` +
-    `${(r.out.match(/^WARNING/gm) ?? []).length} warnings`)
-})
-
-test(`protocol 1.2: ${RANDOM} randomly damaged messages with random fds and cache ids: the receiver stays up, the next ` +
-  'valid buffer arrives, no fd leak', async t => {
-  const { r, injector, baseline, after } = await inject(t, socketPath('random-cached'),
-    ['--cached', '--random', String(RANDOM), '11'])
-  const frames = parseChecksums(r.out)
-  const sha1 = (byte: number) => crypto.createHash('sha1').update(Buffer.alloc(64, byte)).digest('hex')
-  t.is(frames[0]!.sha1, sha1(100))
-  t.is(frames[frames.length - 1]!.sha1, sha1(200), 'the valid buffer after the damaged ones arrives, last')
-  t.true(after <= baseline, `receiver fds: ${baseline} before, ${after} after`)
-  t.notRegex(r.out, /CRITICAL|SIGBUS|SIGSEGV/)
-  t.log(`${frames.length - 2} damaged messages still made valid buffers; ${injector.lines('hang-ups')[0]}; ` +
-    `${(r.out.match(/^WARNING/gm) ?? []).length} warnings`)
-})
+for (const [wire, args] of [['', ['--random', String(RANDOM), '7']],
+  ['protocol 1.2 (cache ids too): ', ['--cached', '--random', String(RANDOM), '11']]] as const) {
+  test(`${wire}${RANDOM} randomly damaged messages with random fds: the receiver stays up, the next valid buffer ` +
+    'arrives, no fd leak', async t => {
+    const { r, injector, baseline, after } = await inject(t, socketPath('random'), [...args])
+    const frames = parseChecksums(r.out)
+    t.is(frames[0]!.sha1, sha1(100))
+    t.is(frames[frames.length - 1]!.sha1, sha1(200), 'the valid buffer after the damaged ones arrives, last')
+    t.true(after <= baseline, `receiver fds: ${baseline} before, ${after} after`)
+    t.notRegex(r.out, /CRITICAL|SIGBUS|SIGSEGV/)
+    t.log(`${frames.length - 2} damaged messages still made valid buffers; ${injector.lines('hang-ups')[0]}; ` +
+      `${(r.out.match(/^WARNING/gm) ?? []).length} warnings`)
+  })
+}
