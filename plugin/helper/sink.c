@@ -773,10 +773,10 @@ send_buffer (GstBaseSink * bsink, QsInstance * inst, GstBuffer * buf)
       ret = GST_FLOW_ERROR;
       goto done;
     }
+    /* an answer without patches (caps, a new fd, regions of interest...) leaves the memo as it is:
+     * what it answers has not changed (a caps change clears it in set_caps) */
     if (r.patches && r.fds && qs_memo_set (&inst->memo, desc, desc_len, r.data, r.patches, r.fds, 0))
       inst->memo_serial = conn->serial;
-    else
-      qs_memo_clear (&inst->memo);
   }
   for (i = 0; r.fds && i < r.fds->len && n_fds < QS_MAX_FDS; i++) {
     gint idx = g_array_index (r.fds, gint, i);

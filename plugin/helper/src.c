@@ -856,10 +856,12 @@ qs_create (GstPushSrc * psrc, GstBuffer ** outbuf)
       qs_js_result_clear (&r);
       return GST_FLOW_ERROR;
     }
+    /* a buffer answered without patches (new caps, new fds, regions of interest...) leaves the memo
+     * as it is: what it answers has not changed; anything else (a greeting...) clears it */
     if (r.action == QS_ACTION_BUFFER && r.data && !r.caps && r.patches &&
         qs_memo_set (&inst->memo, payload, n, r.data, r.patches, NULL, n_fds))
       inst->memo_serial = conn->serial;
-    else
+    else if (r.action != QS_ACTION_BUFFER)
       qs_memo_clear (&inst->memo);
     g_free (payload);
     qs_post_result_messages (inst, &r);
