@@ -17,8 +17,9 @@
 import { AUTHOR, CAPS, SOCKET_PROPERTY, SocketElementImpl } from '../element'
 import { GstBase } from '../gst'
 import { Action, Hook, HookResult, LogLevel, native } from '../native'
-import { DESC_HEADER, DESC_MEM, encodeDesc } from '../protocol/desc'
-import { BufferMessage, bufferFields, decodeMessage, memoryAt, MINOR_FD_CACHE, encodeHello, PROTOCOL_MAJOR, PROTOCOL_MINOR, ProtocolError } from '../protocol/wire'
+import { BufferDesc, DESC_HEADER, DESC_MEM, encodeDesc, MemKind } from '../protocol/desc'
+import { decodeVendor, looksVendor, VendorBlock, VIDEO_FORMATS } from '../protocol/vendor'
+import { BufferMessage, bufferFields, decodeMessage, memoryAt, MINOR_FD_CACHE, structureProblem, encodeHello, PROTOCOL_MAJOR, PROTOCOL_MINOR, ProtocolError } from '../protocol/wire'
 
 export class QtiSocketSrc extends GstBase.PushSrc {
   static GTypeName = 'GstQtiSocketSrc'
@@ -32,6 +33,10 @@ class Impl extends SocketElementImpl {
   private greeted = false
   /** the sender caches fds with us (both speak 1.2): memories name their fd by the sender's id */
   private cached = false
+  /** the sender speaks the vendor's wire (it sent a buffer without greeting): no caps travel */
+  private vendor = false
+  /** the caps of the vendor's stream were negotiated with downstream */
+  private vendorCaps = false
   private caps?: string
 
   dispatch(hook: Hook, data: Buffer | undefined, _str: string | undefined, num: number): HookResult | undefined {
@@ -42,6 +47,8 @@ class Impl extends SocketElementImpl {
       case Hook.Connected:
         this.greeted = false
         this.cached = false
+        this.vendor = false
+        this.vendorCaps = false
         this.caps = undefined
         return { data: encodeHello() }
       case Hook.Disconnected:
@@ -69,6 +76,14 @@ class Impl extends SocketElementImpl {
 
   /** a message from the sender, with nFds fds */
   private message(data: Buffer, nFds: number): HookResult {
+    if (!this.greeted && !this.vendor && looksVendor(data)) {
+      // the vendor's sender greets nobody (it ignored our greeting) and starts with a buffer
+      this.vendor = true
+      this.log(LogLevel.Info, `sender on ${this.path} speaks the vendor's wire: caps come from downstream`)
+      return { ...this.vendorMessage(data, nFds), peer: 'the vendor\'s qtisocketsink' }
+    }
+    if (this.vendor)
+      return this.vendorMessage(data, nFds)
     let msg
     try {
       msg = decodeMessage(data)
@@ -94,6 +109,64 @@ class Impl extends SocketElementImpl {
     if (msg.type !== 'buffer')
       return { action: Action.None, warning: `Ignored a ${msg.type} message from the sender on "${this.path}"` }
     return this.buffer(msg, nFds)
+  }
+
+  /** A message on the vendor's wire (lib/protocol/vendor.ts): a buffer's blocks become its memories
+   *  (frames and tensors on fds, text inline), a frame its video meta; the sender's timestamps are
+   *  stream times without a base, so the buffer gets our running time of its arrival (as
+   *  do-timestamp); the caps come from downstream, narrowed by the first buffer (a hint). */
+  private vendorMessage(data: Buffer, nFds: number): HookResult {
+    let msg
+    try {
+      msg = decodeVendor(data)
+    } catch (e) {
+      if (!(e instanceof ProtocolError))
+        throw e
+      return { action: Action.None, warning: `Dropped a malformed message from the sender on "${this.path}" ` +
+        `(the vendor's wire): ${e.message}` }
+    }
+    if (msg.type === 'eos')
+      return { action: Action.Eos }
+    if (msg.type !== 'buffer')
+      return { action: Action.None, warning: `Ignored a ${msg.type} message from the sender on "${this.path}"` }
+    const fdBlocks = msg.blocks.filter(b => b.kind !== 'text').length
+    if (!msg.pooled && nFds !== fdBlocks) {
+      return { action: Action.None, warning: `Dropped a malformed message from the sender on "${this.path}" ` +
+        `(the vendor's wire): ${nFds} fds for ${fdBlocks} memory blocks that are not cached` }
+    }
+    const NONE = 0xffffffffffffffffn
+    const b: BufferDesc = { id: 0n, pts: msg.pts, dts: NONE, duration: msg.duration, offset: NONE, offsetEnd: NONE,
+      flags: 0, runningPts: msg.pts, runningDts: NONE, baseMonotonic: NONE, memories: [],
+      vendor: msg.pooled ? 'pooled' : 'unpooled' }
+    const text: Uint8Array[] = []
+    for (const [i, block] of msg.blocks.entries()) {
+      if (block.kind === 'text') {
+        const n = BigInt(block.bytes.byteLength)
+        b.memories.push({ index: 0, kind: MemKind.Inline, offset: 0n, size: n, maxsize: n })
+        text.push(block.bytes)
+        continue
+      }
+      // the vendor sends no memory offset: the memory is the fd from byte 0, resized to size
+      b.memories.push({ index: msg.bufIds[i]! >>> 0, kind: MemKind.Fd, offset: 0n, size: block.size,
+        maxsize: block.maxsize })
+      if (block.kind === 'frame' && msg.blocks.length === 1) {
+        b.video = { format: block.format, width: block.width, height: block.height, nPlanes: block.nPlanes, flags: 0,
+          offsets: block.offsets, strides: block.strides }
+      }
+    }
+    if (text.length)
+      b.inline = Buffer.concat(text)
+    const rois = msg.rois.map(r => ({ type: r.label, id: r.id, parentId: r.parentId, x: r.x, y: r.y, w: r.w, h: r.h,
+      params: r.params.filter(p => !structureProblem(p)) }))
+    if (rois.length)
+      b.rois = rois
+    const result: HookResult = { action: Action.Buffer, data: encodeDesc(b, nFds) }
+    if (!this.vendorCaps) {
+      this.vendorCaps = true
+      result.caps = vendorCapsHint(msg.blocks[0]!)
+      result.number = 1
+    }
+    return result
   }
 
   /** The helper checks each memory against what its fd really is when it builds the buffer. */
@@ -126,6 +199,16 @@ class Impl extends SocketElementImpl {
     }
     return result
   }
+}
+
+/** what the first buffer of the vendor's wire says of the caps (downstream's capsfilter decides) */
+function vendorCapsHint(block: VendorBlock): string {
+  if (block.kind === 'text')
+    return 'text/x-raw'
+  if (block.kind === 'tensor')
+    return 'neural-network/tensors'
+  const format = VIDEO_FORMATS[block.format]
+  return `video/x-raw${format ? `, format=(string)${format}` : ''}, width=(int)${block.width}, height=(int)${block.height}`
 }
 
 export const srcSpec = {

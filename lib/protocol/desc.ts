@@ -3,7 +3,9 @@
 // video-meta and region-of-interest records have the same layout as those of the wire (wire.ts), so
 // both share the code.
 // header (104): u64 id, pts, dts, duration, offset, offset_end; u32 flags, n_mem, has_video_meta, n_fds;
-//               u64 running pts, running dts, base monotonic; u32 n_roi, inline bytes; u32 cached, n_forget
+//               u64 running pts, running dts, base monotonic; u32 n_roi, inline bytes; u32 fds, n_forget
+//               (fds: how memories name their fd: 0 by position among the message's fds, 1 by cache
+//               id, 2 the vendor's pooled buf_id, 3 the vendor's unpooled buf_id: see `vendor`)
 // per memory (32): u32 fd index (1.2, cached: the fd's cache id), u32 kind, u64 offset, size, maxsize
 // video meta (72): u32 format, width, height, n_planes, flags, reserved; u64 offsets[4]; i32 strides[4]
 // per region of interest: u32 record length, then the ROI record of the wire (readRoi)
@@ -91,6 +93,10 @@ export interface BufferDesc extends BufferTiming {
   /** the bytes of the inline memories, one after the other */
   inline?: Uint8Array
   cache?: DescCache
+  /** received on the vendor's wire: each memory's index is the buf_id of its block, which goes back
+   *  in RETURN_BUFFER; pooled: its fd is cached by that id (the fds that came belong to the blocks not
+   *  cached yet), else the i-th fd block has the i-th fd */
+  vendor?: 'pooled' | 'unpooled'
 }
 
 export function readVideoMeta(v: DataView, at: number): VideoMetaDesc {
@@ -304,6 +310,8 @@ export function encodeDesc(d: BufferDesc, nFds: number): Uint8Array {
   }
   if (d.inline)
     out.set(d.inline, at)
+  if (d.vendor)
+    v.setUint32(96, d.vendor === 'pooled' ? 2 : 3, true)
   if (d.cache) {
     v.setUint32(96, 1, true)
     v.setUint32(100, d.cache.forget.length, true)

@@ -142,6 +142,8 @@ typedef struct {
 } QsCached;
 
 void qs_cached_unref (gpointer cached);
+/* memory blocks per buffer on the vendor's wire (buf_id[10]) */
+#define QS_VENDOR_MAX_BLOCKS 10
 /* the most fds a sender may keep cached with us */
 #define QS_MAX_CACHED 1024
 

@@ -27,28 +27,44 @@ typedef struct {
   QsConn *conn;
   guint64 id;
   gboolean silent;              /* no fd memory came with it: the sender holds nothing */
+  /* a sender of the vendor's wire: RETURN_BUFFER names the buf_ids of the buffer's memory blocks */
+  gboolean vendor;
+  guint n_ids;
+  gint32 ids[QS_VENDOR_MAX_BLOCKS];
 } Release;
 
-/* RELEASE(id): the sender may let the buffer go */
+/* The buffer goes back to its sender: RELEASE(id) on our wire; on the vendor's, FD_COUNT and
+ * RETURN_BUFFER with the buf_ids of its blocks */
 static void
-send_release (QsConn * conn, guint64 id)
+send_release (QsConn * conn, const Release * rel)
 {
-  guint8 msg[24];
+  guint8 msg[52] = { 0 };
+  gsize len;
   guint32 v;
 
-  v = QS_ITEM_RELEASE;
-  memcpy (msg, &v, 4);
-  v = 16;
-  memcpy (msg + 4, &v, 4);
-  v = 1;
-  memcpy (msg + 8, &v, 4);
-  v = 0;
-  memcpy (msg + 12, &v, 4);
-  memcpy (msg + 16, &id, 8);
+  if (rel->vendor) {
+    v = QS_VENDOR_FD_COUNT;
+    memcpy (msg, &v, 4);
+    v = rel->n_ids;
+    memcpy (msg + 4, &v, 4);
+    v = QS_VENDOR_RETURN_BUFFER;
+    memcpy (msg + 8, &v, 4);
+    memcpy (msg + 12, rel->ids, 4 * rel->n_ids);
+    len = 52;
+  } else {
+    v = QS_ITEM_RELEASE;
+    memcpy (msg, &v, 4);
+    v = 16;
+    memcpy (msg + 4, &v, 4);
+    v = 1;
+    memcpy (msg + 8, &v, 4);
+    memcpy (msg + 16, &rel->id, 8);
+    len = 24;
+  }
   g_mutex_lock (&conn->lock);
   if (!conn->dead) {
-    if (qs_socket_send (conn->fd, msg, sizeof msg, NULL, 0) < 0)
-      GST_CAT_INFO (qs_src_debug, "could not return buffer %" G_GUINT64_FORMAT ": %s", id,
+    if (qs_socket_send (conn->fd, msg, len, NULL, 0) < 0)
+      GST_CAT_INFO (qs_src_debug, "could not return buffer %" G_GUINT64_FORMAT ": %s", rel->id,
           g_strerror (errno));
     else
       conn->n_released++;
@@ -64,7 +80,7 @@ release_unref (gpointer data)
   if (!g_atomic_int_dec_and_test (&rel->refcount))
     return;
   if (!rel->silent)
-    send_release (rel->conn, rel->id);
+    send_release (rel->conn, rel);
   qs_conn_unref (rel->conn);
   g_free (rel);
 }
@@ -338,8 +354,8 @@ add_roi (QsInstance * inst, GstBuffer * buf, const guint8 * r)
 /* The fd cache (1.2): the ids of the fds that came with this message (each is cached, replacing what
  * the id named before), after the ids the sender lets us forget. Takes the fds (used[i] = TRUE). */
 static gboolean
-cache_fds (QsConn * conn, const guint8 * ids, gint * fds, guint n_fds, guint n_forget, gboolean * used,
-    gchar ** problem)
+cache_fds (QsConn * conn, const guint32 * ids, gint * fds, guint n_fds, const guint32 * forget,
+    guint n_forget, gboolean * used, gchar ** problem)
 {
   QsCached **fresh = g_newa (QsCached *, n_fds + 1);
   gboolean ok = TRUE;
@@ -353,14 +369,13 @@ cache_fds (QsConn * conn, const guint8 * ids, gint * fds, guint n_fds, guint n_f
   if (!conn->cache)
     conn->cache = g_hash_table_new_full (NULL, NULL, NULL, qs_cached_unref);
   for (i = 0; i < n_forget; i++)
-    g_hash_table_remove (conn->cache, GUINT_TO_POINTER (get_u32 (ids + 4 * (n_fds + i))));
+    g_hash_table_remove (conn->cache, GUINT_TO_POINTER (forget[i]));
   for (i = 0; i < n_fds; i++) {
-    guint32 id = get_u32 (ids + 4 * i);
-    gpointer key = GUINT_TO_POINTER (id);
-    if (id == 0 || (g_hash_table_size (conn->cache) >= QS_MAX_CACHED &&
+    gpointer key = GUINT_TO_POINTER (ids[i]);
+    if (ids[i] == 0 || (g_hash_table_size (conn->cache) >= QS_MAX_CACHED &&
             !g_hash_table_contains (conn->cache, key))) {
       if (ok)
-        *problem = id == 0 ? g_strdup ("it names a new fd 0, which is not an id")
+        *problem = ids[i] == 0 ? g_strdup ("it names a new fd 0, which is not an id")
             : g_strdup_printf ("the sender keeps more than %u fds cached", QS_MAX_CACHED);
       ok = FALSE;
       qs_cached_unref (fresh[i]);
@@ -370,6 +385,57 @@ cache_fds (QsConn * conn, const guint8 * ids, gint * fds, guint n_fds, guint n_f
   }
   g_mutex_unlock (&conn->lock);
   return ok;
+}
+
+/* How a description names the fds of its memories (u32 at 96, lib/protocol/desc.ts) */
+enum {
+  FDS_IN_MESSAGE = 0,           /* ours, 1.1: a memory's index is a position among the message's fds */
+  FDS_CACHED = 1,               /* ours, 1.2: by the sender's id; the message's fds are named (FDS) */
+  FDS_VENDOR_POOLED = 2,        /* the vendor's, pooled: by buf_id, cached; the fds that came belong to
+                                 * the blocks not cached yet, in order (to every block if as many) */
+  FDS_VENDOR = 3,               /* the vendor's, not pooled: the i-th fd block has the i-th fd; the
+                                 * index is the buf_id, which goes back in RETURN_BUFFER */
+};
+
+/* The fds that came with a message, before its memories are made: cached (FDS_CACHED, after the
+ * ids to forget; FDS_VENDOR_POOLED). Takes those it caches. */
+static gboolean
+take_fds (QsConn * conn, const guint8 * d, gsize len, guint mode, gint * fds, guint n_fds, gboolean * used,
+    gchar ** problem)
+{
+  guint32 n_mem = get_u32 (d + 52), n_forget = get_u32 (d + 100), i, n = 0;
+  guint32 *ids = g_newa (guint32, n_fds + 1), *forget = g_newa (guint32, n_forget + 1);
+
+  if (mode == FDS_CACHED) {
+    const guint8 *section = d + len - 4 * ((gsize) n_fds + n_forget);
+    for (i = 0; i < n_fds; i++)
+      ids[i] = get_u32 (section + 4 * i);
+    for (i = 0; i < n_forget; i++)
+      forget[i] = get_u32 (section + 4 * (n_fds + i));
+    return cache_fds (conn, ids, fds, n_fds, forget, n_forget, used, problem);
+  }
+  if (mode == FDS_VENDOR_POOLED && n_fds > 0) {
+    guint n_blocks = 0;
+    for (i = 0; i < n_mem; i++)
+      n_blocks += get_u32 (d + QS_DESC_HEADER + i * QS_DESC_MEM + 4) != QS_MEM_INLINE;
+    for (i = 0; i < n_mem && n < n_fds; i++) {
+      const guint8 *m = d + QS_DESC_HEADER + i * QS_DESC_MEM;
+      gboolean known;
+      if (get_u32 (m + 4) == QS_MEM_INLINE)
+        continue;
+      g_mutex_lock (&conn->lock);
+      known = conn->cache && g_hash_table_contains (conn->cache, GUINT_TO_POINTER (get_u32 (m)));
+      g_mutex_unlock (&conn->lock);
+      if (n_fds == n_blocks || !known)
+        ids[n++] = get_u32 (m);
+    }
+    for (i = n; i < n_fds; i++)
+      close (fds[i]);           /* more fds than blocks that lack one */
+    for (i = n; i < n_fds; i++)
+      used[i] = TRUE;
+    return cache_fds (conn, ids, fds, n, NULL, 0, used, problem);
+  }
+  return TRUE;
 }
 
 /* The memory i of a buffer on fd idx (1.1: the idx-th fd that came with the message; 1.2: the fd the
@@ -445,6 +511,20 @@ wrap_fd (QsConn * conn, gboolean cache_mode, guint i, guint32 idx, guint64 offse
   return mem;
 }
 
+/* who the release goes to and how: on the vendor's wire, the buf_ids of the fd blocks */
+static void
+describe_release (const guint8 * d, guint mode, Release * rel)
+{
+  guint32 n_mem = get_u32 (d + 52), i;
+  rel->id = get_u64 (d);
+  rel->vendor = mode == FDS_VENDOR_POOLED || mode == FDS_VENDOR;
+  for (i = 0; rel->vendor && i < n_mem && rel->n_ids < QS_VENDOR_MAX_BLOCKS; i++) {
+    const guint8 *m = d + QS_DESC_HEADER + i * QS_DESC_MEM;
+    if (get_u32 (m + 4) != QS_MEM_INLINE)
+      rel->ids[rel->n_ids++] = (gint32) get_u32 (m);
+  }
+}
+
 /* A buffer message we refused (described by TypeScript). Its fds are cached all the same if the
  * sender caches them (1.2), since it will name them again; the buffer goes back to the sender at once
  * if the sender holds it (if it shared memory by fd). Takes the fds it caches (*n_fds becomes 0). */
@@ -453,30 +533,31 @@ release_dropped (QsConn * conn, GBytes * desc, gint * fds, guint * n_fds)
 {
   gsize len;
   const guint8 *d = desc ? g_bytes_get_data (desc, &len) : NULL;
+  Release rel = { 0 };
   gboolean shares = *n_fds > 0;
-  guint32 n_mem, i;
+  guint32 n_mem, i, mode;
 
   if (!d || len < QS_DESC_HEADER)
     return;
   n_mem = get_u32 (d + 52);
-  if (len < QS_DESC_HEADER + (gsize) n_mem * QS_DESC_MEM)
+  mode = get_u32 (d + 96);
+  if (len < QS_DESC_HEADER + (gsize) n_mem * QS_DESC_MEM || mode > FDS_VENDOR ||
+      (mode == FDS_CACHED && (get_u32 (d + 100) > QS_MAX_CACHED ||
+              4 * ((gsize) * n_fds + get_u32 (d + 100)) > len - QS_DESC_HEADER)))
     return;
   for (i = 0; i < n_mem; i++)
     shares |= get_u32 (d + QS_DESC_HEADER + i * QS_DESC_MEM + 4) != QS_MEM_INLINE;
-  if (get_u32 (d + 96)) {
-    guint32 n_forget = get_u32 (d + 100);
-    gsize cache_len = 4 * ((gsize) * n_fds + n_forget);
-    if (n_forget <= QS_MAX_CACHED && cache_len <= len - QS_DESC_HEADER) {
-      gboolean *used = g_new0 (gboolean, *n_fds + 1);
-      gchar *problem = NULL;
-      cache_fds (conn, d + len - cache_len, fds, *n_fds, n_forget, used, &problem);
-      g_free (problem);
-      g_free (used);
-      *n_fds = 0;
-    }
+  if (mode == FDS_CACHED || mode == FDS_VENDOR_POOLED) {
+    gboolean *used = g_new0 (gboolean, *n_fds + 1);
+    gchar *problem = NULL;
+    take_fds (conn, d, len, mode, fds, *n_fds, used, &problem);
+    g_free (problem);
+    g_free (used);
+    *n_fds = 0;
   }
+  describe_release (d, mode, &rel);
   if (shares)
-    send_release (conn, get_u64 (d));
+    send_release (conn, &rel);
 }
 
 /* Builds the buffer from a description parsed by TypeScript; takes the fds. Checks every memory against
@@ -487,9 +568,9 @@ build_buffer (QsInstance * inst, QsConn * conn, GBytes * bytes, gint * fds, guin
 {
   gsize len;
   const guint8 *d = g_bytes_get_data (bytes, &len);
-  guint32 n_mem, i, has_vmeta, n_roi, inline_len, n_forget;
+  guint32 n_mem, i, has_vmeta, n_roi, inline_len, n_forget, mode, n_blocks = 0;
   gsize extras, inline_at, cache_len, end;
-  gboolean *used, cache_mode, shares = FALSE;
+  gboolean *used, shares = FALSE;
   GstBuffer *buf;
   Release *rel;
 
@@ -499,18 +580,19 @@ build_buffer (QsInstance * inst, QsConn * conn, GBytes * bytes, gint * fds, guin
   has_vmeta = get_u32 (d + 56);
   n_roi = get_u32 (d + 88);
   inline_len = get_u32 (d + 92);
-  cache_mode = get_u32 (d + 96) != 0;
+  mode = get_u32 (d + 96);
   n_forget = get_u32 (d + 100);
-  cache_len = cache_mode ? 4 * ((gsize) n_fds + n_forget) : 0;
+  cache_len = mode == FDS_CACHED ? 4 * ((gsize) n_fds + n_forget) : 0;
   extras = QS_DESC_HEADER + (gsize) n_mem * QS_DESC_MEM + (has_vmeta ? QS_DESC_VMETA : 0);
-  if (n_forget > QS_MAX_CACHED || len < extras + cache_len || inline_len > len - extras - cache_len)
+  if (mode > FDS_VENDOR || n_forget > QS_MAX_CACHED || len < extras + cache_len ||
+      inline_len > len - extras - cache_len)
     return NULL;
   end = len - cache_len;
   inline_at = end - ((inline_len + 3) & ~3u);
   for (i = 0; i < n_mem; i++)
     shares |= get_u32 (d + QS_DESC_HEADER + i * QS_DESC_MEM + 4) != QS_MEM_INLINE;
   used = g_new0 (gboolean, n_fds + 1);
-  if (cache_mode && !cache_fds (conn, d + end, fds, n_fds, n_forget, used, problem)) {
+  if (!take_fds (conn, d, len, mode, fds, n_fds, used, problem)) {
     g_free (used);
     return NULL;
   }
@@ -534,6 +616,7 @@ build_buffer (QsInstance * inst, QsConn * conn, GBytes * bytes, gint * fds, guin
   rel->id = get_u64 (d);
   /* the sender holds a buffer only if its message shared memory by fd, sent or cached */
   rel->silent = n_fds == 0 && !shares;
+  describe_release (d, mode, rel);
   for (i = 0; i < n_mem; i++) {
     const guint8 *m = d + QS_DESC_HEADER + i * QS_DESC_MEM;
     guint32 idx = get_u32 (m), kind = get_u32 (m + 4);
@@ -554,7 +637,9 @@ build_buffer (QsInstance * inst, QsConn * conn, GBytes * bytes, gint * fds, guin
       inline_len -= size;
       continue;
     }
-    mem = wrap_fd (conn, cache_mode, i, idx, offset, size, maxsize, fds, n_fds, used, problem);
+    mem = wrap_fd (conn, mode == FDS_CACHED || mode == FDS_VENDOR_POOLED, i,
+        mode == FDS_VENDOR ? n_blocks : idx, offset, size, maxsize, fds, n_fds, used, problem);
+    n_blocks++;
     if (!mem)
       goto bad;
     gst_memory_resize (mem, offset, size);
@@ -651,6 +736,51 @@ set_caps (QsInstance * inst, const gchar * str)
   }
   gst_caps_unref (caps);
   return CAPS_OK;
+}
+
+/* The vendor's wire carries no caps: they come from downstream (a capsfilter after us), as with the
+ * vendor's receiver, narrowed by what the first buffer shows (hint: e.g. video/x-raw, format=NV12,
+ * width=320, height=240). Frames that do not match the caps downstream asked for are not refused
+ * (their video meta describes them), as the vendor's receiver does not; a warning says so. */
+static CapsResult
+negotiate_hint (QsInstance * inst, const gchar * hint)
+{
+  GstCaps *filter = gst_caps_from_string (hint), *peer, *media;
+  gchar *str;
+  CapsResult res;
+
+  if (!filter)
+    return CAPS_SKIP;
+  if (inst->caps) {
+    gst_caps_unref (filter);
+    return CAPS_OK;
+  }
+  peer = gst_pad_peer_query_caps (GST_BASE_SRC_PAD (inst->element), filter);
+  if (gst_caps_is_empty (peer)) {
+    gst_caps_unref (peer);
+    media = gst_caps_new_empty_simple (gst_structure_get_name (gst_caps_get_structure (filter, 0)));
+    peer = gst_pad_peer_query_caps (GST_BASE_SRC_PAD (inst->element), media);
+    gst_caps_unref (media);
+    if (!gst_caps_is_empty (peer))
+      GST_ELEMENT_WARNING (inst->element, STREAM, FORMAT,
+          ("The sender on \"%s\" (the vendor's wire, which carries no caps) sends %s, which downstream "
+              "does not accept: using the caps downstream asks for", inst->path, hint), (NULL));
+  }
+  gst_caps_unref (filter);
+  if (gst_caps_is_empty (peer)) {
+    GST_ELEMENT_ERROR (inst->element, CORE, NEGOTIATION,
+        ("The sender on \"%s\" speaks the vendor's wire, which carries no caps, and downstream accepts "
+            "none for %s: put a capsfilter after qtisocketsrc", inst->path, hint), (NULL));
+    gst_caps_unref (peer);
+    return CAPS_FAILED;
+  }
+  peer = gst_caps_fixate (peer);
+  str = gst_caps_to_string (peer);
+  GST_INFO_OBJECT (inst->element, "the vendor's wire: caps %s from downstream", str);
+  res = set_caps (inst, str);
+  g_free (str);
+  gst_caps_unref (peer);
+  return res;
 }
 
 /* The acceptor thread serves one sender at a time from start to stop, whatever the element's state:
@@ -872,7 +1002,9 @@ qs_create (GstPushSrc * psrc, GstBuffer ** outbuf)
     ret = GST_FLOW_OK;
     *outbuf = NULL;
     if (r.action == QS_ACTION_BUFFER && r.data) {
-      CapsResult caps = r.caps ? set_caps (inst, r.caps) : CAPS_OK;
+      /* number 1: the caps are a hint, the sender speaks the vendor's wire */
+      CapsResult caps = !r.caps ? CAPS_OK : r.number == 1 ? negotiate_hint (inst, r.caps) :
+          set_caps (inst, r.caps);
       if (caps == CAPS_FAILED) {
         ret = GST_FLOW_NOT_NEGOTIATED;
       } else if (caps == CAPS_SKIP) {

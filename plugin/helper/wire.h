@@ -10,6 +10,10 @@
 #define QS_ITEM_RELEASE (QS_ITEM_BASE | 5)
 #define QS_ITEM_IS_OURS(id) (((id) & 0xffff0000u) == QS_ITEM_BASE)
 
+/* the vendor's structs that the native side builds or reads (lib/protocol/vendor.ts) */
+#define QS_VENDOR_RETURN_BUFFER 6
+#define QS_VENDOR_FD_COUNT 7
+
 static inline gssize
 qs_vendor_item_size (guint32 id)
 {
