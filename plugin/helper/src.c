@@ -821,13 +821,11 @@ acceptor_main (gpointer data)
       qs_conn_unref (conn);
       break;
     }
+    /* a sender that has already sent everything and closed its end (the vendor's sender in text
+     * mode does) cannot be greeted, but what it sent is still to be read */
     if (r.data && qs_socket_send (conn->fd, g_bytes_get_data (r.data, NULL),
-            g_bytes_get_size (r.data), NULL, 0) < 0) {
+            g_bytes_get_size (r.data), NULL, 0) < 0)
       GST_INFO_OBJECT (inst->element, "could not greet the sender: %s", g_strerror (errno));
-      qs_js_result_clear (&r);
-      qs_conn_unref (conn);
-      continue;
-    }
     qs_js_result_clear (&r);
     g_mutex_lock (&inst->lock);
     inst->conn = conn;
