@@ -3,7 +3,8 @@
 // and offsets beyond the fd or overflowing 64 bits, a memfd that cannot be sealed, one it tries to
 // shrink after sending, broken framing). Each is dropped with a warning that says why, never a crash,
 // a SIGBUS, a hang or a leaked fd; a valid buffer after each one still arrives. The same for a sender
-// of protocol 1.2, which caches its fds with the receiver, and lies about that cache.
+// of protocol 1.2, which caches its fds with the receiver, and lies about that cache, and for one that
+// speaks the vendor's wire.
 import test, { ExecutionContext } from 'ava'
 import * as crypto from 'crypto'
 import { DEBUG, Launch, openFds, parseChecksums, Peer, sleep, socketPath, stoppedStats } from './helpers'
@@ -104,26 +105,46 @@ const CACHED: Array<[string, (sock: string) => string]> = [
   ['cached-overflow', s => `Dropped a buffer from ${S(s)}: the sender keeps more than 1024 fds cached`],
 ]
 
-test('protocol 1.2, lies about the fd cache: each dropped with a warning saying why; valid buffers after them arrive; ' +
-  'no fd leak', async t => {
-  const sock = socketPath('hostile-cached')
-  const { r, baseline, after } = await inject(t, sock, ['--cached'])
-  t.true(after <= baseline, `receiver fds: ${baseline} with one sender connected, ${after} after every case`)
-  t.deepEqual(parseChecksums(r.out).map(c => c.sha1), [100, ...CACHED.map((_, i) => i + 1)].map(sha1))
-  let at = 0
-  for (const [name, text] of CACHED) {
-    const i = r.out.indexOf(text(sock), at)
-    t.true(i >= 0, `${name}: "${text(sock)}" after byte ${at} of the receiver's output`)
-    if (i >= 0)
-      at = i + 1
-  }
-  t.notRegex(r.out, /CRITICAL|SIGBUS|SIGSEGV/)
-})
+/** what the receiver says of each lie on the vendor's wire, in order */
+const V = (s: string) => `Dropped a malformed message from ${S(s)} (the vendor's wire): `
+const VENDOR: Array<[string, (sock: string) => string]> = [
+  ['vendor-no-info', s => `${V(s)}vendor message without BUFFER_INFO`],
+  ['vendor-no-block', s => `${V(s)}vendor buffer without a memory block`],
+  ['vendor-truncated', s => `${V(s)}truncated vendor struct 2 at byte 8`],
+  ['vendor-planes', s => `${V(s)}frame with 9 planes`],
+  ['vendor-text-long', s => `${V(s)}text of 5000 bytes in a field of 1024`],
+  ['vendor-fd-count', s => `${V(s)}FD_COUNT of -5`],
+  ['vendor-fds-mismatch', s => `${V(s)}2 fds for 1 memory blocks that are not cached`],
+  ['vendor-unknown-id', s => `Dropped a buffer from ${S(s)}: memory 0 names fd 77, which the sender has not sent`],
+  ['vendor-beyond', s => `Dropped a buffer from ${S(s)}: memory 0 claims 1048576 bytes of an fd of 64`],
+  ['vendor-pipe', s => `Dropped a buffer from ${S(s)}: memory 0 is on an fd that is not mappable memory`],
+  ['vendor-meta-beyond', s => `Dropped a buffer from ${S(s)}: its video meta (GRAY8 8x8) does not fit: a plane reaches ` +
+    'past the end of the buffer'],
+]
+
+for (const [wire, flag, cases] of [['protocol 1.2, lies about the fd cache', '--cached', CACHED],
+  ['the vendor\'s wire, lies in its structs', '--vendor', VENDOR]] as const) {
+  test(`${wire}: each dropped with a warning saying why; valid buffers after them arrive; no fd leak`, async t => {
+    const sock = socketPath('hostile-cases')
+    const { r, baseline, after } = await inject(t, sock, [flag])
+    t.true(after <= baseline, `receiver fds: ${baseline} with one sender connected, ${after} after every case`)
+    t.deepEqual(parseChecksums(r.out).map(c => c.sha1), [100, ...cases.map((_, i) => i + 1)].map(sha1))
+    let at = 0
+    for (const [name, text] of cases) {
+      const i = r.out.indexOf(text(sock), at)
+      t.true(i >= 0, `${name}: "${text(sock)}" after byte ${at} of the receiver's output`)
+      if (i >= 0)
+        at = i + 1
+    }
+    t.notRegex(r.out, /CRITICAL|SIGBUS|SIGSEGV/)
+  })
+}
 
 const RANDOM = Number(process.env.QTISOCKET_RANDOM ?? 3000)
 
 for (const [wire, args] of [['', ['--random', String(RANDOM), '7']],
-  ['protocol 1.2 (cache ids too): ', ['--cached', '--random', String(RANDOM), '11']]] as const) {
+  ['protocol 1.2 (cache ids too): ', ['--cached', '--random', String(RANDOM), '11']],
+  ['the vendor\'s wire: ', ['--vendor', '--random', String(RANDOM), '13']]] as const) {
   test(`${wire}${RANDOM} randomly damaged messages with random fds: the receiver stays up, the next valid buffer ` +
     'arrives, no fd leak', async t => {
     const { r, injector, baseline, after } = await inject(t, socketPath('random'), [...args])

@@ -187,8 +187,12 @@ export function decodeVendor(payload: Uint8Array): VendorMessage {
     }
     at += size
   }
-  if (control)
+  if (control) {
+    // their sender sends EOS and DISCONNECT alone
+    if (info || blocks.length || returned || nFds !== undefined)
+      throw new ProtocolError(`${control === 'eos' ? 'end-of-stream' : 'disconnect'} mixed with other structs`)
     return { type: control }
+  }
   if (returned) {
     if (nFds === undefined || nFds < 0 || nFds > VENDOR_MAX_BLOCKS)
       throw new ProtocolError(`return of ${nFds ?? 'no'} buffer ids`)

@@ -19,7 +19,10 @@ lies about the cache (ids never sent, forgotten, 0, too many; an FDS item that d
 fds; a pipe or a too-small memfd cached, then named again). With --random, the damaged messages carry
 FDS and FORGET items too.
 
-usage: injector.py SOCKET [--cached] [--random COUNT SEED]"""
+With --vendor it speaks the vendor's wire instead (no greeting; canaries not pooled, so their fd comes
+every time), and the cases are lies in their structs (missing, truncated, counts, sizes, fds).
+
+usage: injector.py SOCKET [--cached | --vendor] [--random COUNT SEED]"""
 import fcntl
 import os
 import random
@@ -31,6 +34,9 @@ import time
 QT = 0x51540000
 HELLO, CAPS, BUFFER, VIDEO_META, ROI_META, DATA = QT | 1, QT | 2, QT | 3, QT | 4, QT | 6, QT | 7
 FDS, FORGET = QT | 8, QT | 9
+# the vendor's wire (../shared/VENDOR-WIRE.md)
+V_EOS, V_BUFFER_INFO, V_FRAME, V_TEXT, V_FD_COUNT, V_ROI = 0, 2, 3, 5, 7, 9
+GRAY8 = 25
 EOS = 0
 NONE = 0xFFFFFFFFFFFFFFFF
 CAPS_GRAY8 = b'video/x-raw, format=(string)GRAY8, width=(int)8, height=(int)8, framerate=(fraction)30/1'
@@ -77,11 +83,32 @@ def ids(*xs):
     return b''.join(struct.pack('<I', x) for x in xs)
 
 
+def v_info(buf_ids, pooled=0, pts=NONE):
+    ids_ = list(buf_ids) + [0] * (10 - len(buf_ids))
+    return struct.pack('<I10iQQQi', V_BUFFER_INFO, *ids_, pts, NONE, NONE, pooled)
+
+
+def v_frame(w=8, h=8, fmt=GRAY8, planes=1, offsets=(0,), strides=(8,), size=SIZE, maxsize=SIZE):
+    offs = list(offsets) + [0] * (4 - len(offsets))
+    strs = list(strides) + [0] * (4 - len(strides))
+    return struct.pack('<IIIII4Q4iIQQ', V_FRAME, w, h, fmt, planes, *offs, *strs, 0, size, maxsize)
+
+
+def v_fd_count(n):
+    return struct.pack('<Ii', V_FD_COUNT, n)
+
+
+def v_roi(label=b'face'):
+    det = b'ObjectDetection, confidence=(double)0.5;\0'
+    return (struct.pack('<I', V_ROI) + label.ljust(32, b'\0') + struct.pack('<ii4I', 1, -1, 0, 0, 4, 4)
+            + det.ljust(256, b'\0') + struct.pack('<Q', len(det)) + b'\0' * 256 + struct.pack('<Q', 0))
+
+
 class Connection:
     def __init__(self, path, greet=True, minor=1):
         self.path = path
         self.minor = minor
-        self.cached = minor >= 2
+        self.cached = minor != 'vendor' and minor >= 2
         self.next_id = 1000
         self.last_id = None
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -90,6 +117,9 @@ class Connection:
         self.sock.recv(4)
         self.sock.recv(4096)      # the receiver's HELLO
         self.caps_sent = False
+        self.vendor = minor == 'vendor'
+        if self.vendor:
+            return      # the vendor's sender greets nobody
         if greet:
             send(self.sock, item(HELLO, struct.pack('<HHI', 1, minor, 0) + b'injector.py'))
 
@@ -99,7 +129,9 @@ class Connection:
         fd = memfd(byte)
         caps = b'' if self.caps_sent else item(CAPS, CAPS_GRAY8)
         self.caps_sent = True
-        if self.cached:
+        if self.vendor:     # not pooled: its fd comes every time
+            send(self.sock, v_fd_count(1) + v_info([fd]) + v_frame(), [fd])
+        elif self.cached:
             self.next_id += 1
             old = [self.last_id] if self.last_id else []
             send(self.sock, caps + one_memory(index=self.next_id) + extra + item(FDS, ids(self.next_id))
@@ -207,6 +239,27 @@ def cached_cases(conn):
     }, (pipe_r, pipe_w, fd)
 
 
+def vendor_cases(conn):
+    """lies on the vendor's wire; each yields after sending its crafted message"""
+    s = conn.sock
+    pipe_r, pipe_w = os.pipe()
+    fd = memfd(1)
+    return {
+        'vendor-no-info': lambda: send(s, v_frame()),
+        'vendor-no-block': lambda: send(s, v_info([-1])),
+        'vendor-truncated': lambda: send(s, v_fd_count(1) + v_info([fd])[:40], [fd]),
+        'vendor-planes': lambda: send(s, v_fd_count(1) + v_info([fd]) + v_frame(planes=9), [fd]),
+        'vendor-text-long': lambda: send(s, v_info([-1]) + struct.pack('<I', V_TEXT) + b'x' * 1024
+                                         + struct.pack('<QQ', 5000, 5000)),
+        'vendor-fd-count': lambda: send(s, v_fd_count(-5) + v_info([fd]) + v_frame(), [fd]),
+        'vendor-fds-mismatch': lambda: send(s, v_fd_count(2) + v_info([fd]) + v_frame(), [fd, fd]),
+        'vendor-unknown-id': lambda: send(s, v_info([77], pooled=1) + v_frame()),
+        'vendor-beyond': lambda: send(s, v_fd_count(1) + v_info([fd]) + v_frame(size=1 << 20, maxsize=1 << 20), [fd]),
+        'vendor-pipe': lambda: send(s, v_fd_count(1) + v_info([pipe_r]) + v_frame(), [pipe_r]),
+        'vendor-meta-beyond': lambda: send(s, v_fd_count(1) + v_info([fd]) + v_frame(strides=(64,)), [fd]),
+    }, (pipe_r, pipe_w, fd)
+
+
 def finish(conn):
     """says "sent all", and sends end-of-stream once told to (a line on stdin)"""
     print('sent all', flush=True)
@@ -232,7 +285,12 @@ def random_messages(path, count, seed, minor):
         kind = rnd.choice(['memfd', 'memfd', 'none', 'two', 'pipe', 'unsealable'])
         fds = {'memfd': lambda: [memfd(1)], 'none': lambda: [], 'two': lambda: [memfd(1), memfd(2)],
                'pipe': lambda: list(os.pipe()), 'unsealable': lambda: [memfd(1, sealing=False, seal=False)]}[kind]()
-        if conn.cached:
+        if conn.vendor:
+            pooled = rnd.random() < 0.5
+            bids = [rnd.randint(3, 40) for _ in range(max(len(fds), 1))]
+            payload = bytearray((v_fd_count(len(fds)) if fds else b'') + v_info(bids, pooled=int(pooled))
+                                + v_frame() + (v_roi() if rnd.random() < 0.5 else b''))
+        elif conn.cached:
             # ids from a small set, so that entries are named, replaced and forgotten again and again
             fd_ids = [rnd.randint(1, 20) for _ in fds]
             cache = (item(FDS, ids(*fd_ids)) if fds else b'') + \
@@ -244,6 +302,8 @@ def random_messages(path, count, seed, minor):
             payload = payload[:rnd.randrange(1, len(payload))]
         for _ in range(rnd.randint(1, 4)):
             payload[rnd.randrange(len(payload))] = rnd.choice([0, 0xff, rnd.randrange(256)])
+        if bytes(payload[:4]) == b'\0\0\0\0':
+            payload[0] = 1      # an end-of-stream (identity 0 first, the rest ignored) would end the stream
         try:
             send(conn.sock, bytes(payload), fds, length=len(payload) + 4 if rnd.random() < 0.02 else None)
         except OSError:
@@ -257,7 +317,7 @@ def random_messages(path, count, seed, minor):
     if conn.hung_up(0.3):
         hangups += 1
         conn = conn.reconnect()
-    if conn.cached:
+    if conn.cached or conn.vendor:
         conn = conn.reconnect()     # damaged ids may be anything: the receiver forgets them all
     conn.frame(200)
     print('canary 200', flush=True)
@@ -269,14 +329,15 @@ def main():
     path = sys.argv[1]
     if '--random' in sys.argv:
         i = sys.argv.index('--random')
-        return random_messages(path, int(sys.argv[i + 1]), int(sys.argv[i + 2]), 2 if '--cached' in sys.argv else 1)
+        return random_messages(path, int(sys.argv[i + 1]), int(sys.argv[i + 2]),
+                               'vendor' if '--vendor' in sys.argv else 2 if '--cached' in sys.argv else 1)
     canary = 0
-    minor = 2 if '--cached' in sys.argv else 1
+    minor = 'vendor' if '--vendor' in sys.argv else 2 if '--cached' in sys.argv else 1
     conn = Connection(path, minor=minor)
     conn.frame(100)          # the first frame brings the caps
     print('canary 100', flush=True)
-    if minor >= 2:
-        table = cached_cases(conn)
+    if minor == 'vendor' or minor >= 2:
+        table = vendor_cases(conn) if minor == 'vendor' else cached_cases(conn)
         for name in table[0]:
             print('case', name, flush=True)
             table[0][name]()
