@@ -20,6 +20,21 @@ export enum Hook {
   PeerMessage = 13,
 }
 
+/** what the receiver takes: the sink's HANDSHAKE result (`number`, bits) */
+export enum Takes {
+  /** inline memory (protocol 1.1) */
+  Inline = 1,
+  /** the fd cache (1.2) */
+  Cache = 2,
+  /** it serves another sender: wait for its next greeting */
+  Busy = 4,
+  /** the vendor's wire: it stayed silent */
+  Vendor = 8,
+}
+
+/** the HANDSHAKE's number when the receiver stayed silent (QS_HANDSHAKE_SILENT) */
+export const HANDSHAKE_SILENT = -1
+
 export enum Action {
   None = 0,
   Buffer = 1,

@@ -15,9 +15,10 @@
  */
 import { AUTHOR, CAPS, SOCKET_PROPERTY, SocketElementImpl } from '../element'
 import { GstBase } from '../gst'
-import { Hook, HookResult, LogLevel } from '../native'
-import { decodeDesc, MemKind } from '../protocol/desc'
-import { bufferFields, decodeMessage, encodeBuffer, encodeEos, encodeHello, ITEM_HEADER, memoryAt, MINOR_FD_CACHE,
+import { HANDSHAKE_SILENT, Hook, HookResult, LogLevel, Takes } from '../native'
+import { BufferDesc, decodeDesc, MemKind } from '../protocol/desc'
+import { encodeVendorBuffer, VENDOR_MAX_BLOCKS, VENDOR_TEXT_MAX, VendorBlock } from '../protocol/vendor'
+import { bufferFields, decodeMessage, encodeBuffer, encodeEos, encodeHello, FEATURE_BUSY, ITEM_HEADER, memoryAt, MINOR_FD_CACHE,
   MINOR_INLINE, PROTOCOL_MAJOR, PROTOCOL_MINOR, ProtocolError } from '../protocol/wire'
 
 export class QtiSocketSink extends GstBase.BaseSink {
@@ -27,7 +28,6 @@ export class QtiSocketSink extends GstBase.BaseSink {
 const ENOENT = 2
 const ECONNREFUSED = 111
 const EAGAIN = 11
-const ETIMEDOUT = 110
 
 class Impl extends SocketElementImpl {
   private caps?: string
@@ -35,6 +35,8 @@ class Impl extends SocketElementImpl {
   private capsSent = false
   /** end-of-stream went to the receiver: its going away afterwards is expected */
   private eosSent = false
+  /** the receiver is the vendor's qtisocketsrc (it never greeted): we speak their wire */
+  private vendor = false
 
   dispatch(hook: Hook, data: Buffer | undefined, str: string | undefined, num: number): HookResult | undefined {
     switch (hook) {
@@ -70,14 +72,18 @@ class Impl extends SocketElementImpl {
     return { path: this.path, number: this.prop<number>('max-in-flight') }
   }
 
-  private handshake(data: Buffer | undefined, errno: number): HookResult {
-    if (!data) {
-      // the connection stays open: a receiver serving another sender greets us when it is free
-      return { warning: errno === ETIMEDOUT
-        ? `The receiver on "${this.path}" accepted the connection but has not greeted for 5 s ` +
-          '(busy with another sender, or not a qtisocketsrc of qtisocket-ts?): still waiting'
-        : `No greeting from the receiver on "${this.path}"` }
+  private handshake(data: Buffer | undefined, num: number): HookResult {
+    if (!data && num === HANDSHAKE_SILENT) {
+      // no greeting: the vendor's qtisocketsrc, which greets nobody; it learns nothing of us
+      this.vendor = true
+      this.capsSent = false
+      this.eosSent = false
+      this.log(LogLevel.Info, `the receiver on ${this.path} did not greet: speaking the vendor's wire to it`)
+      return { number: Takes.Vendor, peer: 'the vendor\'s qtisocketsrc' }
     }
+    if (!data)
+      return { error: `No greeting from the receiver on "${this.path}"` }
+    this.vendor = false
     this.capsSent = false
     this.eosSent = false
     let hello
@@ -90,6 +96,8 @@ class Impl extends SocketElementImpl {
     }
     if (hello.type !== 'hello')
       return { error: `The receiver on "${this.path}" sent a ${hello.type} message instead of a greeting` }
+    if (hello.features & FEATURE_BUSY)
+      return { number: Takes.Busy, warning: `The receiver on "${this.path}" serves another sender: waiting for it` }
     // our greeting goes back in every case, so that the receiver can report a version mismatch too
     const reply = encodeHello()
     if (hello.major !== PROTOCOL_MAJOR) {
@@ -99,12 +107,14 @@ class Impl extends SocketElementImpl {
     this.log(LogLevel.Info, `receiver on ${this.path} speaks ${hello.software} protocol ${hello.major}.${hello.minor}`)
     // number: what the receiver takes: 1 = inline memory (1.1: a 1.0 receiver would refuse it),
     // 2 = the fd cache (1.2)
-    const takes = (hello.minor >= MINOR_INLINE ? 1 : 0) | (hello.minor >= MINOR_FD_CACHE ? 2 : 0)
+    const takes = (hello.minor >= MINOR_INLINE ? Takes.Inline : 0) | (hello.minor >= MINOR_FD_CACHE ? Takes.Cache : 0)
     return { data: reply, number: takes, peer: `${hello.software} ${hello.major}.${hello.minor}` }
   }
 
   private render(desc: Buffer): HookResult {
     const buffer = decodeDesc(desc)
+    if (this.vendor)
+      return this.vendorRender(buffer)
     const caps = this.capsSent ? undefined : this.caps
     this.capsSent = true
     // each fd-backed memory names its fd: by position among the message's fds, or (the receiver
@@ -139,6 +149,55 @@ class Impl extends SocketElementImpl {
     return result
   }
 
+  /** A buffer on the vendor's wire (lib/protocol/vendor.ts), as their sink sends it for its caps:
+   *  video, one fd memory with its layout (FRAME); tensors, one fd memory per tensor (TENSOR, type and
+   *  dimensions from the caps); text, at most 1024 bytes inside the message (TEXT). A pooled buffer's
+   *  fds cross once and are named by id (buf_id) afterwards. No caps, no running time, no flags. */
+  private vendorRender(buffer: BufferDesc): HookResult {
+    const cache = buffer.cache!
+    const media = (this.caps ?? '').split(',')[0]!.trim()
+    const fail = (why: string): HookResult =>
+      ({ error: `Cannot send this buffer to the vendor's qtisocketsrc on "${this.path}": ${why}` })
+    const fdMemories = buffer.memories.filter(m => m.kind !== MemKind.Inline)
+    const blocks: VendorBlock[] = []
+    if (media === 'text/x-raw') {
+      const bytes = buffer.inline ?? new Uint8Array(0)
+      if (fdMemories.length)
+        return fail('their text is carried inside the message, and this memory is on an fd')
+      if (bytes.byteLength > VENDOR_TEXT_MAX)
+        return fail(`their text field holds ${VENDOR_TEXT_MAX} bytes, this buffer has ${bytes.byteLength}`)
+      blocks.push({ kind: 'text', bytes })
+    } else if (media === 'video/x-raw') {
+      const m = buffer.memories[0]
+      const v = buffer.video
+      if (buffer.memories.length !== 1 || !m || m.kind === MemKind.Inline || !v)
+        return fail(`they take one fd memory per video frame; this one has ${buffer.memories.length}`)
+      // they map the fd from byte 0: the memory's offset goes into the plane offsets and the size
+      blocks.push({ kind: 'frame', width: v.width, height: v.height, format: v.format, nPlanes: v.nPlanes,
+        offsets: v.offsets.map(o => o + m.offset), strides: v.strides, size: m.offset + m.size, maxsize: m.maxsize })
+    } else if (media === 'neural-network/tensors') {
+      const tensors = tensorInfo(this.caps!)
+      if (!tensors || tensors.dimensions.length !== buffer.memories.length || fdMemories.length !== buffer.memories.length)
+        return fail(`they take one fd memory per tensor of the caps; this buffer has ${buffer.memories.length} memories`)
+      buffer.memories.forEach((m, i) => blocks.push({ kind: 'tensor', type: tensors.type, dimensions: tensors.dimensions[i]!,
+        size: m.offset + m.size, maxsize: m.maxsize }))
+    } else {
+      return fail(`they know no caps ${media}`)
+    }
+    if (blocks.length > VENDOR_MAX_BLOCKS)
+      return fail(`at most ${VENDOR_MAX_BLOCKS} memories`)
+    const pooled = buffer.vendor === 'pooled'
+    const bufIds = buffer.memories.map((m, i) => m.kind === MemKind.Inline ? -1 : cache.ids[i]! | 0)
+    // their receiver maps the fds that come to the blocks in order when as many come as there are
+    // blocks, and misreads fewer: a buffer with a new fd brings all of its fds
+    const fresh = buffer.memories.some((m, i) => m.kind !== MemKind.Inline && (!pooled || cache.fresh![i]))
+    const fds = fresh ? buffer.memories.flatMap((m, i) => m.kind === MemKind.Inline ? [] : [i]) : []
+    const rois = (buffer.rois ?? []).map(r => ({ label: r.type, id: r.id, parentId: r.parentId, x: r.x, y: r.y, w: r.w,
+      h: r.h, params: r.params }))
+    return { data: encodeVendorBuffer({ bufIds, pts: buffer.pts, dts: buffer.dts, duration: buffer.duration, pooled,
+      nFds: fds.length || undefined, blocks, rois: media === 'video/x-raw' ? rois : [] }), fds }
+  }
+
   private noReceiver(errno: number, reason: string): HookResult {
     if (errno === ENOENT || errno === ECONNREFUSED || errno === EAGAIN) {
       return { warning: this.prop<boolean>('wait-for-connection')
@@ -147,6 +206,19 @@ class Impl extends SocketElementImpl {
     }
     return { error: `Cannot connect to "${this.path}": ${reason}` }
   }
+}
+
+const ML_TYPES = ['UNKNOWN', 'INT8', 'UINT8', 'INT16', 'UINT16', 'INT32', 'UINT32', 'INT64', 'UINT64', 'FLOAT16', 'FLOAT32']
+
+/** type and dimensions of each tensor, from their caps: "neural-network/tensors, type=(string)UINT8,
+ *  dimensions=(int)< < 1, 224, 224, 3 >, < 1, 1000 > >" */
+function tensorInfo(caps: string): { type: number, dimensions: number[][] } | undefined {
+  const type = caps.match(/type=(?:\(string\))?"?([A-Z0-9]+)/)?.[1]
+  const dims = caps.match(/dimensions=(?:\([a-z]+\))?\s*<((?:\s*<[^<>]*>\s*,?)*)\s*>/)?.[1]
+  if (!type || !dims)
+    return undefined
+  return { type: Math.max(ML_TYPES.indexOf(type), 0),
+    dimensions: [...dims.matchAll(/<([^<>]*)>/g)].map(m => m[1]!.split(',').map(x => Number(x.trim()))) }
 }
 
 export const sinkSpec = {

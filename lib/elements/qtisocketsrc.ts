@@ -19,7 +19,7 @@ import { GstBase } from '../gst'
 import { Action, Hook, HookResult, LogLevel, native } from '../native'
 import { BufferDesc, DESC_HEADER, DESC_MEM, encodeDesc, MemKind } from '../protocol/desc'
 import { decodeVendor, looksVendor, VendorBlock, VIDEO_FORMATS } from '../protocol/vendor'
-import { BufferMessage, bufferFields, decodeMessage, memoryAt, MINOR_FD_CACHE, structureProblem, encodeHello, PROTOCOL_MAJOR, PROTOCOL_MINOR, ProtocolError } from '../protocol/wire'
+import { BufferMessage, bufferFields, decodeMessage, FEATURE_BUSY, memoryAt, MINOR_FD_CACHE, structureProblem, encodeHello, PROTOCOL_MAJOR, PROTOCOL_MINOR, ProtocolError } from '../protocol/wire'
 
 export class QtiSocketSrc extends GstBase.PushSrc {
   static GTypeName = 'GstQtiSocketSrc'
@@ -45,6 +45,9 @@ class Impl extends SocketElementImpl {
       case Hook.Start: return this.start()
       case Hook.Stop: this.caps = undefined; this.greeted = false; this.cached = false; return undefined
       case Hook.Connected:
+        // num 1: a sender that must wait for the one we serve; our state stays that one's
+        if (num === 1)
+          return { data: encodeHello(FEATURE_BUSY) }
         this.greeted = false
         this.cached = false
         this.vendor = false

@@ -261,7 +261,8 @@ export function decodeDesc(bytes: Uint8Array): BufferDesc {
   }
   let end = bytes.byteLength
   let cache: DescCache | undefined
-  if (v.getUint32(96, true)) {
+  const mode = v.getUint32(96, true)
+  if (mode) {
     const nForget = v.getUint32(100, true)
     end -= 8 * nMem + 4 * nForget
     cache = { ids: [], fresh: [], forget: [], at: end }
@@ -278,6 +279,8 @@ export function decodeDesc(bytes: Uint8Array): BufferDesc {
     inline: inlineLength ? bytes.slice(inlineAt, inlineAt + inlineLength) : undefined }
   if (cache)
     d.cache = cache
+  if (mode === 2 || mode === 3)
+    d.vendor = mode === 2 ? 'pooled' : 'unpooled'
   return d
 }
 

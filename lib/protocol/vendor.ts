@@ -215,3 +215,79 @@ export const VIDEO_FORMATS: Record<number, string> = {
   23: 'NV12', 24: 'NV21', 25: 'GRAY8',
 }
 
+
+// ---- encoding (a sender speaking to their receiver) -----------------------------------------------
+
+/** One buffer message: [FD_COUNT] BUFFER_INFO, the blocks, then the ROI metas (video only). Unused
+ *  array entries and string tails are zeros (theirs are garbage). */
+export function encodeVendorBuffer(m: Omit<VendorBuffer, 'type'>): Uint8Array {
+  const size = (m.nFds ? 8 : 0) + 72 + m.blocks.reduce((n, b) =>
+    n + (b.kind === 'frame' ? 88 : b.kind === 'tensor' ? 60 : 1044), 0) + 588 * m.rois.length
+  const out = new Uint8Array(size)
+  const v = new DataView(out.buffer)
+  let at = 0
+  if (m.nFds) {
+    v.setUint32(0, VendorId.FdCount, true)
+    v.setInt32(4, m.nFds, true)
+    at = 8
+  }
+  v.setUint32(at, VendorId.BufferInfo, true)
+  m.bufIds.forEach((id, i) => v.setInt32(at + 4 + 4 * i, id, true))
+  v.setBigUint64(at + 44, m.pts, true)
+  v.setBigUint64(at + 52, m.dts, true)
+  v.setBigUint64(at + 60, m.duration, true)
+  v.setInt32(at + 68, m.pooled ? 1 : 0, true)
+  at += 72
+  for (const b of m.blocks) {
+    if (b.kind === 'frame') {
+      v.setUint32(at, VendorId.Frame, true)
+      v.setUint32(at + 4, b.width, true)
+      v.setUint32(at + 8, b.height, true)
+      v.setUint32(at + 12, b.format, true)
+      v.setUint32(at + 16, b.nPlanes, true)
+      for (let p = 0; p < b.nPlanes; p++) {
+        v.setBigUint64(at + 20 + 8 * p, b.offsets[p]!, true)
+        v.setInt32(at + 52 + 4 * p, b.strides[p]!, true)
+      }
+      v.setBigUint64(at + 72, b.size, true)
+      v.setBigUint64(at + 80, b.maxsize, true)
+      at += 88
+    } else if (b.kind === 'tensor') {
+      v.setUint32(at, VendorId.Tensor, true)
+      v.setUint32(at + 4, b.type, true)
+      v.setUint32(at + 8, b.dimensions.length, true)
+      b.dimensions.forEach((d, i) => v.setUint32(at + 12 + 4 * i, d, true))
+      v.setBigUint64(at + 44, b.size, true)
+      v.setBigUint64(at + 52, b.maxsize, true)
+      at += 60
+    } else {
+      v.setUint32(at, VendorId.Text, true)
+      out.set(b.bytes, at + 4)
+      v.setBigUint64(at + 1028, BigInt(b.bytes.byteLength), true)
+      v.setBigUint64(at + 1036, BigInt(b.bytes.byteLength), true) // not their maxsize: see §4
+      at += 1044
+    }
+  }
+  const utf8 = new TextEncoder()
+  for (const r of m.rois) {
+    v.setUint32(at, VendorId.RoiMeta, true)
+    out.set(utf8.encode(r.label).subarray(0, 31), at + 4)
+    v.setInt32(at + 36, r.id, true)
+    v.setInt32(at + 40, r.parentId, true)
+    v.setUint32(at + 44, r.x, true)
+    v.setUint32(at + 48, r.y, true)
+    v.setUint32(at + 52, r.w, true)
+    v.setUint32(at + 56, r.h, true)
+    // their two parameter slots: the "ObjectDetection" structure and the "xtraparams" one
+    for (const [name, off, lenAt] of [['ObjectDetection', 60, 316], ['xtraparams', 324, 580]] as const) {
+      const p = r.params.find(s => s.startsWith(name))
+      if (p) {
+        const bytes = utf8.encode(p).subarray(0, 255)
+        out.set(bytes, at + off)
+        v.setBigUint64(at + lenAt, BigInt(bytes.byteLength + 1), true)
+      }
+    }
+    at += 588
+  }
+  return out
+}

@@ -16,6 +16,8 @@ export const MINOR_INLINE = 1
 /** the first minor version with the fd cache (FDS, FORGET; memories name their fd by id) */
 export const MINOR_FD_CACHE = 2
 export const SOFTWARE = 'qtisocket-ts'
+/** HELLO feature bit (1.2): the receiver serves another sender; it greets again when it is free */
+export const FEATURE_BUSY = 1
 
 export const ITEM_BASE = 0x51540000
 export enum Item {

@@ -82,6 +82,7 @@ qs_constructed (GObject * object)
   inst->reader_stop_fd = -1;
   inst->pending_fd = -1;
   inst->acceptor_stop_fd = -1;
+  inst->acceptor_wake_fd = -1;
   inst->conn_ready_fd = -1;
   inst->wake_fd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
   g_mutex_init (&inst->lock);

@@ -49,6 +49,11 @@ typedef enum {
   QS_ACTION_DROP = 5,           /* a buffer message refused: data holds its u64 id */
 } QsAction;
 
+/* sink HANDSHAKE: number passed when the receiver stayed silent (the vendor's); the result's number
+ * says what the receiver takes (lib/native.ts Takes) */
+#define QS_HANDSHAKE_SILENT (-1)
+enum { QS_TAKES_INLINE = 1, QS_TAKES_CACHE = 2, QS_TAKES_BUSY = 4, QS_TAKES_VENDOR = 8 };
+
 typedef struct {
   /* out */
   gint action;
@@ -179,13 +184,20 @@ struct _QsInstance {
   volatile gint peer_connected; /* client-connected was announced, client-disconnected not yet */
   gboolean peer_inline;         /* sink: the receiver takes inline memory (protocol >= 1.1) */
   gboolean peer_cache;          /* sink: the receiver caches fds by id (protocol >= 1.2) */
+  gboolean peer_vendor;         /* sink: the receiver speaks the vendor's wire (it never greeted) */
+  gboolean pending_busy;        /* sink: the receiver said it serves another sender: wait */
+  /* sink, the vendor's wire: RETURN_BUFFER names buf_ids, not buffers: buf_id -> GQueue of the ids
+   * of the messages holding it, oldest first; message id -> blocks not returned yet (under lock) */
+  GHashTable *vendor_out, *vendor_left;
+  GstVideoInfo vinfo;           /* sink: the caps, when video (the vendor's FRAME needs a layout) */
+  gboolean has_vinfo;
+  gboolean caps_text;           /* sink: the caps are text/x-raw */
   /* sink, fd cache (1.2): fd number -> the id the receiver knows its file by, for the connection
    * fd_cache_serial; ids to forget that have not reached the receiver yet (streaming thread only) */
   GHashTable *fd_cache;
   guint64 fd_cache_serial;
   guint32 next_cache_id;
   GArray *forget;
-  gboolean warned_no_greeting;
   guint max_inflight;
   GstBuffer *prerolled;         /* sent at preroll: not sent again by render */
 
@@ -193,6 +205,7 @@ struct _QsInstance {
   GstCaps *caps;                /* caps received in-band */
   GThread *acceptor;
   gint acceptor_stop_fd;
+  gint acceptor_wake_fd;        /* eventfd: the connection ended, the next sender may be served */
   volatile gint acceptor_stopping;
   gint conn_ready_fd;           /* eventfd: the acceptor has a new sender for create */
 

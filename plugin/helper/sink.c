@@ -14,7 +14,6 @@
 #include <unistd.h>
 
 #define GST_CAT_DEFAULT qs_sink_debug
-#define HANDSHAKE_TIMEOUT_MS 5000
 #define GREETING_GRACE_MS 1000
 #define RECONNECT_INTERVAL_MS 10
 #define DEFAULT_MAX_INFLIGHT 16
@@ -48,17 +47,106 @@ release_all (QsInstance * inst)
       (GDestroyNotify) gst_buffer_unref);
   n = g_hash_table_size (old);
   inst->n_released += n;
+  if (inst->vendor_out) {
+    g_hash_table_remove_all (inst->vendor_out);
+    g_hash_table_remove_all (inst->vendor_left);
+  }
   g_cond_broadcast (&inst->cond);
   g_mutex_unlock (&inst->lock);
   g_hash_table_unref (old);     /* unrefs the buffers, outside the lock */
   return n;
 }
 
+/* The vendor's receiver returns buf_ids, one per memory block: the message holding a buf_id that
+ * went out first is the one it returns (a buffer pushed twice holds it twice). Under inst->lock. */
+static void
+vendor_hold (QsInstance * inst, const guint8 * desc, gsize len, guint64 id)
+{
+  guint32 n_mem, n_forget, i, n = 0;
+  gsize at;
+  memcpy (&n_mem, desc + 52, 4);
+  memcpy (&n_forget, desc + 100, 4);
+  at = len - 4 * n_forget - 8 * n_mem;        /* the cache section: per memory id, fresh */
+  if (!inst->vendor_out) {
+    inst->vendor_out = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) g_queue_free);
+    inst->vendor_left = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  }
+  for (i = 0; i < n_mem; i++) {
+    guint32 kind, bid;
+    GQueue *q;
+    memcpy (&kind, desc + QS_DESC_HEADER + i * QS_DESC_MEM + 4, 4);
+    if (kind == QS_MEM_INLINE)
+      continue;
+    memcpy (&bid, desc + at + 8 * i, 4);
+    q = g_hash_table_lookup (inst->vendor_out, GUINT_TO_POINTER (bid));
+    if (!q)
+      g_hash_table_insert (inst->vendor_out, GUINT_TO_POINTER (bid), (q = g_queue_new ()));
+    g_queue_push_tail (q, g_memdup2 (&id, sizeof id));
+    n++;
+  }
+  g_hash_table_insert (inst->vendor_left, g_memdup2 (&id, sizeof id), GUINT_TO_POINTER (n));
+}
+
+/* RETURN_BUFFER(buf_id): the buffer whose last block it was goes back upstream */
+static void
+vendor_return (QsInstance * inst, gint32 bid)
+{
+  GQueue *q;
+  guint64 *id = NULL;
+  GstBuffer *buf = NULL;
+  gpointer key = NULL;
+
+  g_mutex_lock (&inst->lock);
+  q = inst->vendor_out ? g_hash_table_lookup (inst->vendor_out, GINT_TO_POINTER (bid)) : NULL;
+  if (q && (id = g_queue_pop_head (q))) {
+    guint left = GPOINTER_TO_UINT (g_hash_table_lookup (inst->vendor_left, id));
+    if (left > 1) {
+      g_hash_table_insert (inst->vendor_left, g_memdup2 (id, sizeof *id), GUINT_TO_POINTER (left - 1));
+    } else {
+      g_hash_table_remove (inst->vendor_left, id);
+      if (g_hash_table_steal_extended (inst->inflight, id, &key, (gpointer *) & buf)) {
+        inst->n_released++;
+        g_cond_broadcast (&inst->cond);
+      }
+    }
+  }
+  g_mutex_unlock (&inst->lock);
+  g_free (key);
+  if (buf)
+    gst_buffer_unref (buf);
+  else if (!id)
+    GST_DEBUG_OBJECT (inst->element, "the receiver returned buf_id %d, which it does not hold", bid);
+  g_free (id);
+}
+
+typedef struct {
+  QsInstance *inst;
+  gint32 n_fds;                 /* the vendor's FD_COUNT before RETURN_BUFFER */
+  gboolean disconnect;          /* the vendor's receiver paused: it takes nothing more */
+} Releases;
+
 static gboolean
 on_release_item (guint32 id, const guint8 * body, gsize len, gpointer user_data)
 {
-  QsInstance *inst = user_data;
+  Releases *rs = user_data;
+  QsInstance *inst = rs->inst;
   guint32 count, i;
+  if (id == QS_VENDOR_FD_COUNT) {
+    memcpy (&rs->n_fds, body, 4);
+    return TRUE;
+  }
+  if (id == QS_VENDOR_RETURN_BUFFER) {
+    for (i = 0; rs->n_fds > 0 && i < (guint32) MIN (rs->n_fds, QS_VENDOR_MAX_BLOCKS); i++) {
+      gint32 bid;
+      memcpy (&bid, body + 4 * i, 4);
+      vendor_return (inst, bid);
+    }
+    return TRUE;
+  }
+  if (id == QS_VENDOR_DISCONNECT) {
+    rs->disconnect = TRUE;
+    return TRUE;
+  }
   if (id != QS_ITEM_RELEASE)
     return TRUE;
   if (len < 8)
@@ -91,7 +179,8 @@ on_release_item (guint32 id, const guint8 * body, gsize len, gpointer user_data)
 static gboolean
 has_only_releases (guint32 id, const guint8 * body, gsize len, gpointer user_data)
 {
-  return id == QS_ITEM_RELEASE;
+  return id == QS_ITEM_RELEASE || id == QS_VENDOR_FD_COUNT || id == QS_VENDOR_RETURN_BUFFER ||
+      id == QS_VENDOR_DISCONNECT;
 }
 
 typedef struct {
@@ -106,6 +195,7 @@ reader_main (gpointer data)
   QsInstance *inst = args->inst;
   QsConn *conn = args->conn;
   gboolean gone = FALSE;
+  Releases rs = { inst, 0, FALSE };
 
   g_free (args);
 
@@ -135,13 +225,20 @@ reader_main (gpointer data)
       gone = TRUE;
       break;
     }
-    if (!qs_items_foreach (payload, n, on_release_item, inst)) {
+    rs.n_fds = 0;
+    if (!qs_items_foreach (payload, n, on_release_item, &rs)) {
       GST_WARNING_OBJECT (inst->element, "malformed message from the receiver (%" G_GSSIZE_FORMAT
           " bytes): ignored", n);
     } else if (!qs_items_foreach (payload, n, has_only_releases, NULL)) {
       qs_js_post (inst, QS_HOOK_PEER_MESSAGE, payload, n, 0);
     }
     g_free (payload);
+    if (rs.disconnect) {
+      /* the vendor's receiver paused for good (it cannot resume): as if it went away */
+      GST_INFO_OBJECT (inst->element, "the receiver sent DISCONNECT");
+      gone = TRUE;
+      break;
+    }
   }
 
   if (gone) {
@@ -199,6 +296,8 @@ qs_sink_instance_clear (QsInstance * inst)
   g_clear_pointer (&inst->fd_cache, g_hash_table_unref);
   g_clear_pointer (&inst->forget, g_array_unref);
   inst->fd_cache_serial = 0;
+  g_clear_pointer (&inst->vendor_out, g_hash_table_unref);
+  g_clear_pointer (&inst->vendor_left, g_hash_table_unref);
 }
 
 typedef enum { CONNECTED, NOT_CONNECTED, FAILED, FLUSHING } ConnectResult;
@@ -211,8 +310,10 @@ close_pending (QsInstance * inst)
   inst->pending_fd = -1;
 }
 
-/* A connection whose greeting has not come yet is kept from buffer to buffer: a receiver that is busy
- * with another sender greets when it is free. Never blocks. */
+/* A connection whose greeting has not come yet is kept from buffer to buffer. Our receiver greets at
+ * once when it accepts, even while it serves another sender ("busy": then a second greeting comes
+ * when it is free). A receiver that stays silent for GREETING_GRACE_MS is the vendor's: we speak
+ * their wire to it. Never blocks longer than the grace. */
 static ConnectResult
 poll_greeting (QsInstance * inst)
 {
@@ -226,7 +327,7 @@ poll_greeting (QsInstance * inst)
 
   /* a receiver that is free greets within milliseconds of accepting: give it a moment after
    * connecting (the preroll buffer must get through for a pipeline holding both ends to preroll) */
-  if (!inst->warned_no_greeting) {
+  if (!inst->pending_busy) {
     gint64 left = (inst->pending_since + GREETING_GRACE_MS * 1000 - g_get_monotonic_time ()) / 1000;
     if (left > 0 && qs_wait_fd (inst, fd, left) == 0 && g_atomic_int_get (&inst->flushing))
       return FLUSHING;
@@ -235,24 +336,31 @@ poll_greeting (QsInstance * inst)
   for (i = 0; i < n_fds; i++)
     close (fds[i]);
   if (n < 0 && errno == EAGAIN) {
-    if (!inst->warned_no_greeting &&
-        g_get_monotonic_time () - inst->pending_since > HANDSHAKE_TIMEOUT_MS * 1000) {
-      inst->warned_no_greeting = TRUE;
-      if (qs_js_call (inst, QS_HOOK_HANDSHAKE, NULL, 0, NULL, ETIMEDOUT, &inst->flushing, &r))
-        qs_post_result_messages (inst, &r);
-      qs_js_result_clear (&r);
+    if (inst->pending_busy ||
+        g_get_monotonic_time () - inst->pending_since < GREETING_GRACE_MS * 1000)
+      return NOT_CONNECTED;
+    /* silence: the vendor's receiver, which greets nobody */
+    if (!qs_js_call (inst, QS_HOOK_HANDSHAKE, NULL, 0, NULL, QS_HANDSHAKE_SILENT, &inst->flushing, &r)) {
+      res = g_atomic_int_get (&inst->flushing) ? FLUSHING : FAILED;
+      if (res == FAILED)
+        GST_ELEMENT_ERROR (inst->element, LIBRARY, FAILED, ("%s", r.error), (NULL));
+    } else {
+      qs_post_result_messages (inst, &r);
+      res = r.error ? FAILED : CONNECTED;
     }
-    return NOT_CONNECTED;
-  }
-  if (n <= 0) {
+  } else if (n <= 0) {
     /* the receiver went away before greeting us: as if nobody listened */
     close_pending (inst);
     return NOT_CONNECTED;
-  }
-  if (!qs_js_call (inst, QS_HOOK_HANDSHAKE, payload, n, NULL, 0, &inst->flushing, &r)) {
+  } else if (!qs_js_call (inst, QS_HOOK_HANDSHAKE, payload, n, NULL, 0, &inst->flushing, &r)) {
     res = g_atomic_int_get (&inst->flushing) ? FLUSHING : FAILED;
     if (res == FAILED)
       GST_ELEMENT_ERROR (inst->element, LIBRARY, FAILED, ("%s", r.error), (NULL));
+  } else if (r.number & QS_TAKES_BUSY) {
+    /* it serves another sender: its second greeting says when it is ours */
+    qs_post_result_messages (inst, &r);
+    inst->pending_busy = TRUE;
+    res = NOT_CONNECTED;
   } else {
     /* our greeting goes back even when JS refuses the peer, so that it can report it too */
     gboolean sent = !r.data || qs_socket_send (fd, g_bytes_get_data (r.data, NULL),
@@ -261,14 +369,16 @@ poll_greeting (QsInstance * inst)
       qs_post_result_messages (inst, &r);
     else
       res = sent ? CONNECTED : NOT_CONNECTED;
-    if (res == CONNECTED)
-      qs_notify_connected (inst, r.peer ? r.peer : "?");
-    inst->peer_inline = (r.number & 1) != 0;
-    inst->peer_cache = (r.number & 2) != 0;
+  }
+  if (res == CONNECTED) {
+    qs_notify_connected (inst, r.peer ? r.peer : "?");
+    inst->peer_inline = (r.number & QS_TAKES_INLINE) != 0;
+    inst->peer_cache = (r.number & QS_TAKES_CACHE) != 0;
+    inst->peer_vendor = (r.number & QS_TAKES_VENDOR) != 0;
   }
   g_free (payload);
   qs_js_result_clear (&r);
-  if (res != CONNECTED && res != FLUSHING)
+  if (res != CONNECTED && res != FLUSHING && !(res == NOT_CONNECTED && inst->pending_busy))
     close_pending (inst);
   return res;
 }
@@ -300,7 +410,7 @@ try_connect (QsInstance * inst)
     }
     inst->pending_fd = fd;
     inst->pending_since = g_get_monotonic_time ();
-    inst->warned_no_greeting = FALSE;
+    inst->pending_busy = FALSE;
   }
 
   res = poll_greeting (inst);
@@ -416,7 +526,13 @@ shareable_buffer (QsInstance * inst, GstBuffer * buf)
 
   for (i = 0; i < n; i++) {
     GstMemory *mem = gst_buffer_peek_memory (buf, i);
-    if (shareable_memory (mem)) {
+    if (inst->peer_vendor && inst->caps_text) {
+      /* the vendor's text travels inside the message, whatever memory it is in */
+      how[i] = INLINE;
+      inline_bytes += mem->size;
+      any_inline = TRUE;
+      rebuild |= gst_is_fd_memory (mem);
+    } else if (shareable_memory (mem)) {
       how[i] = AS_IS;
     } else if (inst->peer_inline && inline_bytes + mem->size <= QS_INLINE_MAX) {
       how[i] = INLINE;
@@ -594,8 +710,10 @@ describe (GstBaseSink * bsink, QsInstance * inst, QsConn * conn, GstBuffer * buf
   GstVideoMeta *vmeta = gst_buffer_get_video_meta (buf);
   GstVideoRegionOfInterestMeta *roi;
   gpointer state = NULL;
-  gsize roi_len = 0, inline_len = 0, at, cache_len;
-  gboolean cached;
+  gsize roi_len = 0, inline_len = 0, at, cache_len, info_offsets[4] = { 0 };
+  gint info_strides[4] = { 0 };
+  gboolean cached, with_info = FALSE;
+  guint mode;
   guint8 *d;
 
   for (i = 0; i < n; i++) {
@@ -609,11 +727,24 @@ describe (GstBaseSink * bsink, QsInstance * inst, QsConn * conn, GstBuffer * buf
     n_roi++;
   }
 
-  cached = inst->peer_cache;
+  /* how the memories name their fds (lib/protocol/desc.ts): by our cache's ids for a receiver of
+   * 1.2; for the vendor's, by those ids when the buffer comes from a pool (their receiver caches its
+   * fds), else by the fd numbers, every fd going along */
+  cached = inst->peer_cache || inst->peer_vendor;
+  mode = !cached ? 0 : !inst->peer_vendor ? 1 : buf->pool ? 2 : 3;
   if (cached && conn->serial != inst->fd_cache_serial)
     cache_reset (inst, conn->serial);
+  if (inst->peer_vendor && !vmeta && inst->has_vinfo && n == 1) {
+    /* their FRAME needs the layout: the caps' one when the buffer has no video meta */
+    for (i = 0; i < GST_VIDEO_INFO_N_PLANES (&inst->vinfo); i++) {
+      info_offsets[i] = GST_VIDEO_INFO_PLANE_OFFSET (&inst->vinfo, i);
+      info_strides[i] = GST_VIDEO_INFO_PLANE_STRIDE (&inst->vinfo, i);
+    }
+    with_info = TRUE;
+  }
   cache_len = cached ? 8 * n + 4 * inst->forget->len : 0;   /* forgets may grow below: see the end */
-  *len = QS_DESC_HEADER + n * QS_DESC_MEM + (vmeta ? QS_DESC_VMETA : 0) + roi_len + pad4 (inline_len);
+  *len = QS_DESC_HEADER + n * QS_DESC_MEM + (vmeta || with_info ? QS_DESC_VMETA : 0) + roi_len +
+      pad4 (inline_len);
   d = g_malloc0 (*len + cache_len + 4 * n);
   put_u64 (d + 0, id);
   put_u64 (d + 8, GST_BUFFER_PTS (buf));
@@ -623,7 +754,7 @@ describe (GstBaseSink * bsink, QsInstance * inst, QsConn * conn, GstBuffer * buf
   put_u64 (d + 40, GST_BUFFER_OFFSET_END (buf));
   put_u32 (d + 48, GST_BUFFER_FLAGS (buf));
   put_u32 (d + 52, n);
-  put_u32 (d + 56, vmeta != NULL);
+  put_u32 (d + 56, vmeta != NULL || with_info);
   /* timing that survives the hop: running times, and where running time 0 is on CLOCK_MONOTONIC */
   GST_OBJECT_LOCK (bsink);
   seg = bsink->segment;
@@ -633,7 +764,7 @@ describe (GstBaseSink * bsink, QsInstance * inst, QsConn * conn, GstBuffer * buf
   put_u64 (d + 80, qs_base_monotonic (GST_ELEMENT (bsink)));
   put_u32 (d + 88, n_roi);
   put_u32 (d + 92, inline_len);
-  put_u32 (d + 96, cached);
+  put_u32 (d + 96, mode);
   at = *len - pad4 (inline_len);
   for (i = 0; i < n; i++) {
     GstMemory *mem = gst_buffer_peek_memory (buf, i);
@@ -670,6 +801,17 @@ describe (GstBaseSink * bsink, QsInstance * inst, QsConn * conn, GstBuffer * buf
       put_u32 (v + 56 + 4 * i, i < vmeta->n_planes ? (guint32) vmeta->stride[i] : 0);
     }
     at += QS_DESC_VMETA;
+  } else if (with_info) {
+    guint8 *v = d + at;
+    put_u32 (v + 0, GST_VIDEO_INFO_FORMAT (&inst->vinfo));
+    put_u32 (v + 4, GST_VIDEO_INFO_WIDTH (&inst->vinfo));
+    put_u32 (v + 8, GST_VIDEO_INFO_HEIGHT (&inst->vinfo));
+    put_u32 (v + 12, GST_VIDEO_INFO_N_PLANES (&inst->vinfo));
+    for (i = 0; i < GST_VIDEO_INFO_N_PLANES (&inst->vinfo); i++) {
+      put_u64 (v + 24 + 8 * i, info_offsets[i]);
+      put_u32 (v + 56 + 4 * i, (guint32) info_strides[i]);
+    }
+    at += QS_DESC_VMETA;
   }
   state = NULL;
   while ((roi = (GstVideoRegionOfInterestMeta *) gst_buffer_iterate_meta_filtered (buf, &state,
@@ -682,8 +824,12 @@ describe (GstBaseSink * bsink, QsInstance * inst, QsConn * conn, GstBuffer * buf
     for (i = 0; i < n; i++) {
       GstMemory *mem = gst_buffer_peek_memory (buf, i);
       gboolean fresh = FALSE;
-      if (gst_is_fd_memory (mem))
+      if (gst_is_fd_memory (mem) && mode == 3) {
+        put_u32 (d + at, gst_fd_memory_get_fd (mem));   /* not cached: it goes every time */
+        fresh = TRUE;
+      } else if (gst_is_fd_memory (mem)) {
         put_u32 (d + at, cache_id (inst, gst_fd_memory_get_fd (mem), &fresh));
+      }
       put_u32 (d + at + 4, fresh);
       at += 8;
     }
@@ -797,6 +943,8 @@ send_buffer (GstBaseSink * bsink, QsInstance * inst, GstBuffer * buf)
   if (shares) {
     g_mutex_lock (&inst->lock);
     g_hash_table_insert (inst->inflight, g_memdup2 (&id, sizeof id), gst_buffer_ref (sendbuf));
+    if (inst->peer_vendor)
+      vendor_hold (inst, desc, desc_len, id);
     g_mutex_unlock (&inst->lock);
   }
   g_mutex_lock (&conn->lock);
@@ -806,6 +954,8 @@ send_buffer (GstBaseSink * bsink, QsInstance * inst, GstBuffer * buf)
     g_mutex_unlock (&conn->lock);
     g_mutex_lock (&inst->lock);
     g_hash_table_remove (inst->inflight, &id);
+    if (inst->vendor_left)
+      g_hash_table_remove (inst->vendor_left, &id);
     inst->n_dropped++;
     g_mutex_unlock (&inst->lock);
     GST_INFO_OBJECT (bsink, "send failed (%s): receiver gone", g_strerror (err));
@@ -904,6 +1054,8 @@ qs_sink_set_caps (GstBaseSink * bsink, GstCaps * caps)
   gboolean ok;
 
   qs_memo_clear (&inst->memo);  /* the element sends the new caps with the next buffer */
+  inst->has_vinfo = gst_video_info_from_caps (&inst->vinfo, caps);
+  inst->caps_text = gst_structure_has_name (gst_caps_get_structure (caps, 0), "text/x-raw");
   ok = qs_js_call (inst, QS_HOOK_SET_CAPS, NULL, 0, s, 0, NULL, &r) && !r.error;
   if (r.error)
     GST_ELEMENT_ERROR (bsink, CORE, NEGOTIATION, ("%s", r.error), (NULL));

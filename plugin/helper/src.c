@@ -94,8 +94,13 @@ drop_connection (QsInstance * inst, const gchar * reason)
   inst->conn = NULL;
   if (conn)
     inst->n_released_before += conn->n_released;
-  g_cond_broadcast (&inst->cond);       /* the acceptor may serve the next sender */
+  g_cond_broadcast (&inst->cond);
   g_mutex_unlock (&inst->lock);
+  if (inst->acceptor_wake_fd >= 0) {
+    guint64 one = 1;            /* the acceptor may serve the next sender */
+    if (write (inst->acceptor_wake_fd, &one, sizeof one) < 0)
+      GST_WARNING_OBJECT (inst->element, "cannot wake the acceptor: %s", g_strerror (errno));
+  }
   if (conn) {
     qs_conn_kill (conn);
     /* buffers downstream keep the connection object until they are freed, for their releases; the
@@ -121,7 +126,9 @@ qs_src_instance_clear (QsInstance * inst)
     close (inst->acceptor_stop_fd);
   if (inst->conn_ready_fd >= 0)
     close (inst->conn_ready_fd);
-  inst->acceptor_stop_fd = inst->conn_ready_fd = -1;
+  if (inst->acceptor_wake_fd >= 0)
+    close (inst->acceptor_wake_fd);
+  inst->acceptor_stop_fd = inst->conn_ready_fd = inst->acceptor_wake_fd = -1;
   if (inst->listen_fd >= 0) {
     struct stat st;
     close (inst->listen_fd);
@@ -157,6 +164,7 @@ static void
 start_acceptor (QsInstance * inst)
 {
   inst->acceptor_stop_fd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
+  inst->acceptor_wake_fd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
   inst->conn_ready_fd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
   inst->acceptor_stopping = 0;
   inst->acceptor = g_thread_new ("qtisocketsrc-accept", acceptor_main, inst);
@@ -783,57 +791,108 @@ negotiate_hint (QsInstance * inst, const gchar * hint)
   return res;
 }
 
-/* The acceptor thread serves one sender at a time from start to stop, whatever the element's state:
- * a sender is greeted as soon as it connects, even while a live receiver is still PAUSED. */
+/* The acceptor thread accepts every sender as soon as it connects, whatever the element's state, and
+ * greets it at once: the one it serves (a sender is greeted even while a live receiver is still
+ * PAUSED), and the others as "busy" (they wait, in order, and are greeted again when their turn
+ * comes). So a sender of ours can tell a busy receiver of ours from the vendor's, which greets nobody. */
+static gboolean
+greet (QsInstance * inst, gint fd, gboolean busy)
+{
+  QsJsResult r = { 0 };
+  if (!qs_js_call (inst, QS_HOOK_CONNECTED, NULL, 0, NULL, busy, &inst->acceptor_stopping, &r)) {
+    if (!g_atomic_int_get (&inst->acceptor_stopping))
+      GST_ELEMENT_ERROR (inst->element, LIBRARY, FAILED, ("%s", r.error), (NULL));
+    qs_js_result_clear (&r);
+    return FALSE;
+  }
+  /* a sender that has already sent everything and closed its end (the vendor's sender in text
+   * mode does) cannot be greeted, but what it sent is still to be read */
+  if (r.data && qs_socket_send (fd, g_bytes_get_data (r.data, NULL), g_bytes_get_size (r.data), NULL, 0) < 0)
+    GST_INFO_OBJECT (inst->element, "could not greet the sender: %s", g_strerror (errno));
+  qs_js_result_clear (&r);
+  return TRUE;
+}
+
+/* the sender on fd is the one we serve now */
+static gboolean
+serve (QsInstance * inst, gint fd)
+{
+  guint64 one = 1;
+  QsConn *conn;
+  if (!greet (inst, fd, FALSE)) {
+    close (fd);
+    return FALSE;
+  }
+  conn = qs_conn_new (fd);
+  g_mutex_lock (&inst->lock);
+  inst->conn = conn;
+  inst->n_connections++;
+  g_mutex_unlock (&inst->lock);
+  if (write (inst->conn_ready_fd, &one, sizeof one) < 0)
+    GST_WARNING_OBJECT (inst->element, "cannot signal the connection: %s", g_strerror (errno));
+  return TRUE;
+}
+
 static gpointer
 acceptor_main (gpointer data)
 {
   QsInstance *inst = data;
+  GQueue waiting = G_QUEUE_INIT;        /* fds of the senders greeted as busy, in order */
+  gint fd;
 
   for (;;) {
-    struct pollfd p[2] = { {inst->listen_fd, POLLIN, 0}, {inst->acceptor_stop_fd, POLLIN, 0} };
-    QsJsResult r = { 0 };
-    QsConn *conn;
-    guint64 one = 1;
-    gint fd;
+    struct pollfd p[3] = { {inst->listen_fd, POLLIN, 0}, {inst->acceptor_stop_fd, POLLIN, 0},
+    {inst->acceptor_wake_fd, POLLIN, 0}
+    };
+    gboolean busy;
+    guint64 v;
 
-    g_mutex_lock (&inst->lock);
-    while (inst->conn && !g_atomic_int_get (&inst->acceptor_stopping))
-      g_cond_wait (&inst->cond, &inst->lock);
-    g_mutex_unlock (&inst->lock);
     if (g_atomic_int_get (&inst->acceptor_stopping))
       break;
-    if (poll (p, 2, -1) < 0 && errno != EINTR)
+    g_mutex_lock (&inst->lock);
+    busy = inst->conn != NULL;
+    g_mutex_unlock (&inst->lock);
+    if (!busy && !g_queue_is_empty (&waiting)) {
+      struct pollfd w = { GPOINTER_TO_INT (g_queue_pop_head (&waiting)), POLLIN, 0 };
+      /* one that hung up while it waited, having sent nothing, is gone */
+      if (poll (&w, 1, 0) == 1 && (w.revents & POLLHUP) && !(w.revents & POLLIN)) {
+        close (w.fd);
+        continue;
+      }
+      GST_INFO_OBJECT (inst->element, "serving the next sender on %s", inst->path);
+      if (!serve (inst, w.fd))
+        break;
+      continue;
+    }
+    if (poll (p, 3, -1) < 0 && errno != EINTR)
       break;
     if (p[1].revents)
       break;
+    if (p[2].revents && read (inst->acceptor_wake_fd, &v, sizeof v) < 0)
+      GST_LOG_OBJECT (inst->element, "spurious wake-up");
     if (!p[0].revents)
       continue;
     fd = accept4 (inst->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (fd < 0)
       continue;                 /* the sender gave up meanwhile */
-    conn = qs_conn_new (fd);
-    GST_INFO_OBJECT (inst->element, "sender connected on %s", inst->path);
-    if (!qs_js_call (inst, QS_HOOK_CONNECTED, NULL, 0, NULL, 0, &inst->acceptor_stopping, &r)) {
-      if (!g_atomic_int_get (&inst->acceptor_stopping))
-        GST_ELEMENT_ERROR (inst->element, LIBRARY, FAILED, ("%s", r.error), (NULL));
-      qs_js_result_clear (&r);
-      qs_conn_unref (conn);
-      break;
-    }
-    /* a sender that has already sent everything and closed its end (the vendor's sender in text
-     * mode does) cannot be greeted, but what it sent is still to be read */
-    if (r.data && qs_socket_send (conn->fd, g_bytes_get_data (r.data, NULL),
-            g_bytes_get_size (r.data), NULL, 0) < 0)
-      GST_INFO_OBJECT (inst->element, "could not greet the sender: %s", g_strerror (errno));
-    qs_js_result_clear (&r);
     g_mutex_lock (&inst->lock);
-    inst->conn = conn;
-    inst->n_connections++;
+    busy = inst->conn != NULL;
     g_mutex_unlock (&inst->lock);
-    if (write (inst->conn_ready_fd, &one, sizeof one) < 0)
-      GST_WARNING_OBJECT (inst->element, "cannot signal the connection: %s", g_strerror (errno));
+    if (busy || !g_queue_is_empty (&waiting)) {
+      GST_INFO_OBJECT (inst->element, "a sender connected on %s: busy with another, it waits", inst->path);
+      if (!greet (inst, fd, TRUE)) {
+        close (fd);
+        break;
+      }
+      g_queue_push_tail (&waiting, GINT_TO_POINTER (fd));
+      continue;
+    }
+    GST_INFO_OBJECT (inst->element, "sender connected on %s", inst->path);
+    if (!serve (inst, fd))
+      break;
   }
+  while ((fd = GPOINTER_TO_INT (g_queue_pop_head (&waiting))) > 0)
+    close (fd);
   return NULL;
 }
 

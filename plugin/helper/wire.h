@@ -11,6 +11,7 @@
 #define QS_ITEM_IS_OURS(id) (((id) & 0xffff0000u) == QS_ITEM_BASE)
 
 /* the vendor's structs that the native side builds or reads (lib/protocol/vendor.ts) */
+#define QS_VENDOR_DISCONNECT 1
 #define QS_VENDOR_RETURN_BUFFER 6
 #define QS_VENDOR_FD_COUNT 7
 
