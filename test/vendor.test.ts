@@ -5,7 +5,11 @@
 // their fds at different times (FD_COUNT below the block count), text; every buffer returned with
 // their RETURN_BUFFER; end-of-stream ends the stream.
 import test from 'ava'
-import { DEBUG, Launch, Peer, parseChecksums, socketPath, stoppedStats } from './helpers'
+import * as crypto from 'crypto'
+import * as fs from 'fs'
+import * as os from 'os'
+import * as path from 'path'
+import { DEBUG, launch, Launch, Peer, parseChecksums, socketPath, stoppedStats } from './helpers'
 
 interface Sent { frames: string[], returned: number, fdsSent: number }
 
@@ -58,4 +62,97 @@ test('their sender, text: identical bytes (their receiver returns text buffers, 
   const { sent, received } = await vendorToUs('text', ['text', '20'], 'text/x-raw,format=utf8')
   t.deepEqual(received, sent.frames)
   t.is(sent.frames.length, 20)
+})
+
+// ---- our sender to their receiver (test/peers/vendor_receiver.py): it never greets ------------------
+
+interface Received { frames: string[], layouts: string[], fdsReceived: number, misread: number, out: string }
+
+async function usToVendor(name: string, sender: (sock: string) => Promise<{ code: number | null, out: string }>,
+  args: string[] = []): Promise<{ got: Received, sent: { code: number | null, out: string } }> {
+  const sock = socketPath(`to-vendor-${name}`)
+  const peer = new Peer('vendor_receiver.py', [sock, ...args])
+  await peer.waitFor('listening')
+  const sent = await sender(sock)
+  t_assertExit(await peer.exited, peer.out)
+  const num = (re: RegExp) => Number(peer.out.match(re)?.[1])
+  return { sent, got: { frames: peer.lines('frame ').map(l => l.split(' ')[2]!), layouts: peer.lines('layout '),
+    fdsReceived: num(/^fds received (\d+)$/m), misread: num(/^misread (\d+)$/m), out: peer.out } }
+}
+
+function t_assertExit(code: number | null, out: string): void {
+  if (code !== 0)
+    throw new Error(`the vendor receiver exited with ${code}: ${out}`)
+}
+
+/** the visible rows of each plane of raw I420 or NV12 frames of that layout, per frame (as the vendor
+ *  receiver peer computes them) */
+function visible(raw: Buffer, format: string, w: number, h: number, offsets: number[], strides: number[],
+  size: number): string[] {
+  const [cw, ch] = [Math.ceil(w / 2), Math.ceil(h / 2)]
+  const planes = format === 'NV12' ? [[w, h], [2 * cw, ch]] : [[w, h], [cw, ch], [cw, ch]]
+  const out = []
+  for (let f = 0; f + size <= raw.length; f += size) {
+    const hash = crypto.createHash('sha1')
+    planes.forEach(([rw, rows], p) => {
+      for (let r = 0; r < rows!; r++)
+        hash.update(raw.subarray(f + offsets[p]! + r * strides[p]!, f + offsets[p]! + r * strides[p]! + rw!))
+    })
+    out.push(hash.digest('hex'))
+  }
+  return out
+}
+
+for (const [format, width, height, offsets, strides, size] of [
+  ['NV12', 320, 240, [0, 76800], [320, 320], 115200],
+  // GStreamer's default layout for odd sizes: rows rounded up to 4 bytes, the luma plane to an even
+  // number of rows
+  ['I420', 321, 241, [0, 78408, 98252], [324, 164, 164], 118096],
+] as const) {
+  const layout = `layout ${format === 'NV12' ? 23 : 2} ${width}x${height} planes=${offsets.length} ` +
+    `offsets=${offsets.join(',')} strides=${strides.join(',')} size=${size}`
+  test(`our sender to their receiver (silent: their wire), ${format} ${width}x${height}: identical bytes, the layout ` +
+    'in FRAME, each pool fd once, all returned, end-of-stream', async t => {
+    const caps = `video/x-raw,format=${format},width=${width},height=${height}`
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qtisocket-vendor-ref-'))
+    await launch(`videotestsrc num-buffers=30 pattern=ball ! ${caps} ! filesink location=${dir}/ref.raw`)
+    const reference = visible(fs.readFileSync(`${dir}/ref.raw`), format, width, height, [...offsets], [...strides], size)
+    fs.rmSync(dir, { recursive: true })
+    const { got, sent } = await usToVendor(format, sock => launch(`videotestsrc num-buffers=30 pattern=ball ! ${caps} ! ` +
+      `qtisocketsink socket=${sock}`, { debug: DEBUG }))
+    t.is(sent.code, 0, sent.out)
+    // the visible image (padding between rows is whatever the pool buffer held before)
+    t.deepEqual(got.out.split('\n').filter(l => l.startsWith('visible ')).map(l => l.split(' ')[1]), reference)
+    t.deepEqual([...new Set(got.layouts)], [layout])
+    t.regex(got.out, /^eos$/m)
+    t.true(got.fdsReceived <= 4, `${got.fdsReceived} fds for 30 frames`)
+    t.regex(sent.out, /did not greet: speaking the vendor's wire to it/)
+    t.like(stoppedStats(sent.out, 'qtisocketsink'), { sent: 30, returned: 30, copied: 0 })
+  })
+}
+
+test('our sender to their receiver, text: each buffer inside the message (TEXT), identical', async t => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qtisocket-vendor-text-'))
+  const input = path.join(dir, 'in.txt')
+  const text = Array.from({ length: 12 }, (_, i) => `line ${i} of the text that crosses\n`).join('')
+  fs.writeFileSync(input, text)
+  const { got, sent } = await usToVendor('text', sock => launch(`filesrc location=${input} blocksize=40 ! ` +
+    `text/x-raw,format=utf8 ! qtisocketsink socket=${sock}`, { debug: DEBUG }))
+  t.is(sent.code, 0, sent.out)
+  const chunks = []
+  for (let at = 0; at < text.length; at += 40)
+    chunks.push(crypto.createHash('sha1').update(text.slice(at, at + 40)).digest('hex'))
+  t.deepEqual(got.frames, chunks)
+  t.is(got.fdsReceived, 0)
+  fs.rmSync(dir, { recursive: true })
+})
+
+test('our sender to their receiver, 3 tensors per buffer (TENSOR from the caps): identical bytes', async t => {
+  const { got, sent } = await usToVendor('tensors', async sock => {
+    const p = new Peer('tensor_sender.py', [sock, '12'])
+    return { code: await p.exited, out: p.out }
+  })
+  t.is(sent.code, 0, sent.out)
+  t.deepEqual(got.frames, sent.out.split('\n').filter(l => l.startsWith('sent ')).map(l => l.split(' ')[2]))
+  t.is(got.misread, 0, 'every message brings no fd or one per block')
 })

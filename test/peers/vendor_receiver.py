@@ -7,7 +7,8 @@ the i-th that came, as theirs does), reads each block's memory from byte 0 and r
 with FD_COUNT + RETURN_BUFFER (52 bytes; text: {1, -1}, as theirs). End-of-stream ends it.
 
 Printed per buffer: "frame N SHA1 fds=K" (SHA1 of the block bytes [0, size) one after the other,
-K the fds that came with it) and, for video, "layout FORMAT WxH planes=P offsets=A,B strides=C,D";
+K the fds that came with it) and, for video, "layout FORMAT WxH planes=P offsets=A,B strides=C,D"
+and "visible SHA1" (the SHA1 of the visible rows of each plane, I420 and NV12);
 then "eos", "fds received F", "cached C", "misread M" (FD_COUNT not 0 and not the block count:
 their receiver mis-maps those).
 
@@ -26,8 +27,12 @@ SIZES = [4, 4, 72, 88, 60, 1044, 44, 8, 1044, 588, 9876, 4140]
 
 
 def send(conn, payload):
-    conn.send(struct.pack('>I', len(payload)))
-    conn.send(payload)
+    """a return or a disconnect; a sender that has finished and gone gets none (theirs logs it)"""
+    try:
+        conn.send(struct.pack('>I', len(payload)))
+        conn.send(payload)
+    except OSError:
+        pass
 
 
 def read_fd(fd, size, maxsize):
@@ -35,6 +40,16 @@ def read_fd(fd, size, maxsize):
         return b''
     with mmap.mmap(fd, maxsize, mmap.MAP_SHARED, mmap.PROT_READ) as m:
         return m[:size]
+
+
+def visible_rows(mem, fmt, w, h, offsets, strides):
+    """the visible bytes of each plane, row after row (I420 = 2, NV12 = 23); None for other formats"""
+    cw, ch = (w + 1) // 2, (h + 1) // 2
+    planes = {2: [(w, h), (cw, ch), (cw, ch)], 23: [(w, h), (2 * cw, ch)]}.get(fmt)
+    if planes is None:
+        return None
+    return b''.join(mem[offsets[p] + r * strides[p]:offsets[p] + r * strides[p] + rw]
+                    for p, (rw, rows) in enumerate(planes) for r in range(rows))
 
 
 def main():
@@ -85,7 +100,7 @@ def main():
                     os.close(cache[buf_ids[i]])
                 cache[buf_ids[i]] = fds[i]
             local[buf_ids[i]] = fds[i]
-        data, layout = [], None
+        data, layout, visible = [], None, None
         for k, (identity, b) in enumerate(blocks):
             if identity == TEXT:
                 size = struct.unpack_from('<Q', b, 1028)[0]
@@ -96,6 +111,7 @@ def main():
             data.append(read_fd(fd, size, maxsize) if fd is not None else b'<no fd>')
             if identity == FRAME:
                 w, h, fmt, planes = struct.unpack_from('<4I', b, 4)
+                visible = visible_rows(data[-1], fmt, w, h, struct.unpack_from('<4Q', b, 20), struct.unpack_from('<4i', b, 52))
                 offsets = struct.unpack_from('<4Q', b, 20)[:planes]
                 strides = struct.unpack_from('<4i', b, 52)[:planes]
                 layout = f'layout {fmt} {w}x{h} planes={planes} offsets={",".join(map(str, offsets))} ' \
@@ -106,6 +122,8 @@ def main():
         print('frame', n, hashlib.sha1(b''.join(data)).hexdigest(), f'fds={len(fds)}', flush=True)
         if layout:
             print(layout, flush=True)
+            if visible is not None:
+                print('visible', hashlib.sha1(visible).hexdigest(), flush=True)
         n += 1
         count = n_fds if n_fds else len(blocks)
         ret = [buf_ids[i] if blocks[i][0] != TEXT else -1 for i in range(min(count, len(blocks)))]
