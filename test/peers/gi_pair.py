@@ -9,12 +9,21 @@ does, with qtisocketsink or qtisocketsrc loaded through the shim like any plugin
 usage: gi_pair.py sender|receiver SOCKET [N]"""
 import hashlib
 import sys
+import threading
 
 import gi
 gi.require_version('Gst', '1.0')
 from gi.repository import Gst  # noqa: E402
 
 Gst.init(None)
+_out = threading.Lock()
+
+
+def say(*words):
+    """one whole line at a time: signals come on GStreamer's threads, messages on this one"""
+    with _out:
+        print(*words, flush=True)
+
 role, sock = sys.argv[1], sys.argv[2]
 
 
@@ -63,16 +72,16 @@ else:
         sample = appsink.emit('pull-sample')
         buf = sample.get_buffer()
         ok, info = buf.map(Gst.MapFlags.READ)
-        print(f'{buf.pts} {hashlib.sha1(bytes(info.data)).hexdigest()}', flush=True)
+        say(f'{buf.pts} {hashlib.sha1(bytes(info.data)).hexdigest()}')
         buf.unmap(info)
         return Gst.FlowReturn.OK
 
     sink.connect('new-sample', on_sample)
-    src.connect('client-connected', lambda element, peer: print('signal client-connected', peer, flush=True))
+    src.connect('client-connected', lambda element, peer: say('signal client-connected', peer))
     pipeline.add(src)
     pipeline.add(sink)
     src.link(sink)
-    run(pipeline, lambda msg: print('message', msg.get_structure().to_string(), flush=True))
+    run(pipeline, lambda msg: say('message', msg.get_structure().to_string()))
     print('caps', src.get_static_pad('src').get_current_caps().to_string(), flush=True)
     print('stats', src.get_property('stats').to_string(), flush=True)
 pipeline.set_state(Gst.State.NULL)
