@@ -9,7 +9,8 @@ import * as crypto from 'crypto'
 import * as fs from 'fs'
 import * as os from 'os'
 import * as path from 'path'
-import { DEBUG, launch, Launch, Peer, parseChecksums, socketPath, stoppedStats } from './helpers'
+import { decodeVendor, encodeVendorBuffer, VendorBlock } from '../lib/protocol/vendor'
+import { DEBUG, launch, Launch, parseChecksums, Peer, sleep, socketPath, stoppedStats } from './helpers'
 
 interface Sent { frames: string[], returned: number, fdsSent: number }
 
@@ -155,4 +156,55 @@ test('our sender to their receiver, 3 tensors per buffer (TENSOR from the caps):
   t.is(sent.code, 0, sent.out)
   t.deepEqual(got.frames, sent.out.split('\n').filter(l => l.startsWith('sent ')).map(l => l.split(' ')[2]))
   t.is(got.misread, 0, 'every message brings no fd or one per block')
+})
+
+test('their receiver pausing (DISCONNECT): our sender releases what it held, warns, and ends normally', async t => {
+  const sock = socketPath('to-vendor-disconnect')
+  const peer = new Peer('vendor_receiver.py', [sock, '--disconnect-after', '5'])
+  await peer.waitFor('listening')
+  const s = await launch(`videotestsrc num-buffers=40 is-live=true ! video/x-raw,format=NV12,width=160,height=120,` +
+    `framerate=60/1 ! qtisocketsink socket=${sock}`, { debug: DEBUG, timeoutMs: 30000 })
+  t_assertExit(await peer.exited, peer.out)
+  t.is(s.code, 0, s.out)
+  t.regex(peer.out, /^sent disconnect$/m)
+  t.regex(s.out, new RegExp(`The receiver on "${sock}" went away; released the \\d+ buffers it held`))
+  const st = stoppedStats(s.out, 'qtisocketsink')
+  t.true(st.sent! >= 5, `${st.sent} sent`)
+  t.is(st['in-flight'], 0)
+})
+
+test('their sender, a region of interest per frame (VIDEO_ROI_META): a GstVideoRegionOfInterestMeta with its detection', async t => {
+  const sock = socketPath('vendor-roi')
+  const receiver = new Peer('roi_receiver.py', [sock, 'video/x-raw,format=NV12,width=64,height=48'])
+  await receiver.waitFor('playing')
+  await sleep(500)
+  const sender = new Peer('vendor_sender.py', [sock, 'video', 'NV12', '64', '48', '3', '--roi'])
+  t.is(await sender.exited, 0, sender.out)
+  t.is(await receiver.exited, 0, receiver.out)
+  t.deepEqual(receiver.lines('  roi'), [0, 1, 2].map(i =>
+    `  roi face id=${i} parent=-1 box=1,2,3x4 ObjectDetection, confidence=(double)0.5;`))
+})
+
+test('the vendor codec: what encodeVendorBuffer writes, decodeVendor reads (frame, tensors, text, ROI)', t => {
+  const frame: VendorBlock = { kind: 'frame', width: 321, height: 241, format: 2, nPlanes: 3, offsets: [0n, 78408n, 98252n, 0n],
+    strides: [324, 164, 164, 0], size: 118096n, maxsize: 118096n }
+  const roi = { label: 'face', id: 3, parentId: -1, x: 1, y: 2, w: 3, h: 4, params: ['ObjectDetection, confidence=(double)0.5;'] }
+  const base = { pts: 5n, dts: 0xffffffffffffffffn, duration: 33n, pooled: true }
+  const cases: Array<[VendorBlock[], typeof roi[], number | undefined]> = [
+    [[frame], [roi], 1],
+    [[{ kind: 'tensor', type: 2, dimensions: [1, 32, 32, 4], size: 4096n, maxsize: 4096n },
+      { kind: 'tensor', type: 10, dimensions: [1, 1000], size: 4000n, maxsize: 4096n }], [], undefined],
+    [[{ kind: 'text', bytes: new TextEncoder().encode('hello') }], [], undefined],
+  ]
+  for (const [blocks, rois, nFds] of cases) {
+    const m = { ...base, bufIds: [7, 8].slice(0, blocks.length), nFds, blocks, rois }
+    const back = decodeVendor(encodeVendorBuffer(m))
+    t.like(back, { type: 'buffer', pts: 5n, duration: 33n, pooled: true, nFds })
+    if (back.type === 'buffer') {
+      t.deepEqual(back.blocks, m.blocks)
+      t.deepEqual(back.rois, m.rois)
+      t.deepEqual(back.bufIds.slice(0, blocks.length), m.bufIds)
+    }
+  }
+  t.throws(() => decodeVendor(new Uint8Array([0, 0, 0, 0, 2, 0, 0, 0])), { message: /truncated|mixed/ })
 })
