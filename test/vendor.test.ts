@@ -10,7 +10,7 @@ import * as fs from 'fs'
 import * as os from 'os'
 import * as path from 'path'
 import { decodeVendor, encodeVendorBuffer, VendorBlock } from '../lib/protocol/vendor'
-import { DEBUG, launch, Launch, parseChecksums, Peer, sleep, socketPath, stoppedStats } from './helpers'
+import { DEBUG, launch, Launch, openFds, parseChecksums, Peer, sleep, socketPath, stoppedStats } from './helpers'
 
 interface Sent { frames: string[], returned: number, fdsSent: number }
 
@@ -207,4 +207,34 @@ test('the vendor codec: what encodeVendorBuffer writes, decodeVendor reads (fram
     }
   }
   t.throws(() => decodeVendor(new Uint8Array([0, 0, 0, 0, 2, 0, 0, 0])), { message: /truncated|mixed/ })
+})
+
+test('thousands of frames each way with the vendor\'s peers: every buffer returned, open fds flat on our side', async t => {
+  // their sender to our receiver: 3000 frames from a pool of 4
+  const sockIn = socketPath('vendor-many-in')
+  const receiver = new Launch(`qtisocketsrc socket=${sockIn} ! video/x-raw,format=NV12,width=64,height=48 ! fakesink`,
+    { debug: DEBUG })
+  await receiver.waitFor(/listening on/)
+  const sender = new Peer('vendor_sender.py', [sockIn, 'video', 'NV12', '64', '48', '3000'])
+  await sender.waitFor('frame 500 ')
+  const early = openFds(receiver.pid).length
+  await sender.waitFor('frame 2500 ')
+  const late = openFds(receiver.pid).length
+  t.is(await sender.exited, 0, sender.out)
+  const r = await receiver.wait(30000)
+  t.is(r.code, 0, r.out)
+  t.regex(sender.out, /^returned 3000 of 3000$/m)
+  t.true(late <= early, `receiver fds: ${early} at frame 500, ${late} at frame 2500`)
+  t.like(stoppedStats(r.out, 'qtisocketsrc'), { received: 3000, returned: 3000 })
+
+  // our sender to their receiver: 3000 frames
+  const sockOut = socketPath('vendor-many-out')
+  const peer = new Peer('vendor_receiver.py', [sockOut])
+  await peer.waitFor('listening')
+  const s = await launch(`videotestsrc num-buffers=3000 ! video/x-raw,format=NV12,width=64,height=48 ! ` +
+    `qtisocketsink socket=${sockOut} sync=false`, { debug: DEBUG, timeoutMs: 60000 })
+  t_assertExit(await peer.exited, peer.out)
+  t.is(s.code, 0, s.out)
+  t.like(stoppedStats(s.out, 'qtisocketsink'), { sent: 3000, returned: 3000, 'in-flight': 0 })
+  t.true(Number(peer.out.match(/^fds received (\d+)$/m)?.[1]) <= 18, 'the pool\'s fds, once each')
 })
