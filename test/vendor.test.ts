@@ -238,3 +238,17 @@ test('thousands of frames each way with the vendor\'s peers: every buffer return
   t.like(stoppedStats(s.out, 'qtisocketsink'), { sent: 3000, returned: 3000, 'in-flight': 0 })
   t.true(Number(peer.out.match(/^fds received (\d+)$/m)?.[1]) <= 18, 'the pool\'s fds, once each')
 })
+
+test('a hostile receiver of the vendor\'s wire (garbage, unknown and repeated buf_ids, bad counts, fds): our sender stays up and ends cleanly', async t => {
+  const sock = socketPath('vendor-hostile-rx')
+  const peer = new Peer('vendor_receiver.py', [sock, '--hostile', '5'])
+  await peer.waitFor('listening')
+  const s = await launch(`videotestsrc num-buffers=500 ! video/x-raw,format=NV12,width=64,height=48 ! ` +
+    `qtisocketsink socket=${sock} sync=false`, { debug: DEBUG, timeoutMs: 60000 })
+  t_assertExit(await peer.exited, peer.out)
+  t.is(s.code, 0, s.out)
+  const st = stoppedStats(s.out, 'qtisocketsink')
+  t.is(st.sent, 500)
+  t.is(st['in-flight'], 0)
+  t.notRegex(s.out, /CRITICAL|SIGSEGV/)
+})

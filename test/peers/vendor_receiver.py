@@ -13,11 +13,14 @@ then "eos", "fds received F", "cached C", "misread M" (FD_COUNT not 0 and not th
 their receiver mis-maps those).
 
 usage: vendor_receiver.py SOCKET [--disconnect-after K] (DISCONNECT after K buffers, as theirs does
-on PLAYING -> PAUSED, then it reads and returns what comes until the sender closes)"""
+on PLAYING -> PAUSED, then it reads and returns what comes until the sender closes)
+       vendor_receiver.py SOCKET --hostile SEED: after each buffer's return, 0 to 3 damaged messages
+(garbage, unknown or repeated buf_ids, FD_COUNT negative or beyond 10, truncated structs, fds)"""
 import array
 import hashlib
 import mmap
 import os
+import random
 import socket
 import struct
 import sys
@@ -52,9 +55,41 @@ def visible_rows(mem, fmt, w, h, offsets, strides):
                     for p, (rw, rows) in enumerate(planes) for r in range(rows))
 
 
+def hostile(conn, rnd, buf_ids):
+    for _ in range(rnd.randint(0, 3)):
+        kind = rnd.choice(['garbage', 'unknown', 'again', 'negative', 'beyond', 'truncated', 'fds', 'ours'])
+        ret = struct.pack('<Ii', FD_COUNT, 1) + struct.pack('<Ii', RETURN_BUFFER, buf_ids[0]) + b'\0' * 36
+        if kind == 'garbage':
+            payload = bytes(rnd.randrange(256) for _ in range(rnd.randint(1, 80)))
+        elif kind == 'unknown':
+            payload = struct.pack('<Ii', FD_COUNT, 3) + struct.pack('<I3i', RETURN_BUFFER, 9999, -7, 0) + b'\0' * 28
+        elif kind == 'again':
+            payload = ret
+        elif kind == 'negative':
+            payload = struct.pack('<Ii', FD_COUNT, -3) + ret[8:]
+        elif kind == 'beyond':
+            payload = struct.pack('<Ii', FD_COUNT, 200) + ret[8:]
+        elif kind == 'truncated':
+            payload = ret[:rnd.randint(1, len(ret) - 1)]
+        elif kind == 'fds':
+            r, w = os.pipe()
+            try:
+                conn.send(struct.pack('>I', len(ret)))
+                socket.send_fds(conn, [ret], [r, w])
+            except OSError:
+                pass
+            os.close(r)
+            os.close(w)
+            continue
+        else:
+            payload = struct.pack('<II', 0x51540005, 16) + struct.pack('<IIQ', 1, 0, 12345)     # our RELEASE
+        send(conn, payload)
+
+
 def main():
     path = sys.argv[1]
     disconnect_after = int(sys.argv[sys.argv.index('--disconnect-after') + 1]) if '--disconnect-after' in sys.argv else -1
+    rnd = random.Random(int(sys.argv[sys.argv.index('--hostile') + 1])) if '--hostile' in sys.argv else None
     if os.path.exists(path):
         os.unlink(path)
     server = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -129,6 +164,8 @@ def main():
         ret = [buf_ids[i] if blocks[i][0] != TEXT else -1 for i in range(min(count, len(blocks)))]
         send(conn, struct.pack('<Ii', FD_COUNT, len(ret)) + struct.pack('<I', RETURN_BUFFER)
              + struct.pack(f'<{len(ret)}i', *ret) + b'\x5a' * (40 - 4 * len(ret)))
+        if rnd:
+            hostile(conn, rnd, buf_ids)
         if n == disconnect_after:
             send(conn, struct.pack('<I', DISCONNECT))
             print('sent disconnect', flush=True)
