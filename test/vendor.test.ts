@@ -51,6 +51,15 @@ test('their sender, I420 not pooled (every fd every time): identical pictures, a
   t.is(sent.fdsSent, 20)
 })
 
+test('their sender, memfds that cannot be sealed: copied on arrival (one warning, counted), identical pictures', async t => {
+  const { sent, received, out } = await vendorToUs('unsealable', ['video', 'NV12', '64', '48', '10', '--unsealable',
+    '--as', 'I420'], 'video/x-raw,format=NV12,width=64,height=48 ! videoconvert ! video/x-raw,format=I420')
+  t.deepEqual(received, sent.frames)
+  t.is(sent.returned, 10)
+  t.is((out.match(/^WARNING: from element .*sends memory that cannot be sealed against shrinking: copying it/gm) ?? []).length, 1)
+  t.is(stoppedStats(out, 'qtisocketsrc').copied, 10)
+})
+
 test('their sender, 3 tensors per buffer, fds cached block by block: identical bytes, all returned', async t => {
   const { sent, received, out } = await vendorToUs('tensors', ['tensors', '20'], 'neural-network/tensors')
   t.deepEqual(received, sent.frames)

@@ -385,6 +385,7 @@ qs_instance_stats (QsInstance * inst)
         inst->n_released_before + (inst->conn ? inst->conn->n_released : 0),
         "connections", G_TYPE_UINT64, inst->n_connections,
         "fds-received", G_TYPE_UINT64, inst->n_fds_received,
+        "copied", G_TYPE_UINT64, inst->n_copied,
         "js-calls", G_TYPE_UINT64, inst->n_js_calls,
         "fast-path", G_TYPE_UINT64, inst->n_memo_hits, NULL);
     if (inst->n_latency > 0) {

@@ -134,6 +134,7 @@ typedef struct {
   guint64 n_released;           /* src: releases sent on this connection */
   guint64 serial;               /* never the same for two connections of the process */
   GHashTable *cache;            /* src, fd cache (1.2): the sender's id -> QsCached; under lock */
+  gboolean warned_unsealed;     /* src: said once that this sender's memory is copied */
 } QsConn;
 
 /* src: an fd the sender sent once and names by id afterwards (protocol 1.2); each memory made on it

@@ -185,6 +185,9 @@ is_dmabuf (gint fd)
   return g_str_has_prefix (target, "/dmabuf:") || g_str_equal (target, "anon_inode:dmabuf");
 }
 
+static const gchar UNSEALED[] = "is on a file that is not sealed against shrinking (F_SEAL_SHRINK) "
+    "and cannot be: mapping it is not safe";
+
 /* What an fd received from the sender is: its kind (QS_MEM_FD for a regular file or memfd, sealed
  * against shrinking; QS_MEM_DMABUF; 0 for anything that is not mappable memory) and its size, which
  * can no longer go down. NULL, or why it cannot be mapped. */
@@ -206,10 +209,9 @@ fd_facts (gint fd, guint64 * size, guint * kind)
       s = fcntl (fd, F_GET_SEALS);
       *size = fstat (fd, &st) == 0 ? st.st_size : 0;
     }
-    if (s < 0 || !(s & F_SEAL_SHRINK))
-      return "is on a file that is not sealed against shrinking (F_SEAL_SHRINK) and cannot be: "
-          "mapping it is not safe";
     *kind = QS_MEM_FD;
+    if (s < 0 || !(s & F_SEAL_SHRINK))
+      return UNSEALED;
   } else if (is_dmabuf (fd)) {
     off_t end = lseek (fd, 0, SEEK_END);
     *size = end < 0 ? 0 : end;
@@ -450,7 +452,8 @@ take_fds (QsConn * conn, const guint8 * d, gsize len, guint mode, gint * fds, gu
  * sender cached as id idx), checked against what that fd really is. NULL, with *problem, if not. */
 static GstMemory *
 wrap_fd (QsConn * conn, gboolean cache_mode, guint i, guint32 idx, guint64 offset, guint64 size,
-    guint64 maxsize, gint * fds, guint n_fds, gboolean * used, gchar ** problem)
+    guint64 maxsize, gint * fds, guint n_fds, gboolean * used, gboolean copy_unsealed, gboolean * copied,
+    gchar ** problem)
 {
   static GstAllocator *fd_alloc, *dmabuf_alloc;
   QsCached *cached = NULL;
@@ -486,7 +489,7 @@ wrap_fd (QsConn * conn, gboolean cache_mode, guint i, guint32 idx, guint64 offse
     }
     why = fd_facts (fds[idx], &fd_size, &fd_kind);
   }
-  if (why) {
+  if (why && !(why == UNSEALED && copy_unsealed)) {
     *problem = g_strdup_printf ("memory %u %s", i, why);
   } else if (maxsize > fd_size) {
     *problem = g_strdup_printf ("memory %u claims %" G_GUINT64_FORMAT " bytes of an fd of %"
@@ -494,6 +497,18 @@ wrap_fd (QsConn * conn, gboolean cache_mode, guint i, guint32 idx, guint64 offse
   } else if (offset > maxsize || size > maxsize - offset) {
     *problem = g_strdup_printf ("memory %u spans %" G_GUINT64_FORMAT "+%" G_GUINT64_FORMAT
         " beyond its %" G_GUINT64_FORMAT " bytes", i, offset, size, maxsize);
+  } else if (why == UNSEALED) {
+    /* the vendor's wire: memory that we cannot map safely is read into our own, once (a file that
+     * shrinks meanwhile gives a short read, not a fault) */
+    guint8 *bytes = g_malloc (MAX (size, 1));
+    gssize got = size ? pread (cached ? cached->fd : fds[idx], bytes, size, offset) : 0;
+    if (got == (gssize) size) {
+      mem = gst_memory_new_wrapped (0, bytes, MAX (size, 1), 0, size, bytes, g_free);
+      *copied = TRUE;
+    } else {
+      g_free (bytes);
+      *problem = g_strdup_printf ("memory %u shrank while we copied it", i);
+    }
   } else if (cached) {
     /* the cache keeps the fd open: the memory holds the cache entry, not the fd */
     mem = gst_fd_allocator_alloc (fd_kind == QS_MEM_DMABUF ? dmabuf_alloc : fd_alloc, cached->fd,
@@ -578,7 +593,7 @@ build_buffer (QsInstance * inst, QsConn * conn, GBytes * bytes, gint * fds, guin
   const guint8 *d = g_bytes_get_data (bytes, &len);
   guint32 n_mem, i, has_vmeta, n_roi, inline_len, n_forget, mode, n_blocks = 0;
   gsize extras, inline_at, cache_len, end;
-  gboolean *used, shares = FALSE;
+  gboolean *used, shares = FALSE, copied = FALSE;
   GstBuffer *buf;
   Release *rel;
 
@@ -646,7 +661,8 @@ build_buffer (QsInstance * inst, QsConn * conn, GBytes * bytes, gint * fds, guin
       continue;
     }
     mem = wrap_fd (conn, mode == FDS_CACHED || mode == FDS_VENDOR_POOLED, i,
-        mode == FDS_VENDOR ? n_blocks : idx, offset, size, maxsize, fds, n_fds, used, problem);
+        mode == FDS_VENDOR ? n_blocks : idx, offset, size, maxsize, fds, n_fds, used,
+        mode == FDS_VENDOR_POOLED || mode == FDS_VENDOR, &copied, problem);
     n_blocks++;
     if (!mem)
       goto bad;
@@ -689,6 +705,17 @@ build_buffer (QsInstance * inst, QsConn * conn, GBytes * bytes, gint * fds, guin
     extras += rlen;
   }
 
+  if (copied) {
+    g_mutex_lock (&inst->lock);
+    inst->n_copied++;
+    g_mutex_unlock (&inst->lock);
+    if (!conn->warned_unsealed) {
+      conn->warned_unsealed = TRUE;
+      GST_ELEMENT_WARNING (inst->element, STREAM, FORMAT,
+          ("The sender on \"%s\" (the vendor's wire) sends memory that cannot be sealed against "
+              "shrinking: copying it on arrival instead of mapping it (counted in stats)", inst->path), (NULL));
+    }
+  }
   /* the sender's buffer flags (appending memory set TAG_MEMORY); never the mini-object bits */
   GST_BUFFER_FLAGS (buf) = get_u32 (d + 48) & ~((guint32) GST_MINI_OBJECT_FLAG_LAST - 1);
   for (i = 0; i < n_fds; i++)

@@ -12,7 +12,7 @@ Printed: "frame N SHA1" per buffer: the SHA1 of what a receiver should make of i
 image, repacked without padding as the --as format; tensors: the blocks' bytes one after the other;
 text: the bytes), then "returned R of N", "fds sent F".
 
-usage: vendor_sender.py SOCKET video FORMAT WIDTH HEIGHT COUNT [--as FORMAT] [--unpooled] [--roi]
+usage: vendor_sender.py SOCKET video FORMAT WIDTH HEIGHT COUNT [--as FORMAT] [--unpooled] [--roi] [--unsealable]
        vendor_sender.py SOCKET tensors COUNT
        vendor_sender.py SOCKET text COUNT"""
 import array
@@ -71,8 +71,11 @@ def receive(sock):
     return out
 
 
+SEALING = os.MFD_ALLOW_SEALING
+
+
 def memfd(data, size):
-    fd = os.memfd_create('vendor-pool', os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
+    fd = os.memfd_create('vendor-pool', os.MFD_CLOEXEC | SEALING)
     os.ftruncate(fd, size)
     os.pwrite(fd, data, 0)
     return fd
@@ -237,7 +240,10 @@ def text(s, count):
 
 
 def main():
+    global SEALING
     path, mode = sys.argv[1], sys.argv[2]
+    if '--unsealable' in sys.argv:
+        SEALING = 0     # memfds that nobody can seal (their sender takes whatever fd memory comes)
     s = Sender(path, '--unpooled' not in sys.argv)
     if mode == 'video':
         fmt, w, h, count = sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
