@@ -197,7 +197,7 @@ test('their sender, a region of interest per frame (VIDEO_ROI_META): a GstVideoR
 test('the vendor codec: what encodeVendorBuffer writes, decodeVendor reads (frame, tensors, text, ROI)', t => {
   const frame: VendorBlock = { kind: 'frame', width: 321, height: 241, format: 2, nPlanes: 3, offsets: [0n, 78408n, 98252n, 0n],
     strides: [324, 164, 164, 0], size: 118096n, maxsize: 118096n }
-  const roi = { label: 'face', id: 3, parentId: -1, x: 1, y: 2, w: 3, h: 4, params: ['ObjectDetection, confidence=(double)0.5;'] }
+  const roi = { type: 'face', id: 3, parentId: -1, x: 1, y: 2, w: 3, h: 4, params: ['ObjectDetection, confidence=(double)0.5;'] }
   const base = { pts: 5n, dts: 0xffffffffffffffffn, duration: 33n, pooled: true }
   const cases: Array<[VendorBlock[], typeof roi[], number | undefined]> = [
     [[frame], [roi], 1],

@@ -192,10 +192,8 @@ class Impl extends SocketElementImpl {
     // blocks, and misreads fewer: a buffer with a new fd brings all of its fds
     const fresh = buffer.memories.some((m, i) => m.kind !== MemKind.Inline && (!pooled || cache.fresh![i]))
     const fds = fresh ? buffer.memories.flatMap((m, i) => m.kind === MemKind.Inline ? [] : [i]) : []
-    const rois = (buffer.rois ?? []).map(r => ({ label: r.type, id: r.id, parentId: r.parentId, x: r.x, y: r.y, w: r.w,
-      h: r.h, params: r.params }))
     return { data: encodeVendorBuffer({ bufIds, pts: buffer.pts, dts: buffer.dts, duration: buffer.duration, pooled,
-      nFds: fds.length || undefined, blocks, rois: media === 'video/x-raw' ? rois : [] }), fds }
+      nFds: fds.length || undefined, blocks, rois: media === 'video/x-raw' ? buffer.rois ?? [] : [] }), fds }
   }
 
   private noReceiver(errno: number, reason: string): HookResult {

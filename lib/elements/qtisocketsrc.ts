@@ -159,8 +159,7 @@ class Impl extends SocketElementImpl {
     }
     if (text.length)
       b.inline = Buffer.concat(text)
-    const rois = msg.rois.map(r => ({ type: r.label, id: r.id, parentId: r.parentId, x: r.x, y: r.y, w: r.w, h: r.h,
-      params: r.params.filter(p => !structureProblem(p)) }))
+    const rois = msg.rois.map(r => ({ ...r, params: r.params.filter(p => !structureProblem(p)) }))
     if (rois.length)
       b.rois = rois
     const result: HookResult = { action: Action.Buffer, data: encodeDesc(b, nFds) }

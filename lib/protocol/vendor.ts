@@ -3,6 +3,7 @@
 // payload is a run of fixed-size little-endian structs, each starting with its u32 identity, in no
 // particular order, and a parser stops at the first identity it does not know. No greeting, no
 // version, no caps.
+import { RoiDesc } from './desc'
 import { ProtocolError } from './wire'
 
 export enum VendorId {
@@ -55,19 +56,6 @@ export interface VendorText {
 
 export type VendorBlock = VendorFrame | VendorTensor | VendorText
 
-/** GstVideoRegionOfInterestMeta as the vendor sends it: strings cut at 255 bytes */
-export interface VendorRoi {
-  label: string
-  id: number
-  parentId: number
-  x: number
-  y: number
-  w: number
-  h: number
-  /** the "ObjectDetection" parameter structure and the "xtraparams" one, as strings, if sent */
-  params: string[]
-}
-
 export interface VendorBuffer {
   type: 'buffer'
   /** buf_id[i] of block i: the sender's fd number of that block's memory (-1 for text) */
@@ -80,7 +68,9 @@ export interface VendorBuffer {
   /** FD_COUNT: how many fds came with the record (undefined without FD_COUNT) */
   nFds?: number
   blocks: VendorBlock[]
-  rois: VendorRoi[]
+  /** their ROI metas: the label as the type, strings cut at 255 bytes; the parameters are the
+   *  "ObjectDetection" structure and the "xtraparams" one, as strings, if sent */
+  rois: RoiDesc[]
 }
 
 export type VendorMessage = VendorBuffer | { type: 'eos' } | { type: 'disconnect' } |
@@ -113,7 +103,7 @@ export function decodeVendor(payload: Uint8Array): VendorMessage {
   let returned: number[] | undefined
   let control: 'eos' | 'disconnect' | undefined
   const blocks: VendorBlock[] = []
-  const rois: VendorRoi[] = []
+  const rois: RoiDesc[] = []
   for (let at = 0; at + 4 <= payload.byteLength;) {
     const id = v.getUint32(at, true)
     const size = VENDOR_SIZES[id]
@@ -178,7 +168,7 @@ export function decodeVendor(payload: Uint8Array): VendorMessage {
           if (v.getBigUint64(at + lenAt, true) !== 0n)
             params.push(cString(payload, at + off, 256))
         }
-        rois.push({ label: cString(payload, at + 4, 32), id: v.getInt32(at + 36, true), parentId: v.getInt32(at + 40, true),
+        rois.push({ type: cString(payload, at + 4, 32), id: v.getInt32(at + 36, true), parentId: v.getInt32(at + 40, true),
           x: v.getUint32(at + 44, true), y: v.getUint32(at + 48, true), w: v.getUint32(at + 52, true),
           h: v.getUint32(at + 56, true), params })
         break
@@ -271,7 +261,7 @@ export function encodeVendorBuffer(m: Omit<VendorBuffer, 'type'>): Uint8Array {
   const utf8 = new TextEncoder()
   for (const r of m.rois) {
     v.setUint32(at, VendorId.RoiMeta, true)
-    out.set(utf8.encode(r.label).subarray(0, 31), at + 4)
+    out.set(utf8.encode(r.type).subarray(0, 31), at + 4)
     v.setInt32(at + 36, r.id, true)
     v.setInt32(at + 40, r.parentId, true)
     v.setUint32(at + 44, r.x, true)

@@ -31,6 +31,8 @@ import struct
 import sys
 import time
 
+from framing import send
+
 QT = 0x51540000
 HELLO, CAPS, BUFFER, VIDEO_META, ROI_META, DATA = QT | 1, QT | 2, QT | 3, QT | 4, QT | 6, QT | 7
 FDS, FORGET = QT | 8, QT | 9
@@ -48,14 +50,6 @@ HANG_UP = {'length-record-lies', 'fds-on-length-record', 'huge-length'}
 
 def item(identity, body):
     return struct.pack('<II', identity, len(body)) + body + b'\0' * ((-len(body)) % 4)
-
-
-def send(sock, payload, fds=(), length=None):
-    sock.send(struct.pack('>I', len(payload) if length is None else length))
-    if fds:
-        socket.send_fds(sock, [payload], list(fds))
-    else:
-        sock.send(payload)
 
 
 def memfd(byte, size=SIZE, sealing=True, seal=True):

@@ -13,6 +13,8 @@ import socket
 import struct
 import time
 
+from framing import send
+
 QT = 0x51540000
 HELLO, CAPS, BUFFER = QT | 1, QT | 2, QT | 3
 EOS = 0
@@ -22,14 +24,6 @@ NONE = 0xFFFFFFFFFFFFFFFF
 def item(identity, body):
     pad = (-len(body)) % 4
     return struct.pack('<II', identity, len(body)) + body + b'\0' * pad
-
-
-def send(sock, payload, fds=()):
-    sock.send(struct.pack('>I', len(payload)))
-    if fds:
-        socket.send_fds(sock, [payload], list(fds))
-    else:
-        sock.send(payload)
 
 
 def recv(sock):

@@ -24,6 +24,8 @@ import struct
 import sys
 import time
 
+from framing import send
+
 EOS, DISCONNECT, BUFFER_INFO, FRAME, TENSOR, TEXT, RETURN_BUFFER, FD_COUNT = 0, 1, 2, 3, 4, 5, 6, 7
 ROI_META = 9
 SIZES = [4, 4, 72, 88, 60, 1044, 44, 8, 1044, 588, 9876, 4140]
@@ -41,14 +43,6 @@ def connect(path):
         except OSError:
             s.close()
             time.sleep(0.01)
-
-
-def send(sock, payload, fds=()):
-    sock.send(struct.pack('>I', len(payload)))
-    if fds:
-        socket.send_fds(sock, [payload], list(fds))
-    else:
-        sock.send(payload)
 
 
 def receive(sock):
