@@ -261,3 +261,18 @@ test('a hostile receiver of the vendor\'s wire (garbage, unknown and repeated bu
   t.is(st['in-flight'], 0)
   t.notRegex(s.out, /CRITICAL|SIGSEGV/)
 })
+
+test('our receiver stopped in the middle of their sender\'s stream: it stops cleanly, their sender sees it gone', async t => {
+  const sock = socketPath('vendor-rx-stops')
+  const receiver = new Launch(`qtisocketsrc socket=${sock} ! video/x-raw,format=NV12,width=64,height=48 ! ` +
+    'identity sleep-time=5000 ! fakesink', { debug: DEBUG })
+  await receiver.waitFor(/listening on/)
+  const sender = new Peer('vendor_sender.py', [sock, 'video', 'NV12', '64', '48', '100000'])
+  await sender.waitFor('frame 200 ')
+  receiver.kill('SIGINT')
+  const r = await receiver.wait(15000)
+  t.is(r.code, 0, r.out)
+  t.is(await sender.exited, 0, sender.out)
+  t.regex(sender.out, /^receiver gone$/m)
+  t.notRegex(r.out, /CRITICAL/)
+})

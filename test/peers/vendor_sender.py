@@ -6,7 +6,8 @@ buffer: [FD_COUNT] BUFFER_INFO FRAME|TENSOR...|TEXT, each message as a big-endia
 a payload record carrying the fds. Memory comes from a pool of memfds: each fd crosses once, then
 its buf_id (the fd number here) names it (use_buffer_pool=1); --unpooled sends every fd every time
 (use_buffer_pool=0). It reads RETURN_BUFFER and gives the pool buffer back; after the last buffer
-it sends EOS, waits for every buffer to come back (10 s at most) and closes.
+it sends EOS, waits for every buffer to come back (10 s at most) and closes. A receiver that goes
+away ends it early ("receiver gone"), as theirs goes back to connecting.
 
 Printed: "frame N SHA1" per buffer: the SHA1 of what a receiver should make of it (video: the visible
 image, repacked without padding as the --as format; tensors: the blocks' bytes one after the other;
@@ -180,8 +181,11 @@ def video(s, fmt, w, h, count, as_fmt, with_roi):
         data, offsets, strides, size, _ = fill(fmt, w, h, 0)
         pool.append(memfd(data, size))
     for n in range(count):
-        while len(s.out) >= POOL:
+        while len(s.out) >= POOL and not s.closed:
             s.pump(0.05)
+        if s.closed:
+            print('receiver gone', flush=True)
+            break
         fd = next(f for f in pool if f not in s.out)
         data, offsets, strides, size, (y, u, v) = fill(fmt, w, h, n)
         os.pwrite(fd, data, 0)
@@ -190,7 +194,11 @@ def video(s, fmt, w, h, count, as_fmt, with_roi):
                             *(offsets + [0] * (4 - len(offsets))), *(strides + [0] * (4 - len(strides))),
                             0, size, size)
         extra = roi('face', n, (1, 2, 3, 4), 'ObjectDetection, confidence=(double)0.5;') if with_roi else b''
-        s.send([frame], [fd], n * 33333333, 33333333, extra)
+        try:
+            s.send([frame], [fd], n * 33333333, 33333333, extra)
+        except OSError:
+            s.closed = True
+            continue
         print('frame', n, hashlib.sha1(b''.join(planes_bytes(as_fmt, w, h, y, u, v))).hexdigest(), flush=True)
         s.pump(0)
     return pool
@@ -249,7 +257,8 @@ def main():
     else:
         count = int(sys.argv[3])
         own = text(s, count)
-    send(s.sock, struct.pack('<I', EOS))
+    if not s.closed:
+        send(s.sock, struct.pack('<I', EOS))
     end = time.monotonic() + 10
     while s.out and not s.closed and time.monotonic() < end:
         s.pump(0.1)
