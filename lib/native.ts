@@ -63,6 +63,9 @@ export interface HookResult {
   patches?: number[]
 }
 
+/** a patch's output offset for input bytes that may vary and are copied nowhere (QS_MEMO_IGNORE) */
+export const MEMO_IGNORE = -1
+
 /** (hook, element pointer, bytes, string, number) => result */
 export type Dispatch = (hook: Hook, ptr: number, data: Buffer | undefined, str: string | undefined,
   num: number) => HookResult | undefined

@@ -41,6 +41,8 @@ test('their sender, NV12 with padded strides and plane gaps, pooled: identical p
   t.like(st, { received: 30, returned: 30 })
   t.is(st['fds-received'], sent.fdsSent)
   t.regex(out, /speaks the vendor's wire: caps come from downstream/)
+  // the fast path on their wire too: once their pool's fds are cached, no JS call per buffer
+  t.true(st['fast-path']! >= 30 - sent.fdsSent - 2, `${st['fast-path']} of 30 on the fast path`)
 })
 
 test('their sender, I420 not pooled (every fd every time): identical pictures, all returned', async t => {

@@ -16,9 +16,9 @@
  */
 import { AUTHOR, CAPS, SOCKET_PROPERTY, SocketElementImpl } from '../element'
 import { GstBase } from '../gst'
-import { Action, Hook, HookResult, LogLevel, native } from '../native'
+import { Action, Hook, HookResult, LogLevel, MEMO_IGNORE, native } from '../native'
 import { BufferDesc, DESC_HEADER, DESC_MEM, encodeDesc, MemKind } from '../protocol/desc'
-import { decodeVendor, looksVendor, VendorBlock, VIDEO_FORMATS } from '../protocol/vendor'
+import { decodeVendor, looksVendor, VendorBlock, vendorFields, VIDEO_FORMATS } from '../protocol/vendor'
 import { BufferMessage, bufferFields, decodeMessage, FEATURE_BUSY, memoryAt, MINOR_FD_CACHE, structureProblem, encodeHello, PROTOCOL_MAJOR, PROTOCOL_MINOR, ProtocolError } from '../protocol/wire'
 
 export class QtiSocketSrc extends GstBase.PushSrc {
@@ -138,7 +138,7 @@ class Impl extends SocketElementImpl {
         `(the vendor's wire): ${nFds} fds for ${fdBlocks} memory blocks that are not cached` }
     }
     const NONE = 0xffffffffffffffffn
-    const b: BufferDesc = { id: 0n, pts: msg.pts, dts: NONE, duration: msg.duration, offset: NONE, offsetEnd: NONE,
+    const b: BufferDesc = { id: 0n, pts: msg.pts, dts: msg.dts, duration: msg.duration, offset: NONE, offsetEnd: NONE,
       flags: 0, runningPts: msg.pts, runningDts: NONE, baseMonotonic: NONE, memories: [],
       vendor: msg.pooled ? 'pooled' : 'unpooled' }
     const text: Uint8Array[] = []
@@ -167,6 +167,9 @@ class Impl extends SocketElementImpl {
       this.vendorCaps = true
       result.caps = vendorCapsHint(msg.blocks[0]!)
       result.number = 1
+    } else if (msg.nFds === undefined && !text.length && !rois.length) {
+      // the next buffers like this one (their fds cached, no metas) the helper answers itself
+      result.patches = vendorFields(msg, DESC_HEADER, DESC_MEM, MEMO_IGNORE).flat()
     }
     return result
   }

@@ -3,7 +3,9 @@
  * The element's answer (sink: the message for a buffer description; src: the buffer description for
  * a message) depends on a few fields of its input (timestamps, ids, memory offsets and sizes) in a
  * simple way: they are copied to fixed places of the output. When the element says so, it returns
- * those copies as patches with its answer: (output offset, input offset, length) triples. The helper
+ * those copies as patches with its answer: (output offset, input offset, length) triples; an output
+ * offset of QS_MEMO_IGNORE marks input bytes that vary and do not matter (garbage in unused array
+ * entries of the vendor's structs). The helper
  * keeps the input and the answer. A later input of the same length whose other bytes are all equal
  * gets the same answer with the patches applied, without a call into JavaScript. Everything that
  * changes the element's answer in another way (caps, a new connection, a change of shape) makes the
@@ -51,7 +53,8 @@ qs_memo_set (QsMemo * memo, const guint8 * in, gsize in_len, GBytes * out, const
     p[i] = (guint32) g_array_index (patches, gint, i);
   for (i = 0; i < n; i++) {
     guint32 to = p[3 * i], from = p[3 * i + 1], len = p[3 * i + 2];
-    if (to > out_len || len > out_len - to || from > in_len || len > in_len - from) {
+    if ((to != QS_MEMO_IGNORE && (to > out_len || len > out_len - to)) || from > in_len ||
+        len > in_len - from) {
       g_free (p);
       return FALSE;
     }
@@ -100,6 +103,7 @@ qs_memo_apply (QsMemo * memo, const guint8 * in, gsize in_len, guint n_fds)
   out = g_memdup2 (g_bytes_get_data (memo->out, &out_len), g_bytes_get_size (memo->out));
   out_len = g_bytes_get_size (memo->out);
   for (i = 0; i < memo->n_patches; i++)
-    memcpy (out + memo->patches[3 * i], in + memo->patches[3 * i + 1], memo->patches[3 * i + 2]);
+    if (memo->patches[3 * i] != QS_MEMO_IGNORE)
+      memcpy (out + memo->patches[3 * i], in + memo->patches[3 * i + 1], memo->patches[3 * i + 2]);
   return g_bytes_new_take (out, out_len);
 }

@@ -84,6 +84,8 @@ typedef struct {
   guint n_fds;                  /* src: how many fds came with the message */
 } QsMemo;
 
+/* a patch's output offset for input bytes that may vary and are not copied anywhere */
+#define QS_MEMO_IGNORE G_MAXUINT32
 void qs_memo_clear (QsMemo * memo);
 gboolean qs_memo_set (QsMemo * memo, const guint8 * in, gsize in_len, GBytes * out,
     const GArray * patches, const GArray * fds, guint n_fds);

@@ -991,6 +991,22 @@ wait_message (QsInstance * inst, gint fd, gint64 * since)
   }
 }
 
+/* QTISOCKET_MEMO_CHECK=1 (the tests' fuzzers): every answer of the fast path is checked against the
+ * element's own answer for the same message; a difference is a bug, logged as an error */
+static gboolean memo_check;
+
+static void
+check_memo (QsInstance * inst, const guint8 * payload, gsize n, guint n_fds, GBytes * fast)
+{
+  QsJsResult r = { 0 };
+  if (qs_js_call (inst, QS_HOOK_MESSAGE, payload, n, NULL, n_fds, &inst->flushing, &r) &&
+      (r.action != QS_ACTION_BUFFER || !r.data || !g_bytes_equal (r.data, fast)))
+    GST_ELEMENT_ERROR (inst->element, LIBRARY, FAILED,
+        ("The fast path answered a message of %" G_GSIZE_FORMAT " bytes otherwise than the element", n),
+        (NULL));
+  qs_js_result_clear (&r);
+}
+
 static GstFlowReturn
 qs_create (GstPushSrc * psrc, GstBuffer ** outbuf)
 {
@@ -1052,9 +1068,11 @@ qs_create (GstPushSrc * psrc, GstBuffer ** outbuf)
     /* the fast path: a message like the one the element last answered with patches (memo.c) */
     if (inst->memo_serial == conn->serial &&
         (r.data = qs_memo_apply (&inst->memo, payload, n, n_fds)) != NULL) {
-      g_free (payload);
       r.action = QS_ACTION_BUFFER;
       inst->n_memo_hits++;
+      if (memo_check)
+        check_memo (inst, payload, n, n_fds, r.data);
+      g_free (payload);
       goto answered;
     }
     if (!qs_js_call (inst, QS_HOOK_MESSAGE, payload, n, NULL, n_fds, &inst->flushing, &r)) {
@@ -1221,6 +1239,7 @@ qs_src_install (GstPushSrcClass * klass, QsClass * k)
   GstBaseSrcClass *base = GST_BASE_SRC_CLASS (klass);
   release_quark = g_quark_from_static_string ("qtisocket-release");
   cached_quark = g_quark_from_static_string ("qtisocket-cached");
+  memo_check = g_strcmp0 (g_getenv ("QTISOCKET_MEMO_CHECK"), "1") == 0;
   base->start = qs_src_start;
   base->stop = qs_src_stop;
   base->get_caps = qs_src_get_caps;
