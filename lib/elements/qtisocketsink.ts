@@ -15,9 +15,9 @@
  */
 import { AUTHOR, CAPS, SOCKET_PROPERTY, SocketElementImpl } from '../element'
 import { GstBase } from '../gst'
-import { HANDSHAKE_SILENT, Hook, HookResult, LogLevel, Takes } from '../native'
-import { BufferDesc, decodeDesc, MemKind } from '../protocol/desc'
-import { encodeVendorBuffer, VENDOR_MAX_BLOCKS, VENDOR_TEXT_MAX, VendorBlock } from '../protocol/vendor'
+import { HANDSHAKE_SILENT, Hook, HookResult, LogLevel, MEMO_IGNORE, Takes } from '../native'
+import { BufferDesc, DESC_HEADER, DESC_MEM, decodeDesc, MemKind } from '../protocol/desc'
+import { encodeVendorBuffer, VENDOR_MAX_BLOCKS, VENDOR_TEXT_MAX, VendorBlock, vendorSenderFields } from '../protocol/vendor'
 import { bufferFields, decodeMessage, encodeBuffer, encodeEos, encodeHello, FEATURE_BUSY, ITEM_HEADER, memoryAt, MINOR_FD_CACHE,
   MINOR_INLINE, PROTOCOL_MAJOR, PROTOCOL_MINOR, ProtocolError } from '../protocol/wire'
 
@@ -192,8 +192,15 @@ class Impl extends SocketElementImpl {
     // blocks, and misreads fewer: a buffer with a new fd brings all of its fds
     const fresh = buffer.memories.some((m, i) => m.kind !== MemKind.Inline && (!pooled || cache.fresh![i]))
     const fds = fresh ? buffer.memories.flatMap((m, i) => m.kind === MemKind.Inline ? [] : [i]) : []
-    return { data: encodeVendorBuffer({ bufIds, pts: buffer.pts, dts: buffer.dts, duration: buffer.duration, pooled,
-      nFds: fds.length || undefined, blocks, rois: media === 'video/x-raw' ? buffer.rois ?? [] : [] }), fds }
+    const result: HookResult = { data: encodeVendorBuffer({ bufIds, pts: buffer.pts, dts: buffer.dts,
+      duration: buffer.duration, pooled, nFds: fds.length || undefined, blocks,
+      rois: media === 'video/x-raw' ? buffer.rois ?? [] : [] }), fds }
+    // a pooled buffer whose fds their receiver has, without metas, its memory from byte 0: the next
+    // ones like it differ in their timestamps, buf_ids and sizes only, and the helper answers them
+    if (pooled && !fresh && !buffer.rois && !cache.forget.length && blocks.every(b => b.kind !== 'text') &&
+      buffer.memories.every(m => m.offset === 0n))
+      result.patches = vendorSenderFields(blocks, cache.at!, DESC_HEADER, DESC_MEM, MEMO_IGNORE).flat()
+    return result
   }
 
   private noReceiver(errno: number, reason: string): HookResult {

@@ -243,6 +243,27 @@ export const VIDEO_FORMATS: Record<number, string> = {
 
 // ---- encoding (a sender speaking to their receiver) -----------------------------------------------
 
+/** The fields of a message encodeVendorBuffer writes (no FD_COUNT, no metas, memory from byte 0)
+ *  that change from one buffer to the next of the same shape, as [wire offset, BufferDesc offset,
+ *  length]: the timestamps, each block's buf_id (from the description's cache section, at `idsAt`)
+ *  and its size and maxsize; the description's fields their wire does not carry, as `ignore`. */
+export function vendorSenderFields(blocks: VendorBlock[], idsAt: number, descHeader: number, descMem: number,
+  ignore: number): Array<[number, number, number]> {
+  // what their wire does not carry varies too: our id, offsets, flags and running times
+  const fields: Array<[number, number, number]> = [[44, 8, 8], [52, 16, 8], [60, 24, 8], [ignore, 0, 8],
+    [ignore, 32, 20], [ignore, 64, 24]]
+  let at = 72
+  blocks.forEach((b, i) => {
+    fields.push([4 + 4 * i, idsAt + 8 * i, 4])
+    if (b.kind === 'frame')
+      fields.push([at + 72, descHeader + i * descMem + 16, 16])
+    else if (b.kind === 'tensor')
+      fields.push([at + 44, descHeader + i * descMem + 16, 16])
+    at += b.kind === 'frame' ? 88 : b.kind === 'tensor' ? 60 : 1044
+  })
+  return fields
+}
+
 /** One buffer message: [FD_COUNT] BUFFER_INFO, the blocks, then the ROI metas (video only). Unused
  *  array entries and string tails are zeros (theirs are garbage). */
 export function encodeVendorBuffer(m: Omit<VendorBuffer, 'type'>): Uint8Array {
