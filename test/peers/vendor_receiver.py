@@ -100,11 +100,15 @@ def main():
     cache = {}
     n = fds_received = misread = 0
     while True:
-        head = conn.recv(4, socket.MSG_WAITALL)
+        try:
+            head = conn.recv(4, socket.MSG_WAITALL)
+            if len(head) == 4:
+                payload, anc, _, _ = conn.recvmsg(struct.unpack('>I', head)[0], socket.CMSG_SPACE(40))
+        except ConnectionResetError:
+            head = b''      # a sender that closes with our returns unread resets the connection
         if len(head) < 4:
             print('sender gone', flush=True)
             break
-        payload, anc, _, _ = conn.recvmsg(struct.unpack('>I', head)[0], socket.CMSG_SPACE(40))
         fds = array.array('i')
         for level, kind, data in anc:
             if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:

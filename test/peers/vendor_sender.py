@@ -150,7 +150,10 @@ class Sender:
             left = end - time.monotonic()
             if not select.select([self.sock], [], [], max(left, 0))[0]:
                 return
-            msg = receive(self.sock)
+            try:
+                msg = receive(self.sock)
+            except ConnectionResetError:
+                msg = None
             if msg is None:
                 self.closed = True      # after end-of-stream the receiver stops and closes
                 return
