@@ -328,7 +328,8 @@ poll_greeting (QsInstance * inst)
   /* a receiver that is free greets within milliseconds of accepting: give it a moment after
    * connecting (the preroll buffer must get through for a pipeline holding both ends to preroll) */
   if (!inst->pending_busy) {
-    gint64 left = (inst->pending_since + GREETING_GRACE_MS * 1000 - g_get_monotonic_time ()) / 1000;
+    /* rounded up: the wait must end past the grace, or the buffer would be dropped for nothing */
+    gint64 left = (inst->pending_since + GREETING_GRACE_MS * 1000 - g_get_monotonic_time () + 999) / 1000;
     if (left > 0 && qs_wait_fd (inst, fd, left) == 0 && g_atomic_int_get (&inst->flushing))
       return FLUSHING;
   }
