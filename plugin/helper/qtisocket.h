@@ -211,6 +211,7 @@ struct _QsInstance {
   gint acceptor_wake_fd;        /* eventfd: the connection ended, the next sender may be served */
   volatile gint acceptor_stopping;
   gint conn_ready_fd;           /* eventfd: the acceptor has a new sender for create */
+  GBytes *hello, *hello_busy;   /* src: the element's last greetings (acceptor thread only) */
 
   /* the per-buffer fast path: sink: description -> message; src: message -> description (memo.c);
    * guarded by the streaming thread (sink: render/set_caps/handshake; src: create) */

@@ -122,6 +122,8 @@ qs_src_instance_clear (QsInstance * inst)
   stop_acceptor (inst);
   drop_connection (inst, "the receiver stopped");
   qs_memo_clear (&inst->memo);
+  g_clear_pointer (&inst->hello, g_bytes_unref);
+  g_clear_pointer (&inst->hello_busy, g_bytes_unref);
   if (inst->acceptor_stop_fd >= 0)
     close (inst->acceptor_stop_fd);
   if (inst->conn_ready_fd >= 0)
@@ -822,20 +824,42 @@ negotiate_hint (QsInstance * inst, const gchar * hint)
  * greets it at once: the one it serves (a sender is greeted even while a live receiver is still
  * PAUSED), and the others as "busy" (they wait, in order, and are greeted again when their turn
  * comes). So a sender of ours can tell a busy receiver of ours from the vendor's, which greets nobody. */
+static void
+send_greeting (QsInstance * inst, gint fd, GBytes * hello)
+{
+  /* a sender that has already sent everything and closed its end (the vendor's sender in text
+   * mode does) cannot be greeted, but what it sent is still to be read */
+  if (qs_socket_send (fd, g_bytes_get_data (hello, NULL), g_bytes_get_size (hello), NULL, 0) < 0)
+    GST_INFO_OBJECT (inst->element, "could not greet the sender: %s", g_strerror (errno));
+}
+
+/* The greeting goes out at once, the element's last one (the same bytes): a sender of ours that
+ * waited a second for it, its JS thread busy, would take us for the vendor's receiver. The element
+ * is told of the new sender before any of its messages is read. */
 static gboolean
 greet (QsInstance * inst, gint fd, gboolean busy)
 {
   QsJsResult r = { 0 };
+  GBytes **last = busy ? &inst->hello_busy : &inst->hello;
+  gboolean sent = FALSE;
+
+  if (*last) {
+    send_greeting (inst, fd, *last);
+    sent = TRUE;
+  }
   if (!qs_js_call (inst, QS_HOOK_CONNECTED, NULL, 0, NULL, busy, &inst->acceptor_stopping, &r)) {
     if (!g_atomic_int_get (&inst->acceptor_stopping))
       GST_ELEMENT_ERROR (inst->element, LIBRARY, FAILED, ("%s", r.error), (NULL));
     qs_js_result_clear (&r);
     return FALSE;
   }
-  /* a sender that has already sent everything and closed its end (the vendor's sender in text
-   * mode does) cannot be greeted, but what it sent is still to be read */
-  if (r.data && qs_socket_send (fd, g_bytes_get_data (r.data, NULL), g_bytes_get_size (r.data), NULL, 0) < 0)
-    GST_INFO_OBJECT (inst->element, "could not greet the sender: %s", g_strerror (errno));
+  if (r.data) {
+    if (!sent)
+      send_greeting (inst, fd, r.data);
+    if (*last)
+      g_bytes_unref (*last);
+    *last = g_bytes_ref (r.data);
+  }
   qs_js_result_clear (&r);
   return TRUE;
 }
