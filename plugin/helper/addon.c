@@ -272,23 +272,55 @@ get_property (napi_env env, napi_callback_info info)
     return result;
   GST_OBJECT_LOCK (inst->element);
   v = qs_instance_prop (inst, name);
-  if (!v) {
-  } else if (G_VALUE_HOLDS_STRING (v)) {
-    if (g_value_get_string (v))
-      napi_create_string_utf8 (env, g_value_get_string (v), NAPI_AUTO_LENGTH, &result);
-    else
-      napi_get_null (env, &result);
-  } else if (G_VALUE_HOLDS_BOOLEAN (v)) {
-    napi_get_boolean (env, g_value_get_boolean (v), &result);
-  } else if (G_VALUE_HOLDS_UINT (v)) {
-    napi_create_uint32 (env, g_value_get_uint (v), &result);
-  } else if (G_VALUE_HOLDS_INT (v)) {
-    napi_create_int32 (env, g_value_get_int (v), &result);
-  } else if (G_VALUE_HOLDS_UINT64 (v)) {
-    napi_create_double (env, (gdouble) g_value_get_uint64 (v), &result);
-  }
+  if (v)
+    result = qs_napi_from_gvalue (env, v);
   GST_OBJECT_UNLOCK (inst->element);
   return result;
+}
+
+/* a string (or null) for JS */
+napi_value
+qs_napi_string_value (napi_env env, const gchar * s)
+{
+  napi_value v;
+  if (s)
+    napi_create_string_utf8 (env, s, NAPI_AUTO_LENGTH, &v);
+  else
+    napi_get_null (env, &v);
+  return v;
+}
+
+/* a GValue for JS: booleans, strings and numbers as such; caps and structures as strings; anything
+ * else (enums, flags, fractions...) as its GStreamer serialisation */
+napi_value
+qs_napi_from_gvalue (napi_env env, const GValue * v)
+{
+  napi_value r;
+  GValue s = G_VALUE_INIT;
+  if (G_VALUE_HOLDS_BOOLEAN (v)) {
+    napi_get_boolean (env, g_value_get_boolean (v), &r);
+  } else if (G_VALUE_HOLDS_STRING (v)) {
+    r = qs_napi_string_value (env, g_value_get_string (v));
+  } else if (g_value_type_transformable (G_VALUE_TYPE (v), G_TYPE_DOUBLE) &&
+      G_TYPE_FUNDAMENTAL (G_VALUE_TYPE (v)) != G_TYPE_ENUM &&
+      G_TYPE_FUNDAMENTAL (G_VALUE_TYPE (v)) != G_TYPE_FLAGS) {
+    g_value_init (&s, G_TYPE_DOUBLE);
+    g_value_transform (v, &s);
+    napi_create_double (env, g_value_get_double (&s), &r);
+  } else if (GST_VALUE_HOLDS_STRUCTURE (v) || GST_VALUE_HOLDS_CAPS (v)) {
+    gchar *str = GST_VALUE_HOLDS_CAPS (v) ? gst_caps_to_string (gst_value_get_caps (v)) :
+        gst_value_get_structure (v) ? gst_structure_to_string (gst_value_get_structure (v)) : NULL;
+    r = qs_napi_string_value (env, str);
+    g_free (str);
+  } else {
+    /* enums, flags, fractions...: their GStreamer serialisation */
+    gchar *str = gst_value_serialize (v);
+    r = qs_napi_string_value (env, str);
+    g_free (str);
+  }
+  if (G_IS_VALUE (&s))
+    g_value_unset (&s);
+  return r;
 }
 
 /* log(ptr, level, message): into the element's GST_DEBUG category */

@@ -14,17 +14,6 @@ arg_element (napi_env env, napi_value v)
   return GST_IS_ELEMENT ((gpointer) (guintptr) d) ? (GstElement *) (guintptr) d : NULL;
 }
 
-static napi_value
-string_value (napi_env env, const gchar * s)
-{
-  napi_value v;
-  if (s)
-    napi_create_string_utf8 (env, s, NAPI_AUTO_LENGTH, &v);
-  else
-    napi_get_null (env, &v);
-  return v;
-}
-
 /* parseLaunch(description): the pipeline's address; throws with GStreamer's reason */
 static napi_value
 parse_launch (napi_env env, napi_callback_info info)
@@ -165,7 +154,7 @@ pop_execute (napi_env env, void *data)
 static void
 set_string (napi_env env, napi_value obj, const gchar * key, const gchar * value)
 {
-  napi_set_named_property (env, obj, key, string_value (env, value));
+  napi_set_named_property (env, obj, key, qs_napi_string_value (env, value));
 }
 
 static void
@@ -227,37 +216,6 @@ next_message (napi_env env, napi_callback_info info)
 
 /* ---- property(pipeline, element, name[, value]): an element's property, read or written -------- */
 static napi_value
-from_gvalue (napi_env env, const GValue * v)
-{
-  napi_value r;
-  GValue s = G_VALUE_INIT;
-  if (G_VALUE_HOLDS_BOOLEAN (v)) {
-    napi_get_boolean (env, g_value_get_boolean (v), &r);
-  } else if (G_VALUE_HOLDS_STRING (v)) {
-    r = string_value (env, g_value_get_string (v));
-  } else if (g_value_type_transformable (G_VALUE_TYPE (v), G_TYPE_DOUBLE) &&
-      G_TYPE_FUNDAMENTAL (G_VALUE_TYPE (v)) != G_TYPE_ENUM &&
-      G_TYPE_FUNDAMENTAL (G_VALUE_TYPE (v)) != G_TYPE_FLAGS) {
-    g_value_init (&s, G_TYPE_DOUBLE);
-    g_value_transform (v, &s);
-    napi_create_double (env, g_value_get_double (&s), &r);
-  } else if (GST_VALUE_HOLDS_STRUCTURE (v) || GST_VALUE_HOLDS_CAPS (v)) {
-    gchar *str = GST_VALUE_HOLDS_CAPS (v) ? gst_caps_to_string (gst_value_get_caps (v)) :
-        gst_value_get_structure (v) ? gst_structure_to_string (gst_value_get_structure (v)) : NULL;
-    r = string_value (env, str);
-    g_free (str);
-  } else {
-    /* enums, flags, fractions...: their GStreamer serialisation */
-    gchar *str = gst_value_serialize (v);
-    r = string_value (env, str);
-    g_free (str);
-  }
-  if (G_IS_VALUE (&s))
-    g_value_unset (&s);
-  return r;
-}
-
-static napi_value
 element_property (napi_env env, napi_callback_info info)
 {
   size_t argc = 4;
@@ -278,7 +236,7 @@ element_property (napi_env env, napi_callback_info info)
     GValue v = G_VALUE_INIT;
     g_value_init (&v, pspec->value_type);
     g_object_get_property (G_OBJECT (element), pname, &v);
-    result = from_gvalue (env, &v);
+    result = qs_napi_from_gvalue (env, &v);
     g_value_unset (&v);
   } else {
     /* written as gst-launch would: from the value's text */

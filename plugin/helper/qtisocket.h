@@ -310,5 +310,8 @@ void qs_instance_stop (QsInstance * inst);
 void qs_napi_throw_last (napi_env env, const char *what);
 /* a JS string as a new UTF-8 string (g_free it); NULL if v is not a string */
 gchar *qs_napi_string (napi_env env, napi_value v);
+/* a string, or null for NULL; a GValue as JS sees it (lib/native.ts getProperty, lib/pipeline.ts) */
+napi_value qs_napi_string_value (napi_env env, const gchar * s);
+napi_value qs_napi_from_gvalue (napi_env env, const GValue * v);
 
 G_END_DECLS

@@ -523,23 +523,19 @@ shareable_buffer (QsInstance * inst, GstBuffer * buf)
   gsize inline_bytes = 0, copied_bytes = 0;
   How *how = g_newa (How, MAX (n, 1));
   gboolean any_inline = FALSE, any_copy = FALSE, rebuild = FALSE;
+  /* the vendor's text travels inside the message, whatever memory it is in */
+  gboolean all_inline = inst->peer_vendor && inst->caps_text;
   GstBuffer *copy;
 
   for (i = 0; i < n; i++) {
     GstMemory *mem = gst_buffer_peek_memory (buf, i);
-    if (inst->peer_vendor && inst->caps_text) {
-      /* the vendor's text travels inside the message, whatever memory it is in */
-      how[i] = INLINE;
-      inline_bytes += mem->size;
-      any_inline = TRUE;
-      rebuild |= gst_is_fd_memory (mem);
-    } else if (shareable_memory (mem)) {
+    if (!all_inline && shareable_memory (mem)) {
       how[i] = AS_IS;
-    } else if (inst->peer_inline && inline_bytes + mem->size <= QS_INLINE_MAX) {
+    } else if (all_inline || (inst->peer_inline && inline_bytes + mem->size <= QS_INLINE_MAX)) {
       how[i] = INLINE;
       inline_bytes += mem->size;
       any_inline = TRUE;
-      rebuild |= gst_is_fd_memory (mem);       /* an fd that cannot be sealed: its bytes go inline */
+      rebuild |= gst_is_fd_memory (mem);       /* fd memory whose bytes go inline: rebuilt */
     } else {
       how[i] = INTO_MEMFD;
       any_copy = rebuild = TRUE;

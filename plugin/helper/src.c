@@ -94,7 +94,6 @@ drop_connection (QsInstance * inst, const gchar * reason)
   inst->conn = NULL;
   if (conn)
     inst->n_released_before += conn->n_released;
-  g_cond_broadcast (&inst->cond);
   g_mutex_unlock (&inst->lock);
   if (inst->acceptor_wake_fd >= 0) {
     guint64 one = 1;            /* the acceptor may serve the next sender */
@@ -409,6 +408,16 @@ enum {
                                  * index is the buf_id, which goes back in RETURN_BUFFER */
 };
 
+/* how many of a description's memories are on fds (not inline); its memory count is checked */
+static guint
+fd_memories (const guint8 * d)
+{
+  guint32 n_mem = get_u32 (d + 52), i, n = 0;
+  for (i = 0; i < n_mem; i++)
+    n += get_u32 (d + QS_DESC_HEADER + i * QS_DESC_MEM + 4) != QS_MEM_INLINE;
+  return n;
+}
+
 /* The fds that came with a message, before its memories are made: cached (FDS_CACHED, after the
  * ids to forget; FDS_VENDOR_POOLED). Takes those it caches. */
 static gboolean
@@ -427,9 +436,7 @@ take_fds (QsConn * conn, const guint8 * d, gsize len, guint mode, gint * fds, gu
     return cache_fds (conn, ids, fds, n_fds, forget, n_forget, used, problem);
   }
   if (mode == FDS_VENDOR_POOLED && n_fds > 0) {
-    guint n_blocks = 0;
-    for (i = 0; i < n_mem; i++)
-      n_blocks += get_u32 (d + QS_DESC_HEADER + i * QS_DESC_MEM + 4) != QS_MEM_INLINE;
+    guint n_blocks = fd_memories (d);
     for (i = 0; i < n_mem && n < n_fds; i++) {
       const guint8 *m = d + QS_DESC_HEADER + i * QS_DESC_MEM;
       gboolean known;
@@ -441,10 +448,10 @@ take_fds (QsConn * conn, const guint8 * d, gsize len, guint mode, gint * fds, gu
       if (n_fds == n_blocks || !known)
         ids[n++] = get_u32 (m);
     }
-    for (i = n; i < n_fds; i++)
+    for (i = n; i < n_fds; i++) {
       close (fds[i]);           /* more fds than blocks that lack one */
-    for (i = n; i < n_fds; i++)
       used[i] = TRUE;
+    }
     return cache_fds (conn, ids, fds, n, NULL, 0, used, problem);
   }
   return TRUE;
@@ -559,8 +566,8 @@ release_dropped (QsConn * conn, GBytes * desc, gint * fds, guint * n_fds)
   gsize len;
   const guint8 *d = desc ? g_bytes_get_data (desc, &len) : NULL;
   Release rel = { 0 };
-  gboolean shares = *n_fds > 0;
-  guint32 n_mem, i, mode;
+  gboolean shares;
+  guint32 n_mem, mode;
 
   if (!d || len < QS_DESC_HEADER)
     return;
@@ -570,8 +577,7 @@ release_dropped (QsConn * conn, GBytes * desc, gint * fds, guint * n_fds)
       (mode == FDS_CACHED && (get_u32 (d + 100) > QS_MAX_CACHED ||
               4 * ((gsize) * n_fds + get_u32 (d + 100)) > len - QS_DESC_HEADER)))
     return;
-  for (i = 0; i < n_mem; i++)
-    shares |= get_u32 (d + QS_DESC_HEADER + i * QS_DESC_MEM + 4) != QS_MEM_INLINE;
+  shares = *n_fds > 0 || fd_memories (d) > 0;
   if (mode == FDS_CACHED || mode == FDS_VENDOR_POOLED) {
     gboolean *used = g_new0 (gboolean, *n_fds + 1);
     gchar *problem = NULL;
@@ -595,7 +601,7 @@ build_buffer (QsInstance * inst, QsConn * conn, GBytes * bytes, gint * fds, guin
   const guint8 *d = g_bytes_get_data (bytes, &len);
   guint32 n_mem, i, has_vmeta, n_roi, inline_len, n_forget, mode, n_blocks = 0;
   gsize extras, inline_at, cache_len, end;
-  gboolean *used, shares = FALSE, copied = FALSE;
+  gboolean *used, shares, copied = FALSE;
   GstBuffer *buf;
   Release *rel;
 
@@ -614,8 +620,7 @@ build_buffer (QsInstance * inst, QsConn * conn, GBytes * bytes, gint * fds, guin
     return NULL;
   end = len - cache_len;
   inline_at = end - ((inline_len + 3) & ~3u);
-  for (i = 0; i < n_mem; i++)
-    shares |= get_u32 (d + QS_DESC_HEADER + i * QS_DESC_MEM + 4) != QS_MEM_INLINE;
+  shares = fd_memories (d) > 0;
   used = g_new0 (gboolean, n_fds + 1);
   if (!take_fds (conn, d, len, mode, fds, n_fds, used, problem)) {
     g_free (used);
@@ -956,9 +961,6 @@ stop_acceptor (QsInstance * inst)
   g_atomic_int_set (&inst->acceptor_stopping, 1);
   if (write (inst->acceptor_stop_fd, &one, sizeof one) < 0)
     GST_WARNING_OBJECT (inst->element, "cannot stop the acceptor: %s", g_strerror (errno));
-  g_mutex_lock (&inst->lock);
-  g_cond_broadcast (&inst->cond);
-  g_mutex_unlock (&inst->lock);
   qs_js_wake_waiters ();
   g_thread_join (inst->acceptor);
   inst->acceptor = NULL;
