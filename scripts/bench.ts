@@ -20,7 +20,7 @@ import { spawnSync } from 'child_process'
 import * as fs from 'fs'
 import * as os from 'os'
 import * as path from 'path'
-import { Launch, sleep, socketPath } from '../test/helpers'
+import { Launch, sleep, socketPath, stoppedStats } from '../test/helpers'
 
 interface Case { name: string, unit: string, caps: string, n: number, chain: boolean }
 const FORMATS: Case[] = [
@@ -67,15 +67,17 @@ function usage(out: string): { cpu: number, rss: number } {
   return m ? { cpu: Number(m[1]) + Number(m[2]), rss: Number(m[3]) / 1024 } : { cpu: NaN, rss: NaN }
 }
 
-/** a counter from the stats a qtisocket element logs when it stops */
-function stat(out: string, factory: string, name: string): number {
-  const m = out.match(new RegExp(`${factory}-stats,[^;]*? ${name}=\\([a-z0-9]+\\)(\\d+)`))
-  return m ? Number(m[1]) : NaN
+/** a counter from the stats a qtisocket element logs when it stops (NaN without them: shm) */
+function stat(out: string, factory: 'qtisocketsink' | 'qtisocketsrc', name: string): number {
+  try {
+    return stoppedStats(out, factory)[name] ?? NaN
+  } catch {
+    return NaN
+  }
 }
 
 function copiedPerBuffer(out: string): number {
-  const m = out.match(/qtisocketsink-stats, sent=\(guint64\)(\d+),.*bytes-copied=\(guint64\)(\d+)/)
-  return m ? Number(m[2]) / Math.max(Number(m[1]), 1) : NaN
+  return stat(out, 'qtisocketsink', 'bytes-copied') / Math.max(stat(out, 'qtisocketsink', 'sent'), 1)
 }
 
 /** the gst-launch-1.0 that /usr/bin/time runs, if it still does */
