@@ -97,6 +97,8 @@ export interface ElementDefinition {
   klass: string
   description: string
   author: string
+  /** signal name => its arguments' names and meaning (documentation, as factory metadata) */
+  signals: Record<string, string>
   templates: PadTemplateSpec[]
   properties: PropertySpec[]
   dispatch: Dispatch
@@ -120,7 +122,8 @@ export interface NativeHelper {
 
 export enum LogLevel { Error = 1, Warning = 2, Fixme = 3, Info = 4, Debug = 5, Log = 6, Trace = 7 }
 
-interface HostBinding { plugin: bigint, root: string, builddir: string, ready(error?: string): void }
+/** root: where dist/ and node_modules/ are; hostDir: where the host library and the helper are */
+interface HostBinding { plugin: bigint, root: string, hostDir: string, ready(error?: string): void }
 
 /** The shim's linked binding when running inside a GStreamer process, else undefined. */
 export function hostBinding(): HostBinding | undefined {
@@ -137,7 +140,7 @@ export const projectRoot = path.resolve(__dirname, '..', '..')
 function helperPath(): string {
   const candidates = [
     process.env.QTISOCKET_NATIVE,
-    hostBinding() && path.join(hostBinding()!.builddir, 'qtisocket_native.node'),
+    hostBinding() && path.join(hostBinding()!.hostDir, 'qtisocket_native.node'),
     path.join(projectRoot, 'build', 'meson', 'qtisocket_native.node'),
   ]
   for (const c of candidates)

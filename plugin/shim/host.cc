@@ -29,6 +29,7 @@ struct Host {
   std::string error;
   GstPlugin *plugin = nullptr;
   std::string root;
+  std::string host_dir;
   GThread *thread = nullptr;
   node::Environment *env = nullptr;
   uv_async_t control;
@@ -70,14 +71,14 @@ napi_value Ready(napi_env env, napi_callback_info info) {
 }
 
 napi_value BindingInit(napi_env env, napi_value exports) {
-  napi_value plugin, root, builddir, ready;
+  napi_value plugin, root, host_dir, ready;
   napi_create_bigint_uint64(env, (uint64_t)(uintptr_t)host.plugin, &plugin);
   napi_create_string_utf8(env, host.root.c_str(), host.root.size(), &root);
-  napi_create_string_utf8(env, QTISOCKET_BUILDDIR, NAPI_AUTO_LENGTH, &builddir);
+  napi_create_string_utf8(env, host.host_dir.c_str(), host.host_dir.size(), &host_dir);
   napi_create_function(env, "ready", NAPI_AUTO_LENGTH, Ready, nullptr, &ready);
   napi_set_named_property(env, exports, "plugin", plugin);
   napi_set_named_property(env, exports, "root", root);
-  napi_set_named_property(env, exports, "builddir", builddir);
+  napi_set_named_property(env, exports, "hostDir", host_dir);
   napi_set_named_property(env, exports, "ready", ready);
   return exports;
 }
@@ -194,7 +195,7 @@ void StopNode() {
 }  // namespace
 
 extern "C" __attribute__((visibility("default"))) gboolean qtisocket_host_boot(GstPlugin *plugin, const gchar *root,
-                                                        gchar **error) {
+                                                        const gchar *host_dir, gchar **error) {
   g_mutex_lock(&host.lock);
   if (host.phase != Phase::kIdle) {
     gboolean ok = host.phase == Phase::kReady;
@@ -206,6 +207,7 @@ extern "C" __attribute__((visibility("default"))) gboolean qtisocket_host_boot(G
   host.phase = Phase::kBooting;
   host.plugin = plugin;
   host.root = root;
+  host.host_dir = host_dir;
   g_mutex_unlock(&host.lock);
 
   // GStreamer opened us RTLD_LOCAL-ish through the shim: make libnode's symbols (v8, node, uv, napi)
