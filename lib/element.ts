@@ -16,6 +16,16 @@ export type ElementClassSpec = Omit<ElementDefinition, 'gtype' | 'dispatch'> & {
 
 export const AUTHOR = 'qtisocket-ts developers'
 
+/** The two signals both elements have (made by the helper), with their arguments' names and meaning.
+ *  GLib keeps no names for signal arguments (gst-inspect prints arg0), so these also go into the
+ *  factory's metadata, which gst-inspect prints under "Factory Details". */
+export const SIGNALS: Record<string, string> = {
+  'client-connected': 'signal: void (GstElement *element, const gchar *peer): the peer greeted this element; ' +
+    'peer: its software and protocol version, e.g. "qtisocket-ts 1.2" (also posted as GstQtiSocketConnected)',
+  'client-disconnected': 'signal: void (GstElement *element, const gchar *reason): the peer went away; reason: why ' +
+    '(also posted as GstQtiSocketDisconnected, with how many buffers it held)',
+}
+
 export abstract class ElementImpl {
   constructor(readonly ptr: number) {}
 

@@ -37,3 +37,24 @@ test('without a socket path the element fails to start with a clear error', asyn
   t.not(r.code, 0)
   t.regex(r.out, /no socket path is set: set the "socket" property to a path ending in "\.sock"/)
 })
+
+for (const factory of ['qtisocketsink', 'qtisocketsrc']) {
+  test(`gst-inspect tells the truth about ${factory}: every counter of stats in its blurb, signals' arguments named, no made-up origin`, t => {
+    const { code, out } = inspect(factory)
+    t.is(code, 0, out)
+    const blurb = out.match(/\n\s+stats\s+: (.*)\n/)![1]!
+    // the counters as gst-inspect prints the default structure: "   name: value" lines after the flags
+    const structure = out.slice(out.indexOf(blurb)).split('Boxed pointer of type "GstStructure"\n')[1]!
+    const shown = structure.split(/\n\s*\n/)[0]!.match(/^\s+([a-z0-9-]+): \S+$/gm)!.map(l => l.trim().split(':')[0]!)
+    t.true(shown.length >= 7, out)
+    for (const counter of shown)
+      t.regex(blurb, new RegExp(`(^|[ (,])${counter}([ (,]|$)`), `${counter} is not in the stats blurb`)
+    if (factory === 'qtisocketsrc') {
+      for (const counter of ['latency-p50', 'latency-p99', 'latency-samples'])
+        t.true(blurb.includes(counter), counter)
+    }
+    t.regex(out, /Client-connected\s+signal: void \(GstElement \*element, const gchar \*peer\): /)
+    t.regex(out, /Client-disconnected\s+signal: void \(GstElement \*element, const gchar \*reason\): /)
+    t.notRegex(out, /Origin URL\s+https?:/)
+  })
+}

@@ -13,7 +13,7 @@
  * Sender:   gst-launch-1.0 videotestsrc ! video/x-raw,format=I420,width=1920,height=1080 ! qtisocketsink socket=/tmp/cam.sock
  * Receiver: gst-launch-1.0 qtisocketsrc socket=/tmp/cam.sock ! videoconvert ! autovideosink
  */
-import { AUTHOR, CAPS, SOCKET_PROPERTY, SocketElementImpl } from '../element'
+import { AUTHOR, CAPS, SIGNALS, SOCKET_PROPERTY, SocketElementImpl } from '../element'
 import { GstBase } from '../gst'
 import { HANDSHAKE_SILENT, Hook, HookResult, LogLevel, MEMO_IGNORE, Takes } from '../native'
 import { BufferDesc, DESC_HEADER, DESC_MEM, decodeDesc, MemKind } from '../protocol/desc'
@@ -234,6 +234,7 @@ export const sinkSpec = {
   klass: 'Sink/Network',
   description: 'Sends buffers to a qtisocketsrc in another process over a UNIX socket, passing their memory as file descriptors (zero-copy)',
   author: AUTHOR,
+  signals: SIGNALS,
   templates: [{ name: 'sink', direction: 'sink' as const, caps: CAPS }],
   properties: [
     SOCKET_PROPERTY,
@@ -243,8 +244,10 @@ export const sinkSpec = {
       writable: true, mutableReady: true,
       blurb: 'Buffers the receiver may hold before the sink waits for one to come back' },
     { name: 'stats', nick: 'Statistics', type: 'structure' as const,
-      blurb: 'Counters: sent, returned, in-flight, dropped (late or no receiver), late, rendered, ' +
-        'average-rate, copied, bytes-copied, connections' },
+      blurb: 'Counters: sent (buffers sent), returned (given back by the receiver), in-flight (held by it now), ' +
+        'dropped (too late, or no receiver), late (too late), rendered, average-rate (GstBaseSink\'s), ' +
+        'copied (buffers copied into a memfd), inlined (sent inside the message), bytes-copied, connections, ' +
+        'fds-sent, js-calls (calls into TypeScript), fast-path (buffers described without one)' },
   ],
   impl: Impl,
 }

@@ -36,6 +36,30 @@ prop_string (napi_env env, napi_value obj, const char *name)
   return napi_get_named_property (env, obj, name, &v) == napi_ok ? qs_napi_string (env, v) : NULL;
 }
 
+/* opts.signals ({name: what its arguments are}) as factory metadata keyed by the signal's name: GLib keeps no
+ * names for signal arguments, and gst-inspect prints an element's metadata */
+static void
+add_signal_docs (napi_env env, napi_value opts, GstElementClass * eclass)
+{
+  napi_value signals, names;
+  uint32_t i, n = 0;
+  if (napi_get_named_property (env, opts, "signals", &signals) != napi_ok ||
+      napi_get_property_names (env, signals, &names) != napi_ok)
+    return;
+  napi_get_array_length (env, names, &n);
+  for (i = 0; i < n; i++) {
+    napi_value name_v;
+    gchar *name, *doc;
+    napi_get_element (env, names, i, &name_v);
+    name = qs_napi_string (env, name_v);
+    doc = name ? prop_string (env, signals, name) : NULL;
+    if (doc)
+      gst_element_class_add_metadata (eclass, name, doc);
+    g_free (doc);
+    g_free (name);
+  }
+}
+
 static gdouble
 prop_number (napi_env env, napi_value obj, const char *name, gdouble def)
 {
@@ -155,6 +179,7 @@ define_element (napi_env env, napi_callback_info info)
   }
   eclass = g_type_class_ref (type);
   gst_element_class_set_metadata (eclass, longname, klassname, description, author);
+  add_signal_docs (env, opts, eclass);
   napi_get_array_length (env, templates, &n);
   for (i = 0; i < n; i++) {
     napi_value t;
