@@ -3,10 +3,22 @@
 # qtisocketsink; another receives them with qtisocketsrc (zero-copy) and encodes them into an MP4 file.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
-export GST_PLUGIN_PATH=$PWD/build/meson
+# on any failure: say what failed, show the end of the log that says why, exit non-zero
+fail() { # <what> [log]
+  echo "== demo FAILED: $1" >&2
+  if [ -n "${2:-}" ] && [ -s "$2" ]; then
+    echo "== last lines of $2:" >&2
+    tail -n 25 "$2" >&2
+  fi
+  exit 1
+}
+# DEMO_INSTALLED=1: the same two pipelines from the installed plugin (scripts/install.sh), no setup
+if [ -z "${DEMO_INSTALLED:-}" ]; then
+  bash scripts/setup.sh || fail "setup (scripts/setup.sh) failed: its messages are above"
+  export GST_PLUGIN_PATH=$PWD/build/meson
+fi
 FRAMES=${FRAMES:-300}
-OUT=$PWD/build/demo
+OUT=${DEMO_OUT:-$PWD/build/demo}
 mkdir -p "$OUT"
 SOCK=$OUT/demo.sock
 FILE=$OUT/received.mp4
@@ -20,7 +32,12 @@ GST_DEBUG=qtisocketsrc:4 GST_DEBUG_NO_COLOR=1 gst-launch-1.0 -e -v \
   > "$OUT/receiver.log" 2>&1 &
 receiver=$!
 trap 'kill $receiver ${sender:-} 2>/dev/null || true' EXIT
-for _ in $(seq 100); do grep -q "listening on" "$OUT/receiver.log" 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 100); do
+  grep -q "listening on" "$OUT/receiver.log" 2>/dev/null && break
+  kill -0 $receiver 2>/dev/null || break
+  sleep 0.1
+done
+grep -q "listening on" "$OUT/receiver.log" 2>/dev/null || fail "the receiver did not start listening" "$OUT/receiver.log"
 
 echo "== sender:   videotestsrc num-buffers=$FRAMES ! video/x-raw,format=I420,width=1280,height=720,framerate=30/1 ! timeoverlay ! qtisocketsink socket=$SOCK"
 GST_DEBUG=qtisocketsink:4 GST_DEBUG_NO_COLOR=1 gst-launch-1.0 \
@@ -33,12 +50,16 @@ while kill -0 "$sender" 2>/dev/null; do
   line=$(grep -o 'rendered: [0-9]*, dropped: [0-9]*, current: [0-9.]*, average: [0-9.]*' "$OUT/receiver.log" | tail -1 || true)
   [ -z "$line" ] || echo "   received $(echo "$line" | sed -E 's/rendered: ([0-9]+), dropped: [0-9]+, current: ([0-9.]+), average: ([0-9.]+)/\1 frames, \2 frames\/s now, \3 on average/')"
 done
-wait "$sender"
-wait "$receiver"
+wait "$sender" || fail "the sender (process 1) exited with status $?" "$OUT/sender.log"
+wait "$receiver" || fail "the receiver (process 2) exited with status $?" "$OUT/receiver.log"
 trap - EXIT
 
-stats=$(grep -o 'qtisocketsink-stats, [^;]*' "$OUT/sender.log" | tail -1)
+stats=$(grep -o 'qtisocketsink-stats, [^;]*' "$OUT/sender.log" | tail -1) || true
 echo "== sender stats: $stats"
-frames=$(gst-launch-1.0 -v filesrc location="$FILE" ! qtdemux ! fakesink silent=false 2>/dev/null | grep -c 'chain')
+[ -s "$FILE" ] || fail "no $FILE was written" "$OUT/receiver.log"
+frames=$(gst-launch-1.0 -v filesrc location="$FILE" ! qtdemux ! fakesink silent=false 2>/dev/null | grep -c 'chain') || true
+[ "$frames" -eq "$FRAMES" ] || fail "$FILE holds $frames frames, not $FRAMES" "$OUT/receiver.log"
+copied=$(sed -nE 's/.*copied=\(guint64\)([0-9]+).*/\1/p' <<<"$stats")
+[ "${copied:-x}" = 0 ] || fail "the sender copied $copied buffers: not zero-copy" "$OUT/sender.log"
 echo "== wrote $FILE: $frames frames ($(du -h "$FILE" | cut -f1)), logs in $OUT"
 gst-discoverer-1.0 "$FILE" 2>/dev/null | grep -E "Duration|video\(|Width|Height" || true

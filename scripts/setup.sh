@@ -19,11 +19,24 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 # --- 1. Debian packages --------------------------------------------------------------------------------
 APT_PACKAGES=(
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
-  gstreamer1.0-plugins-ugly gstreamer1.0-plugins-base-apps libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
-  gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0 gir1.2-glib-2.0 libgirepository1.0-dev
-  libcairo2-dev meson ninja-build pkg-config g++ python3 python3-gi time
-  libc-ares2 libuv1-dev libbrotli1 libnghttp2-14 libicu72 libssl3
+  gstreamer1.0-plugins-ugly gstreamer1.0-x gstreamer1.0-plugins-base-apps libgstreamer1.0-dev
+  libgstreamer-plugins-base1.0-dev gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0 gir1.2-glib-2.0
+  libgirepository1.0-dev libcairo2-dev meson ninja-build pkg-config g++ make python3 python3-gi time git
+  ca-certificates libc-ares2 libuv1-dev libbrotli1 libnghttp2-14 libicu72 libssl3
 )
+# no Node.js on the machine: Debian's own (Node 18), with npm
+command -v node >/dev/null 2>&1 || APT_PACKAGES+=(nodejs npm)
+mkdir -p "$BUILD"
+apt_updated=false
+apt_update() {
+  $apt_updated && return 0
+  if ! apt-get update -qq >"$BUILD/apt-update.log" 2>&1; then
+    tail -5 "$BUILD/apt-update.log" >&2
+    log "apt-get update failed (see $BUILD/apt-update.log)"
+    exit 1
+  fi
+  apt_updated=true
+}
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
@@ -31,9 +44,33 @@ done
 if ((${#missing[@]})); then
   log "apt-get install ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  apt_update
+  if ! apt-get install -y -qq --no-install-recommends "${missing[@]}" >"$BUILD/apt.log" 2>&1; then
+    # say which package failed and why: one at a time (what installs stays installed for the next run)
+    failed=()
+    for p in "${missing[@]}"; do
+      if ! apt-get install -y -qq --no-install-recommends "$p" >"$BUILD/apt-$p.log" 2>&1; then
+        failed+=("$p")
+        log "cannot install the Debian package '$p':"
+        grep -E '^(E:|W:| )' "$BUILD/apt-$p.log" | tail -6 >&2 || tail -6 "$BUILD/apt-$p.log" >&2
+      fi
+    done
+    log "setup stopped: ${#failed[@]} Debian package(s) could not be installed: ${failed[*]:-(none alone: see $BUILD/apt.log)}"
+    log "fix that (apt sources, network, disk) and run this again: it resumes where it stopped"
+    exit 1
+  fi
 fi
+# every element the demo, the recipes and the tests name must exist now (scripts/elements.txt)
+present=$(GST_PLUGIN_PATH= gst-inspect-1.0 2>/dev/null | sed -nE 's/^[^ :]+: +([^ :]+): .*/\1/p' | sort -u)
+absent=0
+while read -r element package; do
+  [[ -z $element || $element == \#* ]] && continue
+  if ! grep -qx "$element" <<<"$present"; then
+    log "GStreamer element '$element' is missing: it comes with the Debian package '$package'"
+    absent=$((absent + 1))
+  fi
+done < scripts/elements.txt
+((absent == 0)) || { log "setup stopped: $absent GStreamer element(s) missing (apt-get install the packages named above)"; exit 1; }
 
 # --- 2. libnode108 in a private prefix ----------------------------------------------------------------
 NODE_DEBS=(libnode108 libnode-dev node-acorn node-cjs-module-lexer node-undici)
@@ -82,9 +119,10 @@ build_node_gtk() { # <abi> [node-pre-gyp args...]
     return 1
   fi
 }
-# ~/.npmrc may set nodedir=/usr, which would silently override --nodedir: set it explicitly each time
-npm_config_nodedir=/usr build_node_gtk "$NODE_ABI"
+# ~/.npmrc may set nodedir=/usr, which would silently override --nodedir: set it explicitly each time.
+# The embedded Node's build first: with Debian's Node 18 as the system Node it is the same ABI (108)
 npm_config_nodedir=$LIBNODE/usr build_node_gtk 108 --target=18.20.4 --nodedir="$LIBNODE/usr"
+npm_config_nodedir=/usr build_node_gtk "$NODE_ABI"
 
 # --- 4. native build ------------------------------------------------------------------------------------
 if [ "$(cat "$BUILD/meson/.libnode-prefix" 2>/dev/null)" != "$LIBNODE/usr" ]; then
@@ -96,8 +134,12 @@ if [ ! -e "$BUILD/meson/build.ninja" ]; then
     || { cat "$BUILD/meson-setup.log" >&2; exit 1; }
   echo "$LIBNODE/usr" > "$BUILD/meson/.libnode-prefix"
 fi
-ninja -C "$BUILD/meson" >/dev/null
+if ! ninja -C "$BUILD/meson" >"$BUILD/ninja.log" 2>&1; then
+  grep -E 'error|FAILED' "$BUILD/ninja.log" | head -20 >&2
+  log "the native build failed: see $BUILD/ninja.log"
+  exit 1
+fi
 
 # --- 5. TypeScript ----------------------------------------------------------------------------------------
-node_modules/.bin/tsc -p "$ROOT"
+node_modules/.bin/tsc -p "$ROOT" || { log "the TypeScript build failed (above)"; exit 1; }
 log "ready: GST_PLUGIN_PATH=$BUILD/meson"
