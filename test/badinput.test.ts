@@ -3,7 +3,7 @@
 import test from 'ava'
 import { spawnSync } from 'child_process'
 import * as fs from 'fs'
-import { DEBUG, launch, Launch, openFds, Peer, runPeer, sleep, socketPath } from './helpers'
+import { DEBUG, launch, Launch, openFds, parseChecksums, Peer, runPeer, sleep, socketPath } from './helpers'
 
 test('a socket in a folder that does not exist: error naming the path', async t => {
   const r = await launch('qtisocketsrc socket=/nonexistent-folder/x.sock ! fakesink', { timeoutMs: 20000 })
@@ -120,16 +120,58 @@ test('sender killed mid-stream: the receiver warns, naming the socket, keeps its
   t.is(r.code, 0, r.out)
 })
 
-test('a sender speaking another protocol version is refused, with an error naming both versions', async t => {
-  const sock = socketPath('version-tx')
-  const receiver = new Launch(`qtisocketsrc socket=${sock} ! fakesink`, { debug: DEBUG })
+test('no sender stops a receiver: another major version, garbage, a greeting cut short, a buffer first are each refused with a warning, no fd kept; the next sender is served', async t => {
+  const sock = socketPath('bad-greetings')
+  const receiver = new Launch(`qtisocketsrc socket=${sock} ! checksumsink`, { debug: DEBUG })
   await receiver.waitFor(/listening on/)
-  const peer = runPeer('raw_sender.py', [sock, '--major', '2'])
-  t.is(peer.stdout.trim(), 'refused', peer.out)
-  const r = await receiver.wait()
-  t.not(r.code, 0, r.out)
-  t.true(r.out.includes(`The sender on "${sock}" speaks qtisocket protocol 2.0 (raw_sender.py); this receiver speaks 1.2`),
-    r.out)
+  const quoted = `The sender on "${sock}"`
+  const cases: Array<[string[], string]> = [
+    [['--major', '2'], `${quoted} speaks qtisocket protocol 2.0 (raw_sender.py); this receiver speaks 1.2: disconnected it; waiting for a new sender`],
+    [['--greeting', 'garbage'], `${quoted} sent a malformed greeting (`],
+    [['--greeting', 'short'], `${quoted} sent a malformed greeting (`],
+    [['--greeting', 'short-record'], `${quoted} broke the framing (a record of another size than announced`],
+    [['--greeting', 'buffer-first'], `${quoted} did not greet: disconnected it; waiting for a new sender`],
+  ]
+  await sleep(300)
+  const baseline = openFds(receiver.pid).length
+  for (const [args, warning] of cases) {
+    const before = receiver.out.length
+    const peer = runPeer('raw_sender.py', [sock, ...args])
+    // the connection is closed: the misconfigured sender learns it (and our version, from our greeting)
+    t.is(peer.stdout.trim(), 'refused', `${args.join(' ')}: ${peer.out}`)
+    // this case's own warning (two cases share a prefix): after what the receiver printed before it
+    for (let waited = 0; receiver.out.indexOf(warning, before) < 0 && waited < 10000; waited += 50)
+      await sleep(50)
+    t.true(receiver.out.indexOf(warning, before) >= 0, `${args.join(' ')}: ${receiver.out.slice(before)}`)
+    await sleep(200)
+    t.is(openFds(receiver.pid).length, baseline, `${args.join(' ')}: the receiver's open fds`)
+  }
+  t.notRegex(receiver.out, /ERROR/)
+  const sender = await launch(`videotestsrc num-buffers=10 ! video/x-raw,width=64,height=48 ! qtisocketsink socket=${sock}`)
+  t.is(sender.code, 0, sender.out)
+  const r = await receiver.wait(20000)
+  t.is(r.code, 0, r.out)
+  t.is(parseChecksums(r.out).length, 10)
+})
+
+test('a sender that connects and says nothing holds the receiver only while nobody else waits: after 5 s it is disconnected for the next', async t => {
+  const sock = socketPath('silent')
+  const receiver = new Launch(`qtisocketsrc socket=${sock} ! checksumsink`, { debug: DEBUG })
+  await receiver.waitFor(/listening on/)
+  const silent = new Peer('raw_sender.py', [sock, '--greeting', 'none'])
+  await silent.waitFor('silent')
+  const started = Date.now()
+  const sender = new Launch(`videotestsrc num-buffers=10 ! video/x-raw,width=64,height=48 ! qtisocketsink socket=${sock} ` +
+    'wait-for-connection=true', { debug: DEBUG })
+  await receiver.waitFor(new RegExp(`WARNING[^\\n]*The sender on "${sock.replace(/[.]/g, '\\.')}" said nothing for 5 s ` +
+    'while another sender waits: disconnected it; serving the next'), 30000)
+  t.true(Date.now() - started >= 3000, 'not before the grace')
+  t.is(await silent.exited, 0, silent.out)
+  t.regex(silent.out, /^refused$/m)
+  t.is((await sender.wait(30000)).code, 0, sender.out)
+  const r = await receiver.wait(20000)
+  t.is(r.code, 0, r.out)
+  t.is(parseChecksums(r.out).length, 10)
 })
 
 test('a receiver speaking another protocol version is refused, with an error naming both versions', async t => {

@@ -14,7 +14,7 @@
  * Receiver: gst-launch-1.0 qtisocketsrc socket=/tmp/cam.sock ! videoconvert ! x264enc ! mp4mux ! filesink location=out.mp4 -e
  * Sender:   gst-launch-1.0 videotestsrc num-buffers=300 ! video/x-raw,format=I420 ! qtisocketsink socket=/tmp/cam.sock
  */
-import { AUTHOR, CAPS, SOCKET_PROPERTY, SocketElementImpl } from '../element'
+import { AUTHOR, CAPS, SIGNALS, SOCKET_PROPERTY, SocketElementImpl } from '../element'
 import { GstBase } from '../gst'
 import { Action, Hook, HookResult, LogLevel, MEMO_IGNORE, native } from '../native'
 import { BufferDesc, DESC_HEADER, DESC_MEM, encodeDesc, MemKind } from '../protocol/desc'
@@ -93,12 +93,17 @@ class Impl extends SocketElementImpl {
     } catch (e) {
       if (!(e instanceof ProtocolError))
         throw e
+      // before the greeting, nothing is known of this sender: a greeting that does not parse ends it
+      if (!this.greeted)
+        return this.refuse(`sent a malformed greeting (${e.message})`)
       return { action: Action.None, warning: `Dropped a malformed message from the sender on "${this.path}": ${e.message}` }
     }
     if (msg.type === 'hello') {
+      // another major version is that sender's misconfiguration, not ours: it learns ours from our
+      // greeting and fails on its side; we serve the next one
       if (msg.major !== PROTOCOL_MAJOR) {
-        return { action: Action.Error, error: `The sender on "${this.path}" speaks qtisocket protocol ` +
-          `${msg.major}.${msg.minor} (${msg.software}); this receiver speaks ${PROTOCOL_MAJOR}.${PROTOCOL_MINOR}` }
+        return this.refuse(`speaks qtisocket protocol ${msg.major}.${msg.minor} (${msg.software}); ` +
+          `this receiver speaks ${PROTOCOL_MAJOR}.${PROTOCOL_MINOR}`)
       }
       this.greeted = true
       this.cached = msg.minor >= MINOR_FD_CACHE
@@ -106,12 +111,18 @@ class Impl extends SocketElementImpl {
       return { action: Action.None, peer: `${msg.software} ${msg.major}.${msg.minor}` }
     }
     if (!this.greeted)
-      return { action: Action.Disconnect, warning: `The sender on "${this.path}" did not greet: disconnected it` }
+      return this.refuse('did not greet')
     if (msg.type === 'eos')
       return { action: Action.Eos }
     if (msg.type !== 'buffer')
       return { action: Action.None, warning: `Ignored a ${msg.type} message from the sender on "${this.path}"` }
     return this.buffer(msg, nFds)
+  }
+
+  /** Nothing a sender sends stops the receiver: a sender we cannot serve is warned about (naming the
+   *  socket and why), disconnected (the helper closes every fd that came) and the next one served. */
+  private refuse(why: string): HookResult {
+    return { action: Action.Disconnect, warning: `The sender on "${this.path}" ${why}: disconnected it; waiting for a new sender` }
   }
 
   /** A message on the vendor's wire (lib/protocol/vendor.ts): a buffer's blocks become its memories
@@ -224,6 +235,7 @@ export const srcSpec = {
   klass: 'Source/Network',
   description: 'Receives buffers from a qtisocketsink in another process over a UNIX socket, wrapping their file descriptors (zero-copy)',
   author: AUTHOR,
+  signals: SIGNALS,
   templates: [{ name: 'src', direction: 'src' as const, caps: CAPS }],
   properties: [
     SOCKET_PROPERTY,
@@ -235,8 +247,10 @@ export const srcSpec = {
       blurb: 'Wake-up interval in ms: after this long without a message, post a "GstQtiSocketSrcTimeout" ' +
         'element message and keep waiting (0 = never)' },
     { name: 'stats', nick: 'Statistics', type: 'structure' as const,
-      blurb: 'Counters: received, returned, connections; latency-p50/p99 (ns) of the last 1024 buffers: arrival ' +
-        'minus the instant the sender meant (meaningful when the sender syncs)' },
+      blurb: 'Counters: received (buffers), returned (given back to the sender), connections, fds-received, ' +
+        'copied (memory copied on arrival: the vendor\'s unsealable memfds), js-calls (calls into TypeScript), ' +
+        'fast-path (buffers built without one); once a syncing sender\'s buffers came, latency-p50 and ' +
+        'latency-p99 (ns: arrival minus the instant the sender meant) over latency-samples (the last 1024 at most)' },
   ],
   impl: Impl,
 }

@@ -137,6 +137,8 @@ typedef struct {
   guint64 serial;               /* never the same for two connections of the process */
   GHashTable *cache;            /* src, fd cache (1.2): the sender's id -> QsCached; under lock */
   gboolean warned_unsealed;     /* src: said once that this sender's memory is copied */
+  gint64 since;                 /* src: when we began serving it (monotonic, µs) */
+  gboolean heard;               /* src: it has sent a message */
 } QsConn;
 
 /* src: an fd the sender sent once and names by id afterwards (protocol 1.2); each memory made on it
@@ -211,6 +213,7 @@ struct _QsInstance {
   gint acceptor_wake_fd;        /* eventfd: the connection ended, the next sender may be served */
   volatile gint acceptor_stopping;
   gint conn_ready_fd;           /* eventfd: the acceptor has a new sender for create */
+  gint n_waiting;               /* senders greeted as busy, waiting their turn (atomic) */
   GBytes *hello, *hello_busy;   /* src: the element's last greetings (acceptor thread only) */
 
   /* the per-buffer fast path: sink: description -> message; src: message -> description (memo.c);

@@ -880,6 +880,7 @@ serve (QsInstance * inst, gint fd)
     return FALSE;
   }
   conn = qs_conn_new (fd);
+  conn->since = g_get_monotonic_time ();
   g_mutex_lock (&inst->lock);
   inst->conn = conn;
   inst->n_connections++;
@@ -910,6 +911,7 @@ acceptor_main (gpointer data)
     g_mutex_unlock (&inst->lock);
     if (!busy && !g_queue_is_empty (&waiting)) {
       struct pollfd w = { GPOINTER_TO_INT (g_queue_pop_head (&waiting)), POLLIN, 0 };
+      g_atomic_int_add (&inst->n_waiting, -1);
       /* one that hung up while it waited, having sent nothing, is gone */
       if (poll (&w, 1, 0) == 1 && (w.revents & POLLHUP) && !(w.revents & POLLIN)) {
         close (w.fd);
@@ -941,6 +943,7 @@ acceptor_main (gpointer data)
         break;
       }
       g_queue_push_tail (&waiting, GINT_TO_POINTER (fd));
+      g_atomic_int_inc (&inst->n_waiting);
       continue;
     }
     GST_INFO_OBJECT (inst->element, "sender connected on %s", inst->path);
@@ -949,6 +952,7 @@ acceptor_main (gpointer data)
   }
   while ((fd = GPOINTER_TO_INT (g_queue_pop_head (&waiting))) > 0)
     close (fd);
+  g_atomic_int_set (&inst->n_waiting, 0);
   return NULL;
 }
 
@@ -985,18 +989,20 @@ timeout_ms (QsInstance * inst)
 }
 
 /* Waits (interruptibly) for fd to become readable. Every `timeout` ms without a message, posts a
- * "GstQtiSocketSrcTimeout" element message (as udpsrc does) and waits again. Returns as qs_wait_fd,
- * never with 0 for a mere timeout. */
+ * "GstQtiSocketSrcTimeout" element message (as udpsrc does) and waits again. Returns as qs_wait_fd:
+ * 0 only when `deadline` (monotonic µs; 0 = none) has passed, never for the `timeout` wake-ups. */
 static gint
-wait_message (QsInstance * inst, gint fd, gint64 * since)
+wait_message (QsInstance * inst, gint fd, gint64 * since, gint64 deadline)
 {
   for (;;) {
     guint64 timeout = timeout_ms (inst);
-    gint64 left = -1;
+    gint64 left = -1, now = g_get_monotonic_time ();
     gint res;
 
+    if (deadline > 0 && now >= deadline)
+      return 0;
     if (timeout > 0) {
-      left = (*since + (gint64) MIN (timeout, G_MAXINT32) * 1000 - g_get_monotonic_time ()) / 1000;
+      left = (*since + (gint64) MIN (timeout, G_MAXINT32) * 1000 - now) / 1000;
       if (left <= 0) {
         gboolean connected;
         g_mutex_lock (&inst->lock);
@@ -1011,10 +1017,28 @@ wait_message (QsInstance * inst, gint fd, gint64 * since)
         continue;
       }
     }
+    if (deadline > 0)
+      left = MIN (left < 0 ? G_MAXINT32 : left, (deadline - now + 999) / 1000);
     res = qs_wait_fd (inst, fd, (gint) left);
     if (res != 0 || g_atomic_int_get (&inst->flushing))
       return res;
   }
+}
+
+/* A sender that has said nothing this long after we began serving it, while another sender waits
+ * its turn, is disconnected with a warning: a silent connection must not hold the receiver. (Alone,
+ * it may stay: the vendor's sender, which never greets, speaks first when it has a buffer.) */
+#define QS_GREETING_GRACE_US (5 * G_USEC_PER_SEC)
+
+/* when to look again at a sender that has not spoken: 0 once it has */
+static gint64
+greeting_deadline (QsConn * conn)
+{
+  gint64 now = g_get_monotonic_time ();
+  if (conn->heard)
+    return 0;
+  /* past the grace with nobody waiting: look again each second */
+  return now < conn->since + QS_GREETING_GRACE_US ? conn->since + QS_GREETING_GRACE_US : now + G_USEC_PER_SEC;
 }
 
 /* QTISOCKET_MEMO_CHECK=1 (the tests' fuzzers): every answer of the fast path is checked against the
@@ -1046,6 +1070,7 @@ qs_create (GstPushSrc * psrc, GstBuffer ** outbuf)
     gint fds[QS_MAX_FDS];
     guint n_fds = 0, i;
     gssize n;
+    gint res;
     GstFlowReturn ret;
 
     if (conn)
@@ -1053,7 +1078,7 @@ qs_create (GstPushSrc * psrc, GstBuffer ** outbuf)
     conn = current_conn (inst);
     if (!conn) {
       guint64 v;
-      if (wait_message (inst, inst->conn_ready_fd, &since) <= 0) {
+      if (wait_message (inst, inst->conn_ready_fd, &since, 0) <= 0) {
         if (g_atomic_int_get (&inst->flushing))
           return GST_FLOW_FLUSHING;
       } else if (read (inst->conn_ready_fd, &v, sizeof v) < 0) {
@@ -1062,10 +1087,17 @@ qs_create (GstPushSrc * psrc, GstBuffer ** outbuf)
       continue;
     }
 
-    if (wait_message (inst, conn->fd, &since) <= 0) {
+    res = wait_message (inst, conn->fd, &since, greeting_deadline (conn));
+    if (res <= 0) {
       if (g_atomic_int_get (&inst->flushing)) {
         qs_conn_unref (conn);
         return GST_FLOW_FLUSHING;
+      }
+      if (res == 0 && g_atomic_int_get (&inst->n_waiting) > 0) {
+        GST_ELEMENT_WARNING (inst->element, RESOURCE, READ, ("The sender on \"%s\" said nothing for %d s "
+                "while another sender waits: disconnected it; serving the next", inst->path,
+                (gint) (QS_GREETING_GRACE_US / G_USEC_PER_SEC)), (NULL));
+        drop_connection (inst, "the sender did not greet");
       }
       continue;
     }
@@ -1073,6 +1105,7 @@ qs_create (GstPushSrc * psrc, GstBuffer ** outbuf)
     if (n < 0 && errno == EAGAIN)
       continue;
     since = g_get_monotonic_time ();
+    conn->heard = TRUE;
     inst->n_fds_received += n_fds;
     if (n <= 0) {
       gint err = n == 0 ? 0 : errno;
