@@ -149,9 +149,15 @@ typedef struct {
   guint64 size;
   guint kind;                   /* QS_MEM_FD or QS_MEM_DMABUF */
   const gchar *problem;         /* why it cannot be mapped (then kind is 0) */
+  GMutex map_lock;
+  gpointer map;                 /* QS_MEM_FD: the one read-only mapping its memories share (rxmem.c) */
 } QsCached;
 
 void qs_cached_unref (gpointer cached);
+/* rxmem.c: a read-only fd memory of maxsize bytes that shares the cached fd's mapping (it holds a
+ * reference to the cache entry); qs_cached_unmap when the entry goes */
+GstMemory *qs_rx_memory_new (QsCached * cached, gsize maxsize);
+void qs_cached_unmap (QsCached * cached);
 /* memory blocks per buffer on the vendor's wire (buf_id[10]) */
 #define QS_VENDOR_MAX_BLOCKS 10
 /* the most fds a sender may keep cached with us */

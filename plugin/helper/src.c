@@ -229,6 +229,8 @@ qs_cached_unref (gpointer data)
   QsCached *c = data;
   if (!g_atomic_int_dec_and_test (&c->refcount))
     return;
+  qs_cached_unmap (c);
+  g_mutex_clear (&c->map_lock);
   close (c->fd);
   g_free (c);
 }
@@ -239,6 +241,7 @@ cached_new (gint fd)
   QsCached *c = g_new0 (QsCached, 1);
   c->refcount = 1;
   c->fd = fd;
+  g_mutex_init (&c->map_lock);
   c->problem = fd_facts (fd, &c->size, &c->kind);
   return c;
 }
@@ -518,10 +521,14 @@ wrap_fd (QsConn * conn, gboolean cache_mode, guint i, guint32 idx, guint64 offse
       g_free (bytes);
       *problem = g_strdup_printf ("memory %u shrank while we copied it", i);
     }
+  } else if (cached && fd_kind == QS_MEM_FD) {
+    /* a memfd or file: the memory shares the one mapping the cache entry keeps (rxmem.c) */
+    mem = qs_rx_memory_new (cached, maxsize);
   } else if (cached) {
-    /* the cache keeps the fd open: the memory holds the cache entry, not the fd */
-    mem = gst_fd_allocator_alloc (fd_kind == QS_MEM_DMABUF ? dmabuf_alloc : fd_alloc, cached->fd,
-        maxsize, GST_FD_MEMORY_FLAG_KEEP_MAPPED | GST_FD_MEMORY_FLAG_DONT_CLOSE);
+    /* a DMA-BUF (mapping it may need the exporter's cache syncs): the DMA-BUF allocator's own
+     * mapping; the cache keeps the fd open, the memory holds the cache entry, not the fd */
+    mem = gst_fd_allocator_alloc (dmabuf_alloc, cached->fd, maxsize,
+        GST_FD_MEMORY_FLAG_KEEP_MAPPED | GST_FD_MEMORY_FLAG_DONT_CLOSE);
     if (mem) {
       gst_mini_object_set_qdata (GST_MINI_OBJECT (mem), cached_quark, cached, qs_cached_unref);
       cached = NULL;
