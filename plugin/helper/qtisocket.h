@@ -211,6 +211,7 @@ struct _QsInstance {
   GArray *forget;
   guint max_inflight;
   GstBuffer *prerolled;         /* sent at preroll: not sent again by render */
+  GstPad *tee_pad;              /* sink: the sink pad of a tee upstream whose answer we amend (memfd.c) */
 
   /* src */
   GstCaps *caps;                /* caps received in-band */
@@ -299,6 +300,10 @@ GstClockTime qs_base_monotonic (GstElement * element);
 GstAllocator *qs_memfd_allocator_get (void);
 GstMemory *qs_memfd_alloc (gsize size);
 gboolean qs_propose_allocation (QsInstance * inst, GstQuery * query);
+/* a tee upstream of the sink: its allocation answer offers memfds (at start, and when asked); and no
+ * longer, once the sink stops */
+void qs_amend_tee (QsInstance * inst);
+void qs_forget_tee (QsInstance * inst);
 
 /* ---- per role ---------------------------------------------------------------------------------- */
 void qs_sink_install (GstBaseSinkClass * klass, QsClass * k);

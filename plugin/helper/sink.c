@@ -1029,6 +1029,7 @@ qs_sink_start (GstBaseSink * bsink)
   inst->warned_no_receiver = FALSE;
   inst->next_id = 0;
   qs_js_result_clear (&r);
+  qs_amend_tee (inst);
   return TRUE;
 }
 
@@ -1037,6 +1038,7 @@ qs_sink_stop (GstBaseSink * bsink)
 {
   QsInstance *inst = qs_instance_get (bsink);
   gst_buffer_replace (&inst->prerolled, NULL);
+  qs_forget_tee (inst);
   disconnect (inst);
   qs_instance_stop (inst);
   return TRUE;
