@@ -53,6 +53,12 @@ interface Run {
   /** per buffer: fds each qtisocketsink passed, by hop; JS calls of all our elements together */
   fdsPassed: number[]
   jsCalls: number
+  /** CPU seconds per buffer of each process apart, in the steady state */
+  byProcess: number[]
+  /** minor page faults per buffer of the reader process (the receiver) in the steady state */
+  faults: number
+  /** summed over every qtisocketsink of every process: sent, bytes copied, fds sent; and every JS call */
+  totals: { sent: number, bytesCopied: number, fdsSent: number, jsCalls: number }
 }
 
 /** the last "rendered: N, ..., average: X" that fpsdisplaysink printed (gst-launch -v) */
@@ -115,12 +121,25 @@ function cpuOf(pid: number | undefined): number {
   }
 }
 
+/** minor page faults and user + system CPU seconds of a process so far (/proc/<pid>/stat) */
+function faultsOf(pid: number | undefined): number {
+  try {
+    return Number(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[7])
+  } catch {
+    return NaN
+  }
+}
+
+interface Sampled { cpu: number, buffers: number, fds: number[], byProcess: number[], faults: number }
+
 /** Samples the CPU of every process each time the meter reports a new count (polled every 25 ms): the
  *  first report and the last give the steady-state CPU per buffer, without start-up (the embedded
- *  Node's boot) or tear-down. */
-function steady(launches: Launch[], last: Launch): () => { cpu: number, buffers: number, fds: number[] } {
-  let first: { cpu: number, n: number } | undefined
-  let latest: { cpu: number, n: number } | undefined
+ *  Node's boot) or tear-down; the same for each process apart, and for the minor page faults of the
+ *  reader (the process whose consumer reads the frames; the last one by default). */
+function steady(launches: Launch[], last: Launch, reader = last): () => Sampled {
+  type Sample = { cpus: number[], n: number, faults: number }
+  let first: Sample | undefined
+  let latest: Sample | undefined
   const fds = launches.map(() => 0)
   const timer = setInterval(() => {
     const n = meter(last.out).received
@@ -133,21 +152,38 @@ function steady(launches: Launch[], last: Launch): () => { cpu: number, buffers:
         // gone meanwhile
       }
     })
-    const cpu = launches.map(l => cpuOf(gstPid(l))).reduce((a, b) => a + b, 0)
-    if (Number.isNaN(cpu))
+    const cpus = launches.map(l => cpuOf(gstPid(l)))
+    if (cpus.some(Number.isNaN))
       return
-    first ??= { cpu, n }
-    latest = { cpu, n }
+    const sample = { cpus, n, faults: faultsOf(gstPid(reader)) }
+    first ??= sample
+    latest = sample
   }, 25)
   return () => {
     clearInterval(timer)
-    return first && latest && latest.n > first.n ? { cpu: latest.cpu - first.cpu, buffers: latest.n - first.n, fds }
-      : { cpu: NaN, buffers: 0, fds }
+    if (!first || !latest || latest.n <= first.n)
+      return { cpu: NaN, buffers: 0, fds, byProcess: launches.map(() => NaN), faults: NaN }
+    const buffers = latest.n - first.n
+    const byProcess = latest.cpus.map((c, i) => (c - first!.cpus[i]!) / buffers)
+    return { cpu: byProcess.reduce((a, b) => a + b, 0) * buffers, buffers, fds, byProcess,
+      faults: (latest.faults - first.faults) / buffers }
   }
 }
 
-async function finish(launches: Launch[], last: Launch, shm: boolean): Promise<Run> {
-  const sampled = steady(launches, last)
+/** a counter summed over every element of that kind whose stats a process logged at stop */
+function sumStat(outs: string[], factory: 'qtisocketsink' | 'qtisocketsrc', name: string): number {
+  let sum = 0
+  for (const out of outs) {
+    for (const m of out.matchAll(new RegExp(`${factory}-stats, ([^;]*);`, 'g'))) {
+      const v = m[1]!.match(new RegExp(`(?:^|, )${name}=\\([a-z0-9]+\\)(\\d+)`))
+      sum += v ? Number(v[1]) : 0
+    }
+  }
+  return sum
+}
+
+async function finish(launches: Launch[], last: Launch, shm: boolean, reader = last): Promise<Run> {
+  const sampled = steady(launches, last, reader)
   if (shm) {
     // shm carries no end-of-stream (and shmsink does not stop while a client holds its memory): once
     // the meter has stopped counting for 750 ms, interrupt every process (each then prints its times)
@@ -175,7 +211,13 @@ async function finish(launches: Launch[], last: Launch, shm: boolean): Promise<R
     copied: shm ? [] : exits.map(e => copiedPerBuffer(e.out)).filter(x => !Number.isNaN(x)), fds: st.fds,
     fdsPassed: exits.map(e => stat(e.out, 'qtisocketsink', 'fds-sent') / stat(e.out, 'qtisocketsink', 'sent'))
       .filter(x => !Number.isNaN(x)),
-    jsCalls: shm || !sent.length ? NaN : js.reduce((a, b) => a + b, 0) / sent[0]! }
+    jsCalls: shm || !sent.length ? NaN : js.reduce((a, b) => a + b, 0) / sent[0]!,
+    byProcess: st.byProcess, faults: st.faults,
+    totals: { sent: sumStat(exits.map(e => e.out), 'qtisocketsink', 'sent'),
+      bytesCopied: sumStat(exits.map(e => e.out), 'qtisocketsink', 'bytes-copied'),
+      fdsSent: sumStat(exits.map(e => e.out), 'qtisocketsink', 'fds-sent'),
+      jsCalls: sumStat(exits.map(e => e.out), 'qtisocketsink', 'js-calls') +
+        sumStat(exits.map(e => e.out), 'qtisocketsrc', 'js-calls') } }
 }
 
 async function run(c: Case, mode: Mode): Promise<Run> {
@@ -221,6 +263,103 @@ async function run(c: Case, mode: Mode): Promise<Run> {
       return finish(relay ? [tx, relay, rx] : [tx, rx], rx, true)
     }
   }
+}
+
+// ---- users' shapes: where users put the sink, each beside shm (or the same consumer in one process) ----
+const HD = 'video/x-raw,format=NV12,width=1920,height=1080,framerate=30/1'
+const SMALL = 'video/x-raw,format=NV12,width=640,height=360,framerate=30/1'
+const SCALE = 'videoscale ! video/x-raw,width=320,height=180'
+const RATE = 'videorate ! video/x-raw,framerate=45/1'
+const SINK = 'sync=false wait-for-connection=true'
+
+async function listening(ls: Launch[]): Promise<void> {
+  await Promise.all(ls.map(l => l.waitFor(/listening on/)))
+}
+
+async function shmSender(produce: string): Promise<{ tx: Launch, sock: string }> {
+  const sock = socketPath('bench-shm')
+  const tx = launch(`${produce} ! shmsink socket-path=${sock} wait-for-connection=true ${SHM_SIZE} sync=false`)
+  for (let i = 0; i < 300 && !fs.existsSync(sock); i++)
+    await sleep(10)
+  return { tx, sock }
+}
+
+/** one producer, `n` receivers (each consumer: `consumer` then the meter), through a tee for ours */
+async function fanOut(produce: string, caps: string, n: number, consumer: string, shm: boolean): Promise<Run> {
+  const v = { args: ['-v'] }
+  if (shm) {
+    const { tx, sock } = await shmSender(produce)
+    const rxs = Array.from({ length: n }, () => launch(`shmsrc socket-path=${sock} is-live=true ! ${caps} ! ${consumer}${METER}`, v))
+    return finish([tx, ...rxs], rxs[n - 1]!, true)
+  }
+  const socks = Array.from({ length: n }, () => socketPath('bench-fan'))
+  const rxs = socks.map(sock => launch(`qtisocketsrc socket=${sock} ! ${consumer}${METER}`, { debug: 'qtisocketsrc:4', ...v }))
+  await listening(rxs)
+  const sinks = socks.map(sock => `qtisocketsink socket=${sock} ${SINK}`)
+  const tx = launch(n === 1 ? `${produce} ! ${sinks[0]}` : `${produce} ! tee name=t ${sinks.map(x => `t. ! queue ! ${x}`).join(' ')}`,
+    { debug: 'qtisocketsink:4' })
+  return finish([tx, ...rxs], rxs[n - 1]!, false)
+}
+
+interface Shape { name: string, unit: string, runs: Array<[string, () => Promise<Run>]> }
+const SHAPES: Shape[] = [
+  { name: 'tee to 2 receivers, 1080p', unit: 'frames/s', runs: [
+    ['qtisocket', () => fanOut(`videotestsrc num-buffers=600 ! ${HD}`, HD, 2, '', false)],
+    ['shm', () => fanOut(`videotestsrc num-buffers=600 ! ${HD}`, HD, 2, '', true)]] },
+  { name: 'tee to 3 receivers, 1080p', unit: 'frames/s', runs: [
+    ['qtisocket', () => fanOut(`videotestsrc num-buffers=600 ! ${HD}`, HD, 3, '', false)],
+    ['shm', () => fanOut(`videotestsrc num-buffers=600 ! ${HD}`, HD, 3, '', true)]] },
+  { name: 'reading consumer (videoscale to 320x180), 1080p', unit: 'frames/s', runs: [
+    ['qtisocket', () => fanOut(`videotestsrc num-buffers=600 ! ${HD}`, HD, 1, `${SCALE} ! `, false)],
+    ['shm', () => fanOut(`videotestsrc num-buffers=600 ! ${HD}`, HD, 1, `${SCALE} ! `, true)],
+    ['joined', () => { const l = launch(`videotestsrc num-buffers=600 ! ${HD} ! ${SCALE} ! ${METER}`, { args: ['-v'] }); return finish([l], l, false) }],
+    ['producer alone', () => { const l = launch(`videotestsrc num-buffers=600 ! ${HD} ! ${METER}`, { args: ['-v'] }); return finish([l], l, false) }]] },
+  { name: 'videorate upstream (30 to 45 frames/s), 1080p', unit: 'frames/s', runs: [
+    ['qtisocket', () => fanOut(`videotestsrc num-buffers=400 ! ${HD} ! ${RATE}`, HD.replace('30/1', '45/1'), 1, '', false)],
+    ['shm', () => fanOut(`videotestsrc num-buffers=400 ! ${HD} ! ${RATE}`, HD.replace('30/1', '45/1'), 1, '', true)]] },
+  { name: '64-byte text/x-raw from system memory (inline)', unit: 'buffers/s', runs: [
+    ['qtisocket', () => fanOut('fakesrc num-buffers=100000 sizetype=fixed sizemax=64 filltype=zero ! text/x-raw,format=utf8',
+      'text/x-raw', 1, '', false)]] },
+  { name: 'regions of interest on every frame, 640x360', unit: 'frames/s', runs: [
+    ['qtisocket', async () => {
+      const sock = socketPath('bench-roi')
+      const rx = launch(`qtisocketsrc socket=${sock} ! ${METER}`, { debug: 'qtisocketsrc:4', args: ['-v'] })
+      await listening([rx])
+      const tx = new Launch('', { wrap: TIME, argv: ['/usr/bin/python3', path.join(__dirname, '..', '..', 'scripts', 'bench_roi.py'),
+        sock, '3000', SMALL], debug: 'qtisocketsink:4' })
+      return finish([tx, rx], rx, false)
+    }]] },
+]
+
+async function userShapes(): Promise<string[]> {
+  const results = new Map<string, Run[]>()
+  for (let rep = 0; rep < REPS; rep++) {
+    for (const shape of SHAPES) {
+      for (const [path, go] of shape.runs) {
+        const r = await go()
+        const k = `${shape.name}|${path}`
+        results.set(k, [...(results.get(k) ?? []), r])
+        process.stderr.write(`  rep ${rep + 1} ${shape.name}, ${path}: ${Math.round(r.rate)} ${shape.unit}, ` +
+          `${(1000 * r.cpuPerBuffer).toFixed(3)} ms CPU/buffer, receiver faults/buffer ${r.faults.toFixed(2)}\n`)
+      }
+    }
+  }
+  const lines = ['| shape | path | rate | CPU/buffer, all processes | receiver CPU/buffer | receiver minor faults/buffer | ' +
+    'JS calls/buffer | bytes copied/buffer | fds sent/buffer |', '|---|---|---|---|---|---|---|---|---|']
+  const ms = (x: number) => Number.isNaN(x) ? '-' : `${(1000 * x).toFixed(3)} ms`
+  for (const shape of SHAPES) {
+    for (const [p] of shape.runs) {
+      const rs = results.get(`${shape.name}|${p}`) ?? []
+      const med = (f: (r: Run) => number) => median(rs.map(f))
+      const ours = p === 'qtisocket'
+      const per = (f: (r: Run) => number) => ours ? med(r => f(r) / Math.max(r.totals.sent, 1)) : NaN
+      const rx = p === 'joined' || p === 'producer alone' ? NaN : med(r => r.byProcess[r.byProcess.length - 1]!)
+      lines.push(`| ${shape.name} | ${p} | ${Math.round(med(r => r.rate))} ${shape.unit} | ${ms(med(r => r.cpuPerBuffer))} | ` +
+        `${ms(rx)} | ${med(r => r.faults).toFixed(2)} | ${ours ? per(r => r.totals.jsCalls).toFixed(4) : '-'} | ` +
+        `${ours ? Math.round(per(r => r.totals.bytesCopied)) : '-'} | ${ours ? per(r => r.totals.fdsSent).toFixed(4) : '-'} |`)
+    }
+  }
+  return lines
 }
 
 /** syscall name -> calls, from the summary of strace -c */
@@ -299,6 +438,11 @@ hundred to a few thousand buffers, then nothing (seen with and without \`shm-siz
 `
 
 async function main(): Promise<void> {
+  if (process.env.BENCH_ONLY === 'users') {
+    // a quick look at the users' shapes alone (docs are not rewritten)
+    process.stdout.write(`${(await userShapes()).join('\n')}\n`)
+    return
+  }
   const results = new Map<string, Run[]>()
   const key = (c: Case, m: Mode) => `${c.name}|${m}`
   for (let rep = 0; rep < REPS; rep++) {
@@ -353,6 +497,10 @@ async function main(): Promise<void> {
         `${s.rss.map(x => Math.round(x)).join(' / ')} | ${s.fds.join(' / ')} | ${vs} |`)
     }
   }
+  const users = await userShapes()
+  lines.push('', 'Users\' shapes (sync=false; per buffer sent by each qtisocketsink: with a tee, per branch; ' +
+    'the receiver is the last process, for a tee the last branch\'s):', '', ...users)
+
   // latency and start: the sender (sync=true, 60 frames/s, 1080p) waits for its receiver; the
   // receiver is started then: the time to its first buffer includes its embedded Node's start, and
   // its stats give the one-way latency of each buffer (arrival minus the instant the sender meant).

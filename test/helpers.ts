@@ -42,12 +42,14 @@ export class Launch {
   private waiters: Array<() => void> = []
   private closed = false
 
-  /** wrap: a command to run gst-launch-1.0 under (e.g. /usr/bin/time -f ...) */
-  constructor(pipeline: string, opts: { debug?: string, env?: Record<string, string>, args?: string[], wrap?: string[] } = {}) {
+  /** wrap: a command to run gst-launch-1.0 under (e.g. /usr/bin/time -f ...); argv: another program
+   *  to run instead of gst-launch-1.0 (the pipeline is then ignored), with the same environment */
+  constructor(pipeline: string, opts: { debug?: string, env?: Record<string, string>, args?: string[], wrap?: string[],
+    argv?: string[] } = {}) {
     const env = gstEnv({ ...(opts.debug ? { GST_DEBUG: opts.debug } : {}), ...(opts.env ?? {}) })
     // QTISOCKET_TEST_NO_FAULT=1: crash with a core file instead of gst-launch's "Caught SIGSEGV, spinning"
     const noFault = process.env.QTISOCKET_TEST_NO_FAULT ? ['--no-fault'] : []
-    const argv = ['gst-launch-1.0', ...noFault, ...(opts.args ?? []), ...pipeline.trim().split(/\s+/)]
+    const argv = opts.argv ?? ['gst-launch-1.0', ...noFault, ...(opts.args ?? []), ...pipeline.trim().split(/\s+/)]
     const [command, ...rest] = [...(opts.wrap ?? []), ...argv]
     this.child = spawn(command!, rest, { env, stdio: ['ignore', 'pipe', 'pipe'] })
     running.add(this.child)
