@@ -104,7 +104,27 @@ export interface ElementDefinition {
   dispatch: Dispatch
 }
 
+/** a buffer for the tests' run of the native encoder (plugin/helper/codectest.c) */
+export interface EncodeSpec {
+  id: bigint
+  pts: bigint
+  dts: bigint
+  duration: bigint
+  offset: bigint
+  offsetEnd: bigint
+  flags: number
+  baseMonotonic: bigint
+  capsItem?: Uint8Array
+  cached: boolean
+  forget?: number[]
+  memories: Array<{ bytes: Uint8Array, fd: boolean, offset?: number }>
+  video?: { format: number, width: number, height: number, nPlanes: number, flags: number, offsets: number[], strides: number[] }
+  rois?: Array<{ type: string, id: number, parentId: number, x: number, y: number, w: number, h: number, params: string[] }>
+}
+
 export interface NativeHelper {
+  /** tests only: the sink's native encoder (encode.c) on a buffer built from spec */
+  encodeForTest(spec: EncodeSpec): { data: Uint8Array, nFds: number, maxsizes: number[] }
   defineElement(def: ElementDefinition): void
   registerElement(plugin: bigint, factory: string, rank: number, gtype: bigint): boolean
   /** src: binds and listens; null, or why it failed */

@@ -18,8 +18,8 @@ import { GstBase } from '../gst'
 import { HANDSHAKE_SILENT, Hook, HookResult, LogLevel, MEMO_IGNORE, Takes } from '../native'
 import { BufferDesc, DESC_HEADER, DESC_MEM, decodeDesc, MemKind } from '../protocol/desc'
 import { encodeVendorBuffer, VENDOR_MAX_BLOCKS, VENDOR_TEXT_MAX, VendorBlock, vendorSenderFields } from '../protocol/vendor'
-import { bufferFields, decodeMessage, encodeBuffer, encodeEos, encodeHello, FEATURE_BUSY, ITEM_HEADER, memoryAt, MINOR_FD_CACHE,
-  MINOR_INLINE, PROTOCOL_MAJOR, PROTOCOL_MINOR, ProtocolError } from '../protocol/wire'
+import { decodeMessage, encodeCaps, encodeEos, encodeHello, FEATURE_BUSY, MINOR_FD_CACHE, MINOR_INLINE, PROTOCOL_MAJOR,
+  PROTOCOL_MINOR, ProtocolError } from '../protocol/wire'
 
 export class QtiSocketSink extends GstBase.BaseSink {
   static GTypeName = 'GstQtiSocketSink'
@@ -31,8 +31,6 @@ const EAGAIN = 11
 
 class Impl extends SocketElementImpl {
   private caps?: string
-  /** caps go in-band with the first buffer of each connection and after every change */
-  private capsSent = false
   /** end-of-stream went to the receiver: its going away afterwards is expected */
   private eosSent = false
   /** the receiver is the vendor's qtisocketsrc (it never greeted): we speak their wire */
@@ -42,8 +40,9 @@ class Impl extends SocketElementImpl {
     switch (hook) {
       case Hook.Render: return this.render(data!)
       case Hook.Start: return this.start()
-      case Hook.Stop: this.caps = undefined; this.capsSent = false; return undefined
-      case Hook.SetCaps: this.caps = str; this.capsSent = false; return undefined
+      case Hook.Stop: this.caps = undefined; return undefined
+      // the CAPS item of our wire: the helper sends it with the next buffer it encodes (encode.c)
+      case Hook.SetCaps: this.caps = str; return { data: encodeCaps(str ?? '') }
       case Hook.Handshake: return this.handshake(data, num)
       case Hook.Eos:
         this.eosSent = true
@@ -67,7 +66,6 @@ class Impl extends SocketElementImpl {
     const problem = this.takeSocketPath()
     if (problem)
       return { error: problem }
-    this.capsSent = false
     this.eosSent = false
     return { path: this.path, number: this.prop<number>('max-in-flight') }
   }
@@ -76,15 +74,13 @@ class Impl extends SocketElementImpl {
     if (!data && num === HANDSHAKE_SILENT) {
       // no greeting: the vendor's qtisocketsrc, which greets nobody; it learns nothing of us
       this.vendor = true
-      this.capsSent = false
-      this.eosSent = false
+        this.eosSent = false
       this.log(LogLevel.Info, `the receiver on ${this.path} did not greet: speaking the vendor's wire to it`)
       return { number: Takes.Vendor, peer: 'the vendor\'s qtisocketsrc' }
     }
     if (!data)
       return { error: `No greeting from the receiver on "${this.path}"` }
     this.vendor = false
-    this.capsSent = false
     this.eosSent = false
     let hello
     try {
@@ -111,42 +107,13 @@ class Impl extends SocketElementImpl {
     return { data: reply, number: takes, peer: `${hello.software} ${hello.major}.${hello.minor}` }
   }
 
+  /** Only the vendor's wire comes here: on ours, the helper encodes every buffer itself
+   *  (plugin/helper/encode.c), with the CAPS item made at set_caps. */
   private render(desc: Buffer): HookResult {
     const buffer = decodeDesc(desc)
-    if (this.vendor)
-      return this.vendorRender(buffer)
-    const caps = this.capsSent ? undefined : this.caps
-    this.capsSent = true
-    // each fd-backed memory names its fd: by position among the message's fds, or (the receiver
-    // caches fds, 1.2) by the id the helper gave the fd; a cached fd goes with a message only once
-    const cache = buffer.cache
-    const fds: number[] = []
-    const fdIds: number[] = []
-    for (const [i, m] of buffer.memories.entries()) {
-      if (m.kind === MemKind.Inline) {
-        m.index = 0
-      } else if (cache) {
-        m.index = cache.ids[i]!
-        if (cache.fresh![i]) {
-          fds.push(i)
-          fdIds.push(m.index)
-        }
-      } else {
-        fds.push(i)
-        m.index = fds.length - 1
-      }
-    }
-    const result: HookResult = { data: encodeBuffer(buffer, caps, cache && { fdIds, forget: cache.forget }), fds }
-    // a plain buffer (caps already sent, no regions of interest, nothing inline, no fd to send or
-    // forget): the next ones like it differ only in these fields, and the helper answers them
-    // itself. The BUFFER item comes first.
-    if (caps === undefined && !buffer.rois && !buffer.inline && !fdIds.length && !cache?.forget.length) {
-      const patches = bufferFields(ITEM_HEADER, buffer.memories.length)
-      if (cache)
-        buffer.memories.forEach((_, i) => patches.push([memoryAt(ITEM_HEADER, i), cache.at! + 8 * i, 4]))
-      result.patches = patches.flat()
-    }
-    return result
+    if (!this.vendor)
+      return { error: `Internal error: asked to encode a buffer of our wire for "${this.path}"` }
+    return this.vendorRender(buffer)
   }
 
   /** A buffer on the vendor's wire (lib/protocol/vendor.ts), as their sink sends it for its caps:

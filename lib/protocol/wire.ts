@@ -120,6 +120,11 @@ export function encodeHello(features = 0): Uint8Array {
   return items([[Item.Hello, body]])
 }
 
+/** The CAPS item alone: the sink's helper sends it with the next buffer it encodes. */
+export function encodeCaps(caps: string): Uint8Array {
+  return items([[Item.Caps, utf8.encode(caps)]])
+}
+
 /** A buffer message. With `cache` (1.2), each memory's fd index is the id its fd is cached by, and
  *  the FDS and FORGET items follow when they are not empty. */
 export function encodeBuffer(buffer: BufferDesc, caps?: string, cache?: CacheItems): Uint8Array {

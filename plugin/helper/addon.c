@@ -29,8 +29,8 @@ qs_napi_string (napi_env env, napi_value v)
   return s;
 }
 
-static gchar *
-prop_string (napi_env env, napi_value obj, const char *name)
+gchar *
+qs_prop_string (napi_env env, napi_value obj, const char *name)
 {
   napi_value v;
   return napi_get_named_property (env, obj, name, &v) == napi_ok ? qs_napi_string (env, v) : NULL;
@@ -52,7 +52,7 @@ add_signal_docs (napi_env env, napi_value opts, GstElementClass * eclass)
     gchar *name, *doc;
     napi_get_element (env, names, i, &name_v);
     name = qs_napi_string (env, name_v);
-    doc = name ? prop_string (env, signals, name) : NULL;
+    doc = name ? qs_prop_string (env, signals, name) : NULL;
     if (doc)
       gst_element_class_add_metadata (eclass, name, doc);
     g_free (doc);
@@ -60,8 +60,8 @@ add_signal_docs (napi_env env, napi_value opts, GstElementClass * eclass)
   }
 }
 
-static gdouble
-prop_number (napi_env env, napi_value obj, const char *name, gdouble def)
+gdouble
+qs_prop_number (napi_env env, napi_value obj, const char *name, gdouble def)
 {
   napi_value v;
   napi_valuetype t;
@@ -72,8 +72,8 @@ prop_number (napi_env env, napi_value obj, const char *name, gdouble def)
   return d;
 }
 
-static gboolean
-prop_bool (napi_env env, napi_value obj, const char *name)
+gboolean
+qs_prop_bool (napi_env env, napi_value obj, const char *name)
 {
   napi_value v;
   napi_valuetype t;
@@ -84,8 +84,8 @@ prop_bool (napi_env env, napi_value obj, const char *name)
   return b;
 }
 
-static guint64
-prop_bigint (napi_env env, napi_value obj, const char *name)
+guint64
+qs_prop_bigint (napi_env env, napi_value obj, const char *name)
 {
   napi_value v;
   guint64 u = 0;
@@ -106,35 +106,35 @@ arg_pointer (napi_env env, napi_value v)
 static GParamSpec *
 make_pspec (napi_env env, napi_value spec)
 {
-  gchar *name = prop_string (env, spec, "name");
-  gchar *nick = prop_string (env, spec, "nick");
-  gchar *blurb = prop_string (env, spec, "blurb");
-  gchar *type = prop_string (env, spec, "type");
+  gchar *name = qs_prop_string (env, spec, "name");
+  gchar *nick = qs_prop_string (env, spec, "nick");
+  gchar *blurb = qs_prop_string (env, spec, "blurb");
+  gchar *type = qs_prop_string (env, spec, "type");
   GParamFlags flags = G_PARAM_READABLE;
   GParamSpec *p = NULL;
 
-  if (prop_bool (env, spec, "writable"))
+  if (qs_prop_bool (env, spec, "writable"))
     flags |= G_PARAM_WRITABLE;
-  if (prop_bool (env, spec, "mutableReady"))
+  if (qs_prop_bool (env, spec, "mutableReady"))
     flags |= GST_PARAM_MUTABLE_READY;
   if (!name || !type)
     goto out;
   if (g_str_equal (type, "string")) {
-    gchar *def = prop_string (env, spec, "default");
+    gchar *def = qs_prop_string (env, spec, "default");
     p = g_param_spec_string (name, nick, blurb, def, flags);
     g_free (def);
   } else if (g_str_equal (type, "boolean")) {
-    p = g_param_spec_boolean (name, nick, blurb, prop_bool (env, spec, "default"), flags);
+    p = g_param_spec_boolean (name, nick, blurb, qs_prop_bool (env, spec, "default"), flags);
   } else if (g_str_equal (type, "uint")) {
-    p = g_param_spec_uint (name, nick, blurb, prop_number (env, spec, "min", 0),
-        prop_number (env, spec, "max", G_MAXUINT), prop_number (env, spec, "default", 0), flags);
+    p = g_param_spec_uint (name, nick, blurb, qs_prop_number (env, spec, "min", 0),
+        qs_prop_number (env, spec, "max", G_MAXUINT), qs_prop_number (env, spec, "default", 0), flags);
   } else if (g_str_equal (type, "uint64")) {
-    p = g_param_spec_uint64 (name, nick, blurb, prop_number (env, spec, "min", 0),
-        prop_number (env, spec, "max", (gdouble) G_MAXUINT64),
-        prop_number (env, spec, "default", 0), flags);
+    p = g_param_spec_uint64 (name, nick, blurb, qs_prop_number (env, spec, "min", 0),
+        qs_prop_number (env, spec, "max", (gdouble) G_MAXUINT64),
+        qs_prop_number (env, spec, "default", 0), flags);
   } else if (g_str_equal (type, "int")) {
-    p = g_param_spec_int (name, nick, blurb, prop_number (env, spec, "min", G_MININT),
-        prop_number (env, spec, "max", G_MAXINT), prop_number (env, spec, "default", 0), flags);
+    p = g_param_spec_int (name, nick, blurb, qs_prop_number (env, spec, "min", G_MININT),
+        qs_prop_number (env, spec, "max", G_MAXINT), qs_prop_number (env, spec, "default", 0), flags);
   } else if (g_str_equal (type, "structure")) {
     p = g_param_spec_boxed (name, nick, blurb, GST_TYPE_STRUCTURE, G_PARAM_READABLE);
   }
@@ -161,13 +161,13 @@ define_element (napi_env env, napi_callback_info info)
   gboolean ok = FALSE;
 
   QS_NAPI_CALL (env, napi_get_cb_info (env, info, &argc, &opts, NULL, NULL), NULL);
-  type = (GType) prop_bigint (env, opts, "gtype");
-  role = prop_string (env, opts, "role");
-  factory = prop_string (env, opts, "factory");
-  longname = prop_string (env, opts, "longname");
-  klassname = prop_string (env, opts, "klass");
-  description = prop_string (env, opts, "description");
-  author = prop_string (env, opts, "author");
+  type = (GType) qs_prop_bigint (env, opts, "gtype");
+  role = qs_prop_string (env, opts, "role");
+  factory = qs_prop_string (env, opts, "factory");
+  longname = qs_prop_string (env, opts, "longname");
+  klassname = qs_prop_string (env, opts, "klass");
+  description = qs_prop_string (env, opts, "description");
+  author = qs_prop_string (env, opts, "author");
   napi_get_named_property (env, opts, "templates", &templates);
   napi_get_named_property (env, opts, "properties", &properties);
   napi_get_named_property (env, opts, "dispatch", &dispatch);
@@ -186,9 +186,9 @@ define_element (napi_env env, napi_callback_info info)
     gchar *name, *dir, *caps_str;
     GstCaps *caps;
     napi_get_element (env, templates, i, &t);
-    name = prop_string (env, t, "name");
-    dir = prop_string (env, t, "direction");
-    caps_str = prop_string (env, t, "caps");
+    name = qs_prop_string (env, t, "name");
+    dir = qs_prop_string (env, t, "direction");
+    caps_str = qs_prop_string (env, t, "caps");
     caps = caps_str ? gst_caps_from_string (caps_str) : NULL;
     if (!name || !dir || !caps) {
       error = g_strdup_printf ("defineElement: bad pad template %u (caps %s)", i, caps_str);
@@ -388,6 +388,7 @@ init (napi_env env, napi_value exports)
   qs_js_init ();
   napi_define_properties (env, exports, G_N_ELEMENTS (props), props);
   qs_pipeline_define (env, exports);
+  qs_codec_test_define (env, exports);
   return exports;
 }
 

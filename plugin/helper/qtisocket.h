@@ -212,6 +212,8 @@ struct _QsInstance {
   guint max_inflight;
   GstBuffer *prerolled;         /* sent at preroll: not sent again by render */
   GstPad *tee_pad;              /* sink: the sink pad of a tee upstream whose answer we amend (memfd.c) */
+  GBytes *caps_item;            /* sink, our wire: the CAPS item TypeScript made for the caps */
+  guint64 caps_serial;          /* sink: the connection the caps item last went on (0: not yet) */
 
   /* src */
   GstCaps *caps;                /* caps received in-band */
@@ -300,6 +302,28 @@ GstClockTime qs_base_monotonic (GstElement * element);
 GstAllocator *qs_memfd_allocator_get (void);
 GstMemory *qs_memfd_alloc (gsize size);
 gboolean qs_propose_allocation (QsInstance * inst, GstQuery * query);
+
+/* addon.c: a property of a JS object (its default, or NULL / 0, when absent or of another type) */
+gchar *qs_prop_string (napi_env env, napi_value obj, const char *name);
+gdouble qs_prop_number (napi_env env, napi_value obj, const char *name, gdouble def);
+gboolean qs_prop_bool (napi_env env, napi_value obj, const char *name);
+guint64 qs_prop_bigint (napi_env env, napi_value obj, const char *name);
+/* codectest.c: encodeForTest(), the native encoder on a buffer described from JS, for the tests */
+void qs_codec_test_define (napi_env env, napi_value exports);
+
+/* encode.c: the sink's buffer message on our wire, natively (every buffer, no JS call) */
+typedef struct {
+  GstBuffer *buf;               /* shareable: every memory on an fd, or inline for a receiver of 1.1+ */
+  guint64 id;
+  const GstSegment *segment;
+  guint64 base_monotonic;
+  GBytes *caps_item;            /* the CAPS item to send with this buffer, or NULL */
+  gboolean cached;              /* the receiver caches fds by id (1.2) */
+  GArray *forget;               /* 1.2: guint32 ids the receiver may forget */
+} QsEncodeArgs;
+GBytes *qs_encode_buffer (QsInstance * inst, const QsEncodeArgs * a, gint * fds, guint * n_fds);
+/* sink.c: the id the receiver knows the file of fd by; *fresh when the fd must go with the message */
+guint32 qs_sink_cache_id (QsInstance * inst, gint fd, gboolean * fresh);
 /* a tee upstream of the sink: its allocation answer offers memfds (at start, and when asked); and no
  * longer, once the sink stops */
 void qs_amend_tee (QsInstance * inst);

@@ -295,6 +295,7 @@ qs_sink_instance_clear (QsInstance * inst)
   qs_memo_clear (&inst->memo);
   g_clear_pointer (&inst->fd_cache, g_hash_table_unref);
   g_clear_pointer (&inst->forget, g_array_unref);
+  g_clear_pointer (&inst->caps_item, g_bytes_unref);
   inst->fd_cache_serial = 0;
   g_clear_pointer (&inst->vendor_out, g_hash_table_unref);
   g_clear_pointer (&inst->vendor_left, g_hash_table_unref);
@@ -671,8 +672,8 @@ cache_reset (QsInstance * inst, guint64 serial)
 
 /* The id the receiver knows the file of fd by; *fresh when the fd must go with the message: the
  * first time, or when the number now names another file (the old id is then forgotten). */
-static guint32
-cache_id (QsInstance * inst, gint fd, gboolean * fresh)
+guint32
+qs_sink_cache_id (QsInstance * inst, gint fd, gboolean * fresh)
 {
   struct stat st;
   Cached *c = g_hash_table_lookup (inst->fd_cache, GINT_TO_POINTER (fd));
@@ -825,7 +826,7 @@ describe (GstBaseSink * bsink, QsInstance * inst, QsConn * conn, GstBuffer * buf
         put_u32 (d + at, gst_fd_memory_get_fd (mem));   /* not cached: it goes every time */
         fresh = TRUE;
       } else if (gst_is_fd_memory (mem)) {
-        put_u32 (d + at, cache_id (inst, gst_fd_memory_get_fd (mem), &fresh));
+        put_u32 (d + at, qs_sink_cache_id (inst, gst_fd_memory_get_fd (mem), &fresh));
       }
       put_u32 (d + at + 4, fresh);
       at += 8;
@@ -895,6 +896,26 @@ send_buffer (GstBaseSink * bsink, QsInstance * inst, GstBuffer * buf)
         (NULL));
     return GST_FLOW_ERROR;
   }
+  if (!inst->peer_vendor) {
+    /* our wire: encoded natively, every buffer (encode.c) */
+    GstSegment seg;
+    QsEncodeArgs a = { sendbuf, id, &seg, qs_base_monotonic (GST_ELEMENT (bsink)), NULL, inst->peer_cache,
+      inst->forget };
+    GST_OBJECT_LOCK (bsink);
+    seg = bsink->segment;
+    GST_OBJECT_UNLOCK (bsink);
+    if (inst->peer_cache && conn->serial != inst->fd_cache_serial)
+      cache_reset (inst, conn->serial);
+    a.forget = inst->forget;
+    /* caps go in-band with the first buffer of each connection and after every change */
+    if (inst->caps_serial != conn->serial)
+      a.caps_item = inst->caps_item;
+    r.data = qs_encode_buffer (inst, &a, fds, &n_fds);
+    inst->n_memo_hits++;        /* stats' fast-path: described without a call into JavaScript */
+    desc = NULL;
+    desc_len = 0;
+    goto encoded;
+  }
   desc = describe (bsink, inst, conn, sendbuf, id, &desc_len);
   /* the fast path: a buffer like the one the element last answered with patches (memo.c) */
   if (inst->memo_serial == conn->serial &&
@@ -932,6 +953,7 @@ send_buffer (GstBaseSink * bsink, QsInstance * inst, GstBuffer * buf)
     fds[n_fds++] = gst_fd_memory_get_fd (gst_buffer_peek_memory (sendbuf, idx));
   }
 
+encoded:
   /* in the table before it is sent: the release may come back before send() returns. A message
    * that shares no memory by fd, sent or cached (empty, or all inline), is not held: no release
    * comes back for it. */
@@ -967,6 +989,8 @@ send_buffer (GstBaseSink * bsink, QsInstance * inst, GstBuffer * buf)
     g_mutex_unlock (&inst->lock);
     if (inst->forget)
       g_array_set_size (inst->forget, 0);       /* they reached the receiver */
+    if (!inst->peer_vendor)
+      inst->caps_serial = conn->serial;
     sent = TRUE;
     GST_LOG_OBJECT (bsink, "sent buffer %" G_GUINT64_FORMAT " with %u fds", id, n_fds);
   }
@@ -1058,6 +1082,10 @@ qs_sink_set_caps (GstBaseSink * bsink, GstCaps * caps)
   ok = qs_js_call (inst, QS_HOOK_SET_CAPS, NULL, 0, s, 0, NULL, &r) && !r.error;
   if (r.error)
     GST_ELEMENT_ERROR (bsink, CORE, NEGOTIATION, ("%s", r.error), (NULL));
+  /* the CAPS item of our wire, sent with the next buffer */
+  g_clear_pointer (&inst->caps_item, g_bytes_unref);
+  inst->caps_item = r.data ? g_bytes_ref (r.data) : NULL;
+  inst->caps_serial = 0;
   g_free (s);
   qs_js_result_clear (&r);
   return ok;
