@@ -45,6 +45,14 @@ export enum Action {
   Drop = 5,
 }
 
+/** src: what a sender speaks, once its greeting is read (plugin/helper/qtisocket.h QsMode): the
+ *  helper then decodes that sender's buffers of our wire natively */
+export enum Mode {
+  Unknown = 0,
+  Ours = 1,
+  OursCached = 2,
+}
+
 /** What a hook returns to the helper; every field is optional. */
 export interface HookResult {
   action?: Action
@@ -57,6 +65,8 @@ export interface HookResult {
   warning?: string
   error?: string
   number?: number
+  /** src: what this sender speaks (MESSAGE, when its greeting is read) */
+  mode?: Mode
   /** The per-buffer fast path (plugin/helper/memo.c): (output offset, input offset, length) triples.
    *  A promise that for a later input of the same length whose other bytes are equal, the answer is
    *  this one with those bytes of the input copied into it; the helper then answers by itself. */
@@ -125,6 +135,9 @@ export interface EncodeSpec {
 export interface NativeHelper {
   /** tests only: the sink's native encoder (encode.c) on a buffer built from spec */
   encodeForTest(spec: EncodeSpec): { data: Uint8Array, nFds: number, maxsizes: number[] }
+  /** tests only: the receiver's native decoder (decode.c): the description, or null if it leaves the
+   *  message to the element; caps: the CAPS body the element took on the connection */
+  decodeForTest(payload: Uint8Array, nFds: number, cached: boolean, caps?: Uint8Array): Uint8Array | null
   defineElement(def: ElementDefinition): void
   registerElement(plugin: bigint, factory: string, rank: number, gtype: bigint): boolean
   /** src: binds and listens; null, or why it failed */

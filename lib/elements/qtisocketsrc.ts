@@ -16,10 +16,10 @@
  */
 import { AUTHOR, CAPS, SIGNALS, SOCKET_PROPERTY, SocketElementImpl } from '../element'
 import { GstBase } from '../gst'
-import { Action, Hook, HookResult, LogLevel, MEMO_IGNORE, native } from '../native'
+import { Action, Hook, HookResult, LogLevel, MEMO_IGNORE, Mode, native } from '../native'
 import { BufferDesc, DESC_HEADER, DESC_MEM, encodeDesc, MemKind } from '../protocol/desc'
 import { decodeVendor, looksVendor, VendorBlock, vendorFields, VIDEO_FORMATS } from '../protocol/vendor'
-import { BufferMessage, bufferFields, decodeMessage, FEATURE_BUSY, memoryAt, MINOR_FD_CACHE, structureProblem, encodeHello, PROTOCOL_MAJOR, PROTOCOL_MINOR, ProtocolError } from '../protocol/wire'
+import { BufferMessage, decodeMessage, FEATURE_BUSY, MINOR_FD_CACHE, structureProblem, encodeHello, PROTOCOL_MAJOR, PROTOCOL_MINOR, ProtocolError } from '../protocol/wire'
 
 export class QtiSocketSrc extends GstBase.PushSrc {
   static GTypeName = 'GstQtiSocketSrc'
@@ -108,7 +108,9 @@ class Impl extends SocketElementImpl {
       this.greeted = true
       this.cached = msg.minor >= MINOR_FD_CACHE
       this.log(LogLevel.Info, `sender on ${this.path} speaks ${msg.software} protocol ${msg.major}.${msg.minor}`)
-      return { action: Action.None, peer: `${msg.software} ${msg.major}.${msg.minor}` }
+      // from now on the helper decodes this sender's buffers itself (plugin/helper/decode.c)
+      return { action: Action.None, peer: `${msg.software} ${msg.major}.${msg.minor}`,
+        mode: this.cached ? Mode.OursCached : Mode.Ours }
     }
     if (!this.greeted)
       return this.refuse('did not greet')
@@ -203,17 +205,10 @@ class Impl extends SocketElementImpl {
       return { action: Action.Drop, data: encodeDesc(b, nFds),
         warning: `Dropped a buffer from the sender on "${this.path}": no caps yet` }
     }
-    // the helper keeps the sender's buffer flags but never its mini-object bits
-    const result: HookResult = { action: Action.Buffer, data: encodeDesc(b, nFds), caps }
-    // a plain buffer (caps unchanged, no regions of interest, nothing inline, no fd to cache or
-    // forget): the next ones like it differ only in these fields, and the helper answers them itself
-    if (msg.caps === undefined && !b.rois && !b.inline && !(this.cached && (nFds || msg.forget))) {
-      const patches = bufferFields(msg.bufferAt, b.memories.length)
-      if (this.cached)
-        b.memories.forEach((_, i) => patches.push([memoryAt(msg.bufferAt, i), DESC_HEADER + i * DESC_MEM, 4]))
-      result.patches = patches.flatMap(([wire, desc, n]) => [desc, wire, n])
-    }
-    return result
+    // the helper keeps the sender's buffer flags but never its mini-object bits. (It decodes the
+    // buffers of our wire itself, plugin/helper/decode.c, to this very description: only the first
+    // buffers, new caps and what it does not take come here.)
+    return { action: Action.Buffer, data: encodeDesc(b, nFds), caps }
   }
 }
 

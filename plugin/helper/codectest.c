@@ -8,7 +8,9 @@
  *   video?: { format, width, height, nPlanes, flags, offsets: number[], strides: number[] },
  *   rois?: [{ type, id, parentId, x, y, w, h, params: string[] }] })
  *   -> { data: Uint8Array, nFds: number, maxsizes: number[] }
- * fd memories are memfds of the sink's allocator holding `bytes` at `offset`. */
+ * fd memories are memfds of the sink's allocator holding `bytes` at `offset`.
+ * decodeForTest(payload, nFds, cached, caps?): the receiver's native decoder (decode.c) on a payload:
+ * the description it makes, or null for what it leaves to the element. */
 #include "qtisocket.h"
 
 #include <string.h>
@@ -189,10 +191,44 @@ encode_for_test (napi_env env, napi_callback_info info)
   return result;
 }
 
+/* decodeForTest(payload: Uint8Array, nFds, cached, caps?: Uint8Array) -> Uint8Array (the description)
+ * | null (left to the element) */
+static napi_value
+decode_for_test (napi_env env, napi_callback_info info)
+{
+  size_t argc = 4;
+  napi_value argv[4], result;
+  void *payload = NULL, *caps = NULL, *out;
+  size_t len = 0, caps_len = 0;
+  uint32_t n_fds = 0;
+  bool cached = false;
+  gboolean caps_changed;
+  GBytes *desc;
+
+  napi_get_cb_info (env, info, &argc, argv, NULL, NULL);
+  napi_get_typedarray_info (env, argv[0], NULL, &len, &payload, NULL, NULL);
+  napi_get_value_uint32 (env, argv[1], &n_fds);
+  napi_get_value_bool (env, argv[2], &cached);
+  if (argc > 3 && napi_get_typedarray_info (env, argv[3], NULL, &caps_len, &caps, NULL, NULL) != napi_ok)
+    caps = NULL;
+  desc = qs_decode_buffer (payload, len, n_fds, cached, caps, caps_len, &caps_changed);
+  if (!desc) {
+    napi_get_null (env, &result);
+    return result;
+  }
+  napi_create_arraybuffer (env, g_bytes_get_size (desc), &out, &result);
+  memcpy (out, g_bytes_get_data (desc, NULL), g_bytes_get_size (desc));
+  napi_create_typedarray (env, napi_uint8_array, g_bytes_get_size (desc), result, 0, &result);
+  g_bytes_unref (desc);
+  return result;
+}
+
 void
 qs_codec_test_define (napi_env env, napi_value exports)
 {
   napi_value fn;
   napi_create_function (env, "encodeForTest", NAPI_AUTO_LENGTH, encode_for_test, NULL, &fn);
   napi_set_named_property (env, exports, "encodeForTest", fn);
+  napi_create_function (env, "decodeForTest", NAPI_AUTO_LENGTH, decode_for_test, NULL, &fn);
+  napi_set_named_property (env, exports, "decodeForTest", fn);
 }

@@ -324,6 +324,8 @@ qs_conn_unref (QsConn * c)
     close (c->fd);
   if (c->cache)
     g_hash_table_unref (c->cache);
+  if (c->caps)
+    g_bytes_unref (c->caps);
   g_mutex_clear (&c->lock);
   g_free (c);
 }

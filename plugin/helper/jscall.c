@@ -131,6 +131,10 @@ read_result (napi_env env, napi_value res, QsJsResult * r)
   if (napi_get_named_property (env, res, "number", &v) == napi_ok &&
       napi_typeof (env, v, &t) == napi_ok && t == napi_number)
     napi_get_value_int64 (env, v, &r->number);
+  r->mode = -1;
+  if (napi_get_named_property (env, res, "mode", &v) == napi_ok &&
+      napi_typeof (env, v, &t) == napi_ok && t == napi_number)
+    napi_get_value_int32 (env, v, &r->mode);
   if (napi_get_named_property (env, res, "data", &v) == napi_ok &&
       napi_is_typedarray (env, v, &is_typed) == napi_ok && is_typed) {
     napi_typedarray_type tt;

@@ -65,6 +65,7 @@ typedef struct {
   gchar *warning;
   gchar *error;
   gint64 number;
+  gint mode;                    /* src: QsMode, when the element has read a greeting (-1: not said) */
   GArray *patches;              /* gint: (output offset, input offset, length) triples: see memo.c */
 } QsJsResult;
 
@@ -139,7 +140,13 @@ typedef struct {
   gboolean warned_unsealed;     /* src: said once that this sender's memory is copied */
   gint64 since;                 /* src: when we began serving it (monotonic, µs) */
   gboolean heard;               /* src: it has sent a message */
+  gint mode;                    /* src: what the element found this sender speaks (QsMode) */
+  GBytes *caps;                 /* src, our wire: the CAPS body the element took on this connection */
 } QsConn;
+
+/* src: what a sender speaks, as the element says when it has read the greeting (result "mode"):
+ * our wire, 1.0/1.1 (fds in each message) or 1.2 (the fd cache): decoded natively (decode.c) */
+typedef enum { QS_MODE_UNKNOWN = 0, QS_MODE_OURS = 1, QS_MODE_OURS_CACHED = 2 } QsMode;
 
 /* src: an fd the sender sent once and names by id afterwards (protocol 1.2); each memory made on it
  * holds a reference, and so does the cache until the sender makes us forget it */
@@ -310,6 +317,14 @@ gboolean qs_prop_bool (napi_env env, napi_value obj, const char *name);
 guint64 qs_prop_bigint (napi_env env, napi_value obj, const char *name);
 /* codectest.c: encodeForTest(), the native encoder on a buffer described from JS, for the tests */
 void qs_codec_test_define (napi_env env, napi_value exports);
+
+/* decode.c: a buffer message of our wire into the description build_buffer takes, natively, or NULL
+ * for what the element must see (a greeting, end-of-stream, new caps (*caps_changed), anything
+ * malformed); caps: the CAPS body the element took on this connection */
+GBytes *qs_decode_buffer (const guint8 * payload, gsize len, guint n_fds, gboolean cached, const guint8 * caps,
+    gsize caps_len, gboolean * caps_changed);
+/* the CAPS item's body of a message, if it has one */
+gboolean qs_message_caps (const guint8 * payload, gsize len, const guint8 ** caps, gsize * caps_len);
 
 /* encode.c: the sink's buffer message on our wire, natively (every buffer, no JS call) */
 typedef struct {

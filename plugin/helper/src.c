@@ -1131,6 +1131,22 @@ qs_create (GstPushSrc * psrc, GstBuffer ** outbuf)
       continue;
     }
 
+    /* our wire: a buffer message is decoded natively (decode.c); what it does not take goes to
+     * the element */
+    if (conn->mode == QS_MODE_OURS || conn->mode == QS_MODE_OURS_CACHED) {
+      gboolean caps_changed;
+      r.data = qs_decode_buffer (payload, n, n_fds, conn->mode == QS_MODE_OURS_CACHED,
+          conn->caps ? g_bytes_get_data (conn->caps, NULL) : NULL, conn->caps ? g_bytes_get_size (conn->caps) : 0,
+          &caps_changed);
+      if (r.data) {
+        r.action = QS_ACTION_BUFFER;
+        inst->n_memo_hits++;
+        if (memo_check)
+          check_memo (inst, payload, n, n_fds, r.data);
+        g_free (payload);
+        goto answered;
+      }
+    }
     /* the fast path: a message like the one the element last answered with patches (memo.c) */
     if (inst->memo_serial == conn->serial &&
         (r.data = qs_memo_apply (&inst->memo, payload, n, n_fds)) != NULL) {
@@ -1161,6 +1177,18 @@ qs_create (GstPushSrc * psrc, GstBuffer ** outbuf)
       inst->memo_serial = conn->serial;
     else if (r.action != QS_ACTION_BUFFER)
       qs_memo_clear (&inst->memo);
+    /* what the element found the sender speaks (from its greeting), and the caps it took */
+    if (r.mode >= 0)
+      conn->mode = r.mode;
+    if (r.action == QS_ACTION_BUFFER && r.data) {
+      const guint8 *caps;
+      gsize caps_len;
+      if (qs_message_caps (payload, n, &caps, &caps_len)) {
+        if (conn->caps)
+          g_bytes_unref (conn->caps);
+        conn->caps = g_bytes_new (caps, caps_len);
+      }
+    }
     g_free (payload);
     qs_post_result_messages (inst, &r);
     if (r.peer)

@@ -35,7 +35,8 @@ qs_items_foreach (const guint8 * p, gsize len, QsItemFunc func, gpointer user_da
       if (off + 8 > len)
         return FALSE;
       memcpy (&blen, p + off + 4, 4);
-      if (blen > len - off - 8)
+      /* the body and its padding must be there */
+      if (((guint64) blen + 3) / 4 * 4 > len - off - 8)
         return FALSE;
       if (!func (id, p + off + 8, blen, user_data))
         return FALSE;

@@ -1,0 +1,308 @@
+/* The receiver's data plane for our wire (docs/protocol.md): a buffer message decoded natively,
+ * every buffer, with no call into TypeScript, into the description the builder takes (the
+ * BufferDesc of lib/protocol/desc.ts; the builder then checks every memory against its fd).
+ *
+ * It accepts exactly what TypeScript's decoder (lib/protocol/wire.ts decodeMessage, then the
+ * element's buffer()) accepts, and gives the same description; whatever it does not take (a
+ * greeting, end-of-stream, new caps, anything malformed or odd) goes to TypeScript, which says what
+ * it is or what is wrong with it: warnings are worded in one place. QTISOCKET_MEMO_CHECK=1 (the
+ * fuzzers) asks TypeScript about every message decoded here too, and fails on any difference. */
+#include "qtisocket.h"
+#include "layout.h"
+#include "wire.h"
+
+#include <string.h>
+
+#define QS_ITEM_HELLO (QS_ITEM_BASE | 1)
+#define QS_ITEM_CAPS (QS_ITEM_BASE | 2)
+#define QS_ITEM_BUFFER (QS_ITEM_BASE | 3)
+#define QS_ITEM_VIDEO_META (QS_ITEM_BASE | 4)
+#define QS_ITEM_ROI_META (QS_ITEM_BASE | 6)
+#define QS_ITEM_DATA (QS_ITEM_BASE | 7)
+#define QS_ITEM_FDS (QS_ITEM_BASE | 8)
+#define QS_ITEM_FORGET (QS_ITEM_BASE | 9)
+
+/* lib/protocol/wire.ts's limits */
+#define MAX_MEMORIES 64
+#define MAX_ROIS 256
+#define MAX_ROI_PARAMS 64
+#define MAX_INLINE (1024 * 1024)
+
+typedef struct {
+  const guint8 *caps;           /* CAPS body */
+  gsize caps_len;
+  const guint8 *buffer;         /* BUFFER body */
+  gsize buffer_len;
+  const guint8 *vmeta;
+  gsize vmeta_len;
+  const guint8 *rois[MAX_ROIS];
+  gsize roi_len[MAX_ROIS];
+  guint n_rois;
+  const guint8 *fds;
+  gsize fds_len;
+  const guint8 *forget;
+  gsize forget_len;
+  const guint8 *data;
+  gsize data_len;
+  guint n_items, n_buffer, n_vmeta, n_fds_items, n_forget_items, n_data;
+  gboolean declined;            /* something TypeScript must see */
+} Items;
+
+static gboolean
+collect (guint32 id, const guint8 * body, gsize len, gpointer user_data)
+{
+  Items *it = user_data;
+  if (it->n_items++ == 0 && (id == QS_ITEM_HELLO || id == 0 || id == QS_ITEM_RELEASE)) {
+    it->declined = TRUE;        /* a greeting, end-of-stream, a release: not a buffer */
+    return FALSE;
+  }
+  switch (id) {
+    case QS_ITEM_CAPS:
+      it->caps = body;
+      it->caps_len = len;
+      break;
+    case QS_ITEM_BUFFER:
+      it->buffer = body;
+      it->buffer_len = len;
+      it->n_buffer++;
+      break;
+    case QS_ITEM_VIDEO_META:
+      it->vmeta = body;
+      it->vmeta_len = len;
+      it->n_vmeta++;
+      break;
+    case QS_ITEM_ROI_META:
+      if (it->n_rois == MAX_ROIS)
+        return FALSE;
+      it->rois[it->n_rois] = body;
+      it->roi_len[it->n_rois++] = len;
+      break;
+    case QS_ITEM_FDS:
+      it->fds = body;
+      it->fds_len = len;
+      it->n_fds_items++;
+      break;
+    case QS_ITEM_FORGET:
+      it->forget = body;
+      it->forget_len = len;
+      it->n_forget_items++;
+      break;
+    case QS_ITEM_DATA:
+      it->data = body;
+      it->data_len = len;
+      it->n_data++;
+      break;
+    default:
+      break;                    /* items of later minor versions, the vendor's metas: not read */
+  }
+  return TRUE;
+}
+
+/* GStreamer's parser takes this one-structure string without complaint (lib/protocol/wire.ts
+ * structureProblem, no stricter than it: a string it takes may be sent to TypeScript, never the
+ * other way round) */
+static gboolean
+structure_ok (const gchar * s, gsize len)
+{
+  gsize i = 0, end;
+  gboolean quoted = FALSE;
+
+  while (i < len && g_ascii_isspace (s[i]))
+    i++;
+  if (i >= len || !g_ascii_isalpha (s[i]))
+    return FALSE;
+  for (end = i; end < len && s[end] != ',' && s[end] != ';' && s[end] != '(' && !g_ascii_isspace (s[end]); end++)
+    if (!g_ascii_isalnum (s[end]) && !strchr ("/-_.:+", s[end]))
+      return FALSE;
+  for (i = 0; i < len; i++) {
+    if (s[i] == '\\') {
+      i++;
+    } else if (s[i] == '"') {
+      quoted = !quoted;
+    } else if (s[i] == ';' && !quoted) {
+      gsize j;
+      for (j = i + 1; j < len; j++)
+        if (!g_ascii_isspace (s[j]))
+          return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+static gsize
+pad4 (gsize n)
+{
+  return n + (4 - n % 4) % 4;
+}
+
+/* UTF-8 as TypeScript's decoder takes it and gives it back the same: valid, no NUL, no leading BOM
+ * (which its decoder drops) */
+static gboolean
+text_ok (const guint8 * s, gsize len)
+{
+  return g_utf8_validate ((const gchar *) s, len, NULL) && !(len >= 3 && s[0] == 0xef && s[1] == 0xbb && s[2] == 0xbf);
+}
+
+/* One ROI_META body, checked as lib/protocol/wire.ts parseRoi does, re-encoded into out (its
+ * description record: u32 length, then the record with zero padding) */
+static gboolean
+append_roi (GByteArray * out, const guint8 * body, gsize len)
+{
+  QsWireRoi r;
+  gsize p, at = out->len;
+  guint32 i, record_len;
+  static const guint8 zeros[4];
+
+  if (len < sizeof r)
+    return FALSE;
+  memcpy (&r, body, sizeof r);
+  p = sizeof r;
+  if (r.n_params > MAX_ROI_PARAMS || r.type_length > len - p ||
+      !text_ok (body + p, r.type_length))
+    return FALSE;
+  g_byte_array_set_size (out, out->len + 4);
+  g_byte_array_append (out, (const guint8 *) &r, sizeof r);
+  g_byte_array_append (out, body + p, r.type_length);
+  g_byte_array_append (out, zeros, (4 - r.type_length % 4) % 4);
+  p += pad4 (r.type_length);
+  for (i = 0; i < r.n_params; i++) {
+    guint32 n;
+    if (p + 4 > len)
+      return FALSE;
+    memcpy (&n, body + p, 4);
+    if (n > len - p - 4 || !text_ok (body + p + 4, n) ||
+        !structure_ok ((const gchar *) body + p + 4, n))
+      return FALSE;
+    g_byte_array_append (out, body + p, 4 + n);
+    g_byte_array_append (out, zeros, (4 - n % 4) % 4);
+    p += 4 + pad4 (n);
+  }
+  if (p != len)                 /* the record must fill the item exactly */
+    return FALSE;
+  record_len = out->len - at;
+  memcpy (out->data + at, &record_len, 4);
+  return TRUE;
+}
+
+static void
+put_u32 (GByteArray * out, gsize at, guint32 v)
+{
+  memcpy (out->data + at, &v, 4);
+}
+
+GBytes *
+qs_decode_buffer (const guint8 * payload, gsize len, guint n_fds, gboolean cached, const guint8 * caps,
+    gsize caps_len, gboolean * caps_changed)
+{
+  Items it = { 0 };
+  QsWireBuffer b;
+  GByteArray *out;
+  guint32 i, n_mem, n_fds_named = 0, n_forget = 0;
+  guint64 inline_bytes = 0;
+
+  *caps_changed = FALSE;
+  if (!qs_items_foreach (payload, len, collect, &it) || it.declined || it.n_items == 0)
+    return NULL;
+  /* what the TypeScript decoder reads otherwise than "the one of each" goes to it */
+  if (it.n_buffer != 1 || it.n_vmeta > 1 || it.n_fds_items > 1 || it.n_forget_items > 1 || it.n_data > 1)
+    return NULL;
+  if (it.caps && (!caps || it.caps_len != caps_len || memcmp (it.caps, caps, caps_len) != 0)) {
+    *caps_changed = TRUE;       /* TypeScript checks new caps and takes them */
+    return NULL;
+  }
+  if (!caps)
+    return NULL;                /* no caps yet: TypeScript drops the buffer, saying so */
+
+  if (it.buffer_len < sizeof b)
+    return NULL;
+  memcpy (&b, it.buffer, sizeof b);
+  n_mem = b.n_memories;
+  if (n_mem > MAX_MEMORIES || it.buffer_len < sizeof b + (gsize) n_mem * sizeof (QsWireMemory))
+    return NULL;
+  if (it.vmeta) {
+    QsWireVideoMeta v;
+    if (it.vmeta_len < sizeof v)
+      return NULL;
+    memcpy (&v, it.vmeta, sizeof v);
+    if (v.n_planes < 1 || v.n_planes > 4)
+      return NULL;
+  }
+  if (it.fds && (it.fds_len % 4 || it.fds_len / 4 > QS_MAX_FDS))
+    return NULL;
+  if (it.forget && (it.forget_len % 4 || it.forget_len / 4 > QS_MAX_CACHED))
+    return NULL;
+  if (it.data && it.data_len > MAX_INLINE)
+    return NULL;
+  if (cached) {
+    n_fds_named = it.fds ? it.fds_len / 4 : 0;
+    n_forget = it.forget ? it.forget_len / 4 : 0;
+    if (n_fds_named != n_fds)
+      return NULL;              /* TypeScript says the FDS item does not match the fds */
+  }
+
+  out = g_byte_array_sized_new (QS_DESC_HEADER + n_mem * QS_DESC_MEM + 256);
+  g_byte_array_set_size (out, QS_DESC_HEADER);
+  memset (out->data, 0, QS_DESC_HEADER);
+  /* id, timestamps, offsets, flags: the wire's first 52 bytes are the description's */
+  memcpy (out->data, it.buffer, 52);
+  put_u32 (out, 52, n_mem);
+  put_u32 (out, 56, it.vmeta != NULL);
+  put_u32 (out, 60, n_fds);
+  memcpy (out->data + 64, &b.running_pts, 8);
+  memcpy (out->data + 72, &b.running_dts, 8);
+  memcpy (out->data + 80, &b.base_monotonic, 8);
+  put_u32 (out, 88, it.n_rois);
+  put_u32 (out, 96, cached ? 1 : 0);
+  put_u32 (out, 100, n_forget);
+  for (i = 0; i < n_mem; i++) {
+    QsWireMemory m;
+    memcpy (&m, it.buffer + sizeof b + i * sizeof m, sizeof m);
+    if (m.kind != QS_MEM_FD && m.kind != QS_MEM_DMABUF && m.kind != QS_MEM_INLINE)
+      goto declined;
+    if (m.kind == QS_MEM_INLINE) {
+      if (m.offset != 0 || m.maxsize != m.size)
+        goto declined;
+      inline_bytes += m.size;
+    }
+    g_byte_array_append (out, (const guint8 *) &m, sizeof m);
+  }
+  if (inline_bytes != (it.data ? it.data_len : 0))
+    goto declined;
+  put_u32 (out, 92, (guint32) inline_bytes);
+  if (it.vmeta) {
+    QsWireVideoMeta v;
+    memcpy (&v, it.vmeta, sizeof v);
+    v.reserved = 0;             /* not carried over */
+    g_byte_array_append (out, (const guint8 *) &v, sizeof v);
+  }
+  for (i = 0; i < it.n_rois; i++)
+    if (!append_roi (out, it.rois[i], it.roi_len[i]))
+      goto declined;
+  if (it.data) {
+    static const guint8 zeros[4];
+    g_byte_array_append (out, it.data, it.data_len);
+    g_byte_array_append (out, zeros, (4 - it.data_len % 4) % 4);
+  }
+  if (cached) {
+    if (n_fds_named)
+      g_byte_array_append (out, it.fds, 4 * n_fds_named);
+    if (n_forget)
+      g_byte_array_append (out, it.forget, 4 * n_forget);
+  }
+  return g_byte_array_free_to_bytes (out);
+
+declined:
+  g_byte_array_unref (out);
+  return NULL;
+}
+
+gboolean
+qs_message_caps (const guint8 * payload, gsize len, const guint8 ** caps, gsize * caps_len)
+{
+  Items it = { 0 };
+  if (!qs_items_foreach (payload, len, collect, &it) || !it.caps)
+    return FALSE;
+  *caps = it.caps;
+  *caps_len = it.caps_len;
+  return TRUE;
+}
