@@ -51,6 +51,8 @@ export enum Mode {
   Unknown = 0,
   Ours = 1,
   OursCached = 2,
+  /** the vendor's wire, once the caps of its stream are set */
+  Vendor = 3,
 }
 
 /** What a hook returns to the helper; every field is optional. */
@@ -67,14 +69,11 @@ export interface HookResult {
   number?: number
   /** src: what this sender speaks (MESSAGE, when its greeting is read) */
   mode?: Mode
-  /** The per-buffer fast path (plugin/helper/memo.c): (output offset, input offset, length) triples.
-   *  A promise that for a later input of the same length whose other bytes are equal, the answer is
-   *  this one with those bytes of the input copied into it; the helper then answers by itself. */
-  patches?: number[]
+  /** sink, SET_CAPS: what the vendor's wire makes of each buffer of these caps (qtisocketsink.ts
+   *  vendorTemplate) */
+  vendor?: number[]
 }
 
-/** a patch's output offset for input bytes that may vary and are copied nowhere (QS_MEMO_IGNORE) */
-export const MEMO_IGNORE = -1
 
 /** (hook, element pointer, bytes, string, number) => result */
 export type Dispatch = (hook: Hook, ptr: number, data: Buffer | undefined, str: string | undefined,

@@ -49,8 +49,8 @@ const EXPECTED: Array<[string, (sock: string) => string]> = [
 /** runs test/peers/injector.py against a live receiver; counts the receiver's open fds once the first
  *  canary is in (one sender connected) and once every message is sent and its buffers freed */
 async function inject(t: ExecutionContext, sock: string, args: string[]) {
-  // every answer of the fast path is checked against the element's own (plugin/helper/src.c)
-  const receiver = new Launch(`qtisocketsrc socket=${sock} ! checksumsink`, { debug: DEBUG, env: { QTISOCKET_MEMO_CHECK: '1' } })
+  // every message the native decoder takes is checked against the element's own answer (plugin/helper/src.c)
+  const receiver = new Launch(`qtisocketsrc socket=${sock} ! checksumsink`, { debug: DEBUG, env: { QTISOCKET_NATIVE_CHECK: '1' } })
   await receiver.waitFor(/listening on/)
   const injector = new Peer('injector.py', [sock, ...args])
   await injector.waitFor('canary 100')

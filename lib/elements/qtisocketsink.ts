@@ -15,9 +15,9 @@
  */
 import { AUTHOR, CAPS, SIGNALS, SOCKET_PROPERTY, SocketElementImpl } from '../element'
 import { GstBase } from '../gst'
-import { HANDSHAKE_SILENT, Hook, HookResult, LogLevel, MEMO_IGNORE, Takes } from '../native'
-import { BufferDesc, DESC_HEADER, DESC_MEM, decodeDesc, MemKind } from '../protocol/desc'
-import { encodeVendorBuffer, VENDOR_MAX_BLOCKS, VENDOR_TEXT_MAX, VendorBlock, vendorSenderFields } from '../protocol/vendor'
+import { HANDSHAKE_SILENT, Hook, HookResult, LogLevel, Takes } from '../native'
+import { BufferDesc, decodeDesc, MemKind } from '../protocol/desc'
+import { encodeVendorBuffer, VENDOR_MAX_BLOCKS, VENDOR_TEXT_MAX, VendorBlock } from '../protocol/vendor'
 import { decodeMessage, encodeCaps, encodeEos, encodeHello, FEATURE_BUSY, MINOR_FD_CACHE, MINOR_INLINE, PROTOCOL_MAJOR,
   PROTOCOL_MINOR, ProtocolError } from '../protocol/wire'
 
@@ -42,7 +42,7 @@ class Impl extends SocketElementImpl {
       case Hook.Start: return this.start()
       case Hook.Stop: this.caps = undefined; return undefined
       // the CAPS item of our wire: the helper sends it with the next buffer it encodes (encode.c)
-      case Hook.SetCaps: this.caps = str; return { data: encodeCaps(str ?? '') }
+      case Hook.SetCaps: this.caps = str; return { data: encodeCaps(str ?? ''), vendor: vendorTemplate(str ?? '') }
       case Hook.Handshake: return this.handshake(data, num)
       case Hook.Eos:
         this.eosSent = true
@@ -162,11 +162,6 @@ class Impl extends SocketElementImpl {
     const result: HookResult = { data: encodeVendorBuffer({ bufIds, pts: buffer.pts, dts: buffer.dts,
       duration: buffer.duration, pooled, nFds: fds.length || undefined, blocks,
       rois: media === 'video/x-raw' ? buffer.rois ?? [] : [] }), fds }
-    // a pooled buffer whose fds their receiver has, without metas, its memory from byte 0: the next
-    // ones like it differ in their timestamps, buf_ids and sizes only, and the helper answers them
-    if (pooled && !fresh && !buffer.rois && !cache.forget.length && blocks.every(b => b.kind !== 'text') &&
-      buffer.memories.every(m => m.offset === 0n))
-      result.patches = vendorSenderFields(blocks, cache.at!, DESC_HEADER, DESC_MEM, MEMO_IGNORE).flat()
     return result
   }
 
@@ -178,6 +173,21 @@ class Impl extends SocketElementImpl {
     }
     return { error: `Cannot connect to "${this.path}": ${reason}` }
   }
+}
+
+/** What the vendor's wire makes of each buffer of these caps, for the helper, which encodes their
+ *  wire itself (plugin/helper/encode.c): [media (1 video, 2 tensors, 3 text, 0 nothing it carries),
+ *  tensor type, tensor count, then per tensor its number of dimensions and the dimensions] */
+function vendorTemplate(caps: string): number[] {
+  const media = caps.split(',')[0]!.trim()
+  if (media === 'video/x-raw')
+    return [1, 0, 0]
+  if (media === 'text/x-raw')
+    return [3, 0, 0]
+  const tensors = media === 'neural-network/tensors' ? tensorInfo(caps) : undefined
+  if (!tensors || tensors.dimensions.length > VENDOR_MAX_BLOCKS || tensors.dimensions.some(d => d.length > 8))
+    return [0, 0, 0]
+  return [2, tensors.type, tensors.dimensions.length, ...tensors.dimensions.flatMap(d => [d.length, ...d])]
 }
 
 const ML_TYPES = ['UNKNOWN', 'INT8', 'UINT8', 'INT16', 'UINT16', 'INT32', 'UINT32', 'INT64', 'UINT64', 'FLOAT16', 'FLOAT32']

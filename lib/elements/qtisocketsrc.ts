@@ -16,9 +16,9 @@
  */
 import { AUTHOR, CAPS, SIGNALS, SOCKET_PROPERTY, SocketElementImpl } from '../element'
 import { GstBase } from '../gst'
-import { Action, Hook, HookResult, LogLevel, MEMO_IGNORE, Mode, native } from '../native'
-import { BufferDesc, DESC_HEADER, DESC_MEM, encodeDesc, MemKind } from '../protocol/desc'
-import { decodeVendor, looksVendor, VendorBlock, vendorFields, VIDEO_FORMATS } from '../protocol/vendor'
+import { Action, Hook, HookResult, LogLevel, Mode, native } from '../native'
+import { BufferDesc, encodeDesc, MemKind } from '../protocol/desc'
+import { decodeVendor, looksVendor, VendorBlock, VIDEO_FORMATS } from '../protocol/vendor'
 import { BufferMessage, decodeMessage, FEATURE_BUSY, MINOR_FD_CACHE, structureProblem, encodeHello, PROTOCOL_MAJOR, PROTOCOL_MINOR, ProtocolError } from '../protocol/wire'
 
 export class QtiSocketSrc extends GstBase.PushSrc {
@@ -180,9 +180,8 @@ class Impl extends SocketElementImpl {
       this.vendorCaps = true
       result.caps = vendorCapsHint(msg.blocks[0]!)
       result.number = 1
-    } else if (msg.nFds === undefined && !text.length && !rois.length) {
-      // the next buffers like this one (their fds cached, no metas) the helper answers itself
-      result.patches = vendorFields(msg, DESC_HEADER, DESC_MEM, MEMO_IGNORE).flat()
+      // the caps of the stream set, the helper decodes the next buffers itself (decode.c)
+      result.mode = Mode.Vendor
     }
     return result
   }

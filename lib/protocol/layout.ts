@@ -53,7 +53,7 @@ export const RECORDS = {
       f('use_buffer_pool', 'i32')] },
   vendorFrame: { c: 'QsVendorFrame', doc: 'the vendor\'s FRAME (identity 3)',
     fields: [f('identity', 'u32'), f('width', 'u32'), f('height', 'u32'), f('format', 'u32'), f('n_planes', 'u32'),
-      f('offsets', 'u64', 4), f('strides', 'i32', 4), f('padding', 'u32'), f('size', 'u64'), f('maxsize', 'u64')] },
+      f('offsets', 'u64', 4), f('strides', 'i32', 4), f('flags', 'u32'), f('size', 'u64'), f('maxsize', 'u64')] },
   vendorTensor: { c: 'QsVendorTensor', doc: 'the vendor\'s TENSOR (identity 4)',
     fields: [f('identity', 'u32'), f('type', 'u32'), f('n_dimensions', 'u32'), f('dimensions', 'u32', 8), f('size', 'u64'),
       f('maxsize', 'u64')] },

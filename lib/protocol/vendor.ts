@@ -68,9 +68,6 @@ export interface VendorBuffer {
   /** FD_COUNT: how many fds came with the record (undefined without FD_COUNT) */
   nFds?: number
   blocks: VendorBlock[]
-  /** where BUFFER_INFO and each block start in the payload (decoded messages only) */
-  infoAt?: number
-  blockAt?: number[]
   /** their ROI metas: the label as the type, strings cut at 255 bytes; the parameters are the
    *  "ObjectDetection" structure and the "xtraparams" one, as strings, if sent */
   rois: RoiDesc[]
@@ -102,8 +99,6 @@ function cString(bytes: Uint8Array, at: number, size: number): string {
 export function decodeVendor(payload: Uint8Array): VendorMessage {
   const v = new DataView(payload.buffer, payload.byteOffset, payload.byteLength)
   let info: Omit<VendorBuffer, 'type' | 'blocks' | 'rois' | 'nFds'> | undefined
-  let infoAt = 0
-  const blockAt: number[] = []
   let nFds: number | undefined
   let returned: number[] | undefined
   let control: 'eos' | 'disconnect' | undefined
@@ -116,8 +111,6 @@ export function decodeVendor(payload: Uint8Array): VendorMessage {
       break // as their parser: the rest of the record is not read
     if (at + size > payload.byteLength)
       throw new ProtocolError(`truncated vendor struct ${id} at byte ${at}`)
-    if (id === VendorId.Frame || id === VendorId.Tensor || id === VendorId.Text)
-      blockAt.push(at)
     switch (id) {
       case VendorId.Eos: control = 'eos'; break
       case VendorId.Disconnect: control = 'disconnect'; break
@@ -125,7 +118,6 @@ export function decodeVendor(payload: Uint8Array): VendorMessage {
         const bufIds = []
         for (let i = 0; i < VENDOR_MAX_BLOCKS; i++)
           bufIds.push(v.getInt32(at + 4 + 4 * i, true))
-        infoAt = at
         info = { bufIds, pts: v.getBigUint64(at + 44, true), dts: v.getBigUint64(at + 52, true),
           duration: v.getBigUint64(at + 60, true), pooled: v.getInt32(at + 68, true) !== 0 }
         break
@@ -204,34 +196,7 @@ export function decodeVendor(payload: Uint8Array): VendorMessage {
     throw new ProtocolError(`vendor buffer with ${blocks.length} memory blocks (at most ${VENDOR_MAX_BLOCKS})`)
   if (nFds !== undefined && (nFds < 0 || nFds > VENDOR_MAX_BLOCKS))
     throw new ProtocolError(`FD_COUNT of ${nFds}`)
-  return { type: 'buffer', ...info, nFds, blocks, rois, infoAt, blockAt }
-}
-
-/** The fields of a buffer message that change from one buffer to the next of a stream of the same
- *  shape (no FD_COUNT, no text, no metas), for the per-buffer fast path (plugin/helper/memo.c), as
- *  [BufferDesc offset, wire offset, length]: timestamps, buf_ids, block sizes into the description
- *  the receiver makes; the garbage their sender leaves in unused array entries as `ignore`. */
-export function vendorFields(m: VendorBuffer, descHeader: number, descMem: number, ignore: number):
-  Array<[number, number, number]> {
-  const info = m.infoAt!
-  const fields: Array<[number, number, number]> = [[8, info + 44, 8], [16, info + 52, 8], [24, info + 60, 8],
-    [64, info + 44, 8]]
-  for (let i = 0; i < VENDOR_MAX_BLOCKS; i++)
-    fields.push([i < m.blocks.length ? descHeader + i * descMem : ignore, info + 4 + 4 * i, 4])
-  m.blocks.forEach((b, i) => {
-    const at = m.blockAt![i]!
-    const mem = descHeader + i * descMem
-    if (b.kind === 'frame') {
-      for (let p = b.nPlanes; p < 4; p++)
-        fields.push([ignore, at + 20 + 8 * p, 8], [ignore, at + 52 + 4 * p, 4])
-      fields.push([ignore, at + 68, 4], [mem + 16, at + 72, 16])
-    } else if (b.kind === 'tensor') {
-      for (let d = b.dimensions.length; d < 8; d++)
-        fields.push([ignore, at + 12 + 4 * d, 4])
-      fields.push([mem + 16, at + 44, 16])
-    }
-  })
-  return fields
+  return { type: 'buffer', ...info, nFds, blocks, rois }
 }
 
 /** what a GstVideoFormat number of the vendor's FRAME is called in caps (only the usual ones) */
@@ -242,27 +207,6 @@ export const VIDEO_FORMATS: Record<number, string> = {
 
 
 // ---- encoding (a sender speaking to their receiver) -----------------------------------------------
-
-/** The fields of a message encodeVendorBuffer writes (no FD_COUNT, no metas, memory from byte 0)
- *  that change from one buffer to the next of the same shape, as [wire offset, BufferDesc offset,
- *  length]: the timestamps, each block's buf_id (from the description's cache section, at `idsAt`)
- *  and its size and maxsize; the description's fields their wire does not carry, as `ignore`. */
-export function vendorSenderFields(blocks: VendorBlock[], idsAt: number, descHeader: number, descMem: number,
-  ignore: number): Array<[number, number, number]> {
-  // what their wire does not carry varies too: our id, offsets, flags and running times
-  const fields: Array<[number, number, number]> = [[44, 8, 8], [52, 16, 8], [60, 24, 8], [ignore, 0, 8],
-    [ignore, 32, 20], [ignore, 64, 24]]
-  let at = 72
-  blocks.forEach((b, i) => {
-    fields.push([4 + 4 * i, idsAt + 8 * i, 4])
-    if (b.kind === 'frame')
-      fields.push([at + 72, descHeader + i * descMem + 16, 16])
-    else if (b.kind === 'tensor')
-      fields.push([at + 44, descHeader + i * descMem + 16, 16])
-    at += b.kind === 'frame' ? 88 : b.kind === 'tensor' ? 60 : 1044
-  })
-  return fields
-}
 
 /** One buffer message: [FD_COUNT] BUFFER_INFO, the blocks, then the ROI metas (video only). Unused
  *  array entries and string tails are zeros (theirs are garbage). */

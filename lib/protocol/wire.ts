@@ -6,7 +6,7 @@
 //  - the vendor's items (identities 0..11) have fixed sizes and no length field;
 //  - our items have identity 0x5154xxxx ("QT"), a u32 body length, and the body padded to 4 bytes.
 // A vendor parser stops at the first identity it does not know, so our items always come last.
-import { BufferDesc, DESC_HEADER, DESC_MEM, DESC_TIMING, DESC_VMETA, encodeRoi, MemKind, pad4, readBufferHeader, readMemory, readRoi, readTiming,
+import { BufferDesc, DESC_MEM, DESC_VMETA, encodeRoi, MemKind, pad4, readBufferHeader, readMemory, readRoi, readTiming,
   readVideoMeta, RoiDesc, VideoMetaDesc, writeBufferHeader, writeMemory, writeTiming, writeVideoMeta } from './desc'
 
 export const PROTOCOL_MAJOR = 1
@@ -370,26 +370,4 @@ export function decodeMessage(payload: Uint8Array): Message {
   if (forget)
     message.forget = forget
   return message
-}
-
-/** where memory i's record starts, for a BUFFER body at `bufferAt` of the payload */
-export const memoryAt = (bufferAt: number, i: number) => bufferAt + BUFFER_HEADER + i * DESC_MEM
-
-/** The fields of a buffer that change from one buffer to the next of a stream while its shape stays
- *  (the per-buffer fast path, plugin/helper/memo.c): the BUFFER item's id, timestamps, offsets and
- *  flags, its running times, and each memory's offset, size and maxsize. As [wire offset,
- *  BufferDesc offset, length], for a BUFFER body at `bufferAt` of the payload. The rest of the
- *  BufferDesc is the same for every buffer of that shape: memory kinds and fd indices, video meta,
- *  counts. */
-export function bufferFields(bufferAt: number, nMemories: number): Array<[number, number, number]> {
-  const fields: Array<[number, number, number]> = [
-    [bufferAt, 0, 52],
-    [bufferAt + BUFFER_TIMING, DESC_TIMING, 24],
-  ]
-  for (let i = 0; i < nMemories; i++) {
-    const wire = memoryAt(bufferAt, i)
-    const desc = DESC_HEADER + i * DESC_MEM
-    fields.push([wire + 8, desc + 8, 24])
-  }
-  return fields
 }

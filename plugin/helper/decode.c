@@ -306,3 +306,231 @@ qs_message_caps (const guint8 * payload, gsize len, const guint8 ** caps, gsize 
   *caps_len = it.caps_len;
   return TRUE;
 }
+
+/* ---- the vendor's wire (../shared/VENDOR-WIRE.md, lib/protocol/vendor.ts decodeVendor, then
+ * qtisocketsrc.ts vendorMessage) ----------------------------------------------------------------- */
+#define QS_VENDOR_EOS 0
+#define QS_VENDOR_BUFFER_INFO 2
+#define QS_VENDOR_FRAME 3
+#define QS_VENDOR_TENSOR 4
+#define QS_VENDOR_TEXT 5
+#define QS_VENDOR_ROI_META 9
+#define QS_VENDOR_TEXT_MAX 1024
+
+/* a NUL-terminated field of theirs as the element reads it (latin1) and writes it back (UTF-8) */
+static void
+append_latin1 (GByteArray * out, const guint8 * field, gsize size)
+{
+  gsize i;
+  for (i = 0; i < size && field[i]; i++) {
+    if (field[i] < 0x80) {
+      g_byte_array_append (out, &field[i], 1);
+    } else {
+      guint8 two[2] = { 0xc0 | (field[i] >> 6), 0x80 | (field[i] & 0x3f) };
+      g_byte_array_append (out, two, 2);
+    }
+  }
+}
+
+static gsize
+latin1_len (const guint8 * field, gsize size)
+{
+  gsize i;
+  for (i = 0; i < size && field[i]; i++);
+  return i;
+}
+
+/* their ROI meta as a description record: the label as the type, the parameters that parse (FALSE,
+ * for the element to decide, if a parameter has a byte beyond ASCII: which whitespace it is, the
+ * element knows) */
+static gboolean
+append_vendor_roi (GByteArray * out, const QsVendorRoiMeta * v)
+{
+  static const guint8 zeros[4];
+  QsWireRoi r = { v->id, v->parent_id, v->x, v->y, v->w, v->h, 0, 0 };
+  gsize at = out->len, type_at, fixed_at;
+  guint32 record_len;
+  const guint8 *params[2] = { v->detection_length ? v->detection : NULL, v->extra_length ? v->extra : NULL };
+  guint i;
+
+  g_byte_array_set_size (out, out->len + 4);
+  fixed_at = out->len;
+  g_byte_array_append (out, (const guint8 *) &r, sizeof r);
+  type_at = out->len;
+  append_latin1 (out, v->label, sizeof v->label);
+  r.type_length = out->len - type_at;
+  g_byte_array_append (out, zeros, (4 - r.type_length % 4) % 4);
+  for (i = 0; i < 2; i++) {
+    gsize n = params[i] ? latin1_len (params[i], 256) : 0, len_at, j;
+    guint32 len;
+    for (j = 0; j < n; j++)
+      if (params[i][j] >= 0x80)
+        return FALSE;
+    if (!params[i] || !structure_ok ((const gchar *) params[i], n))
+      continue;                 /* a parameter that does not parse is dropped */
+    len_at = out->len;
+    g_byte_array_set_size (out, out->len + 4);
+    append_latin1 (out, params[i], 256);
+    len = out->len - len_at - 4;
+    memcpy (out->data + len_at, &len, 4);
+    g_byte_array_append (out, zeros, (4 - len % 4) % 4);
+    r.n_params++;
+  }
+  memcpy (out->data + fixed_at, &r, sizeof r);
+  record_len = out->len - at;
+  memcpy (out->data + at, &record_len, 4);
+  return TRUE;
+}
+
+GBytes *
+qs_decode_vendor_buffer (const guint8 * payload, gsize len, guint n_fds)
+{
+  QsVendorBufferInfo info = { 0 };
+  const guint8 *blocks[QS_VENDOR_MAX_BLOCKS + 1], *rois[MAX_ROIS];
+  guint32 kinds[QS_VENDOR_MAX_BLOCKS + 1];
+  guint n_blocks = 0, n_rois = 0, n_info = 0, n_fd_count = 0, i, fd_blocks = 0;
+  gint32 fd_count = -1;
+  gsize at = 0, inline_len = 0;
+  GByteArray *out;
+  gboolean has_vmeta;
+
+  while (at + 4 <= len) {
+    guint32 id;
+    gssize size;
+    memcpy (&id, payload + at, 4);
+    size = qs_vendor_item_size (id);
+    if (size < 0)
+      break;                    /* as their parser: the rest of the record is not read */
+    if ((gsize) size > len - at)
+      return NULL;
+    switch (id) {
+      case QS_VENDOR_BUFFER_INFO:
+        memcpy (&info, payload + at, sizeof info);
+        n_info++;
+        break;
+      case QS_VENDOR_FRAME:
+      case QS_VENDOR_TENSOR:
+      case QS_VENDOR_TEXT:
+        if (n_blocks > QS_VENDOR_MAX_BLOCKS)
+          return NULL;
+        kinds[n_blocks] = id;
+        blocks[n_blocks++] = payload + at;
+        break;
+      case QS_VENDOR_FD_COUNT:
+        memcpy (&fd_count, payload + at + G_STRUCT_OFFSET (QsVendorFdCount, n_fds), 4);
+        n_fd_count++;
+        break;
+      case QS_VENDOR_ROI_META:
+        if (n_rois == MAX_ROIS)
+          return NULL;
+        rois[n_rois++] = payload + at;
+        break;
+      case QS_VENDOR_EOS:
+      case QS_VENDOR_DISCONNECT:
+      case QS_VENDOR_RETURN_BUFFER:
+        return NULL;            /* not a buffer: the element says what it is */
+      default:
+        break;                  /* protection, classification and landmarks metas: not read */
+    }
+    at += size;
+  }
+  if (n_info != 1 || n_fd_count > 1 || n_blocks == 0 || n_blocks > QS_VENDOR_MAX_BLOCKS ||
+      (n_fd_count && (fd_count < 0 || fd_count > QS_VENDOR_MAX_BLOCKS)))
+    return NULL;
+  for (i = 0; i < n_blocks; i++) {
+    if (kinds[i] == QS_VENDOR_FRAME) {
+      QsVendorFrame f;
+      memcpy (&f, blocks[i], sizeof f);
+      if (f.n_planes < 1 || f.n_planes > 4)
+        return NULL;
+      fd_blocks++;
+    } else if (kinds[i] == QS_VENDOR_TENSOR) {
+      QsVendorTensor t;
+      memcpy (&t, blocks[i], sizeof t);
+      if (t.n_dimensions > 8)
+        return NULL;
+      fd_blocks++;
+    } else {
+      QsVendorText t;
+      memcpy (&t.size, blocks[i] + G_STRUCT_OFFSET (QsVendorText, size), 8);
+      if (t.size > QS_VENDOR_TEXT_MAX)
+        return NULL;
+      inline_len += t.size;
+    }
+  }
+  /* not pooled: the i-th fd block has the i-th fd */
+  if (!info.use_buffer_pool && n_fds != fd_blocks)
+    return NULL;
+
+  has_vmeta = n_blocks == 1 && kinds[0] == QS_VENDOR_FRAME;
+  out = g_byte_array_sized_new (QS_DESC_HEADER + n_blocks * QS_DESC_MEM + 128);
+  g_byte_array_set_size (out, QS_DESC_HEADER);
+  memset (out->data, 0, QS_DESC_HEADER);
+  {
+    guint64 none = GST_CLOCK_TIME_NONE;
+    memcpy (out->data + 8, &info.pts, 8);
+    memcpy (out->data + 16, &info.dts, 8);
+    memcpy (out->data + 24, &info.duration, 8);
+    memcpy (out->data + 32, &none, 8);
+    memcpy (out->data + 40, &none, 8);
+    memcpy (out->data + 64, &info.pts, 8);      /* their pts has no base: stamped on arrival */
+    memcpy (out->data + 72, &none, 8);
+    memcpy (out->data + 80, &none, 8);
+  }
+  put_u32 (out, 52, n_blocks);
+  put_u32 (out, 56, has_vmeta);
+  put_u32 (out, 60, n_fds);
+  put_u32 (out, 88, n_rois);
+  put_u32 (out, 92, inline_len);
+  put_u32 (out, 96, info.use_buffer_pool ? 2 : 3);
+  for (i = 0; i < n_blocks; i++) {
+    QsWireMemory m = { (guint32) info.buf_id[i], QS_MEM_FD, 0, 0, 0 };
+    if (kinds[i] == QS_VENDOR_FRAME) {
+      memcpy (&m.size, blocks[i] + G_STRUCT_OFFSET (QsVendorFrame, size), 8);
+      memcpy (&m.maxsize, blocks[i] + G_STRUCT_OFFSET (QsVendorFrame, maxsize), 8);
+    } else if (kinds[i] == QS_VENDOR_TENSOR) {
+      memcpy (&m.size, blocks[i] + G_STRUCT_OFFSET (QsVendorTensor, size), 8);
+      memcpy (&m.maxsize, blocks[i] + G_STRUCT_OFFSET (QsVendorTensor, maxsize), 8);
+    } else {
+      m.fd = 0;
+      m.kind = QS_MEM_INLINE;
+      memcpy (&m.size, blocks[i] + G_STRUCT_OFFSET (QsVendorText, size), 8);
+      m.maxsize = m.size;
+    }
+    g_byte_array_append (out, (const guint8 *) &m, sizeof m);
+  }
+  if (has_vmeta) {
+    QsVendorFrame f;
+    QsWireVideoMeta v = { 0 };
+    memcpy (&f, blocks[0], sizeof f);
+    v.format = f.format;
+    v.width = f.width;
+    v.height = f.height;
+    v.n_planes = f.n_planes;
+    for (i = 0; i < f.n_planes; i++) {
+      v.offsets[i] = f.offsets[i];
+      v.strides[i] = f.strides[i];
+    }
+    g_byte_array_append (out, (const guint8 *) &v, sizeof v);
+  }
+  for (i = 0; i < n_rois; i++) {
+    QsVendorRoiMeta r;
+    memcpy (&r, rois[i], sizeof r);
+    if (!append_vendor_roi (out, &r)) {
+      g_byte_array_unref (out);
+      return NULL;
+    }
+  }
+  for (i = 0; i < n_blocks; i++) {
+    guint64 n;
+    if (kinds[i] != QS_VENDOR_TEXT)
+      continue;
+    memcpy (&n, blocks[i] + G_STRUCT_OFFSET (QsVendorText, size), 8);
+    g_byte_array_append (out, blocks[i] + G_STRUCT_OFFSET (QsVendorText, contents), n);
+  }
+  {
+    static const guint8 zeros[4];
+    g_byte_array_append (out, zeros, (4 - inline_len % 4) % 4);
+  }
+  return g_byte_array_free_to_bytes (out);
+}

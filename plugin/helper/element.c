@@ -54,7 +54,6 @@ instance_free (gpointer data)
   else
     qs_src_instance_clear (inst);
   qs_js_post (inst, QS_HOOK_FINALIZE, NULL, 0, 0);
-  qs_memo_clear (&inst->memo);
   for (i = 0; i < inst->klass->n_props; i++)
     g_value_unset (&inst->props[i]);
   g_free (inst->props);
@@ -379,7 +378,7 @@ qs_instance_stats (QsInstance * inst)
         "connections", G_TYPE_UINT64, inst->n_connections,
         "fds-sent", G_TYPE_UINT64, inst->n_fds_sent,
         "js-calls", G_TYPE_UINT64, inst->n_js_calls,
-        "fast-path", G_TYPE_UINT64, inst->n_memo_hits, NULL);
+        "fast-path", G_TYPE_UINT64, inst->n_native, NULL);
   else {
     s = gst_structure_new ("qtisocketsrc-stats",
         "received", G_TYPE_UINT64, inst->n_received,
@@ -389,7 +388,7 @@ qs_instance_stats (QsInstance * inst)
         "fds-received", G_TYPE_UINT64, inst->n_fds_received,
         "copied", G_TYPE_UINT64, inst->n_copied,
         "js-calls", G_TYPE_UINT64, inst->n_js_calls,
-        "fast-path", G_TYPE_UINT64, inst->n_memo_hits, NULL);
+        "fast-path", G_TYPE_UINT64, inst->n_native, NULL);
     if (inst->n_latency > 0) {
       /* percentiles of the last samples: meaningful when the sender syncs (sends buffers on time) */
       guint n = MIN (inst->n_latency, QS_LATENCY_SAMPLES);

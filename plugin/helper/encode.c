@@ -187,3 +187,177 @@ qs_encode_buffer (QsInstance * inst, const QsEncodeArgs * a, gint * fds, guint *
   g_array_unref (fresh);
   return g_byte_array_free_to_bytes (out);
 }
+
+/* ---- the vendor's wire (../shared/VENDOR-WIRE.md, lib/protocol/vendor.ts) --------------------------
+ * As their sink sends a buffer for its caps: video, one fd memory with its layout (FRAME); tensors,
+ * one fd memory per tensor (TENSOR, type and dimensions from the caps); text, at most 1024 bytes
+ * inside the message (TEXT). A pooled buffer's fds cross once and are named by id (buf_id)
+ * afterwards; a buffer with any new fd brings all of its fds (their receiver mis-maps fewer). What
+ * their wire cannot carry goes to the element, which says so (qtisocketsink.ts vendorRender). */
+#define QS_VENDOR_BUFFER_INFO 2
+#define QS_VENDOR_FRAME 3
+#define QS_VENDOR_TENSOR 4
+#define QS_VENDOR_TEXT 5
+#define QS_VENDOR_ROI_META 9
+#define QS_VENDOR_TEXT_MAX 1024
+
+/* their ROI meta: a label, a box, the "ObjectDetection" and "xtraparams" parameters as strings */
+static void
+encode_vendor_roi (GByteArray * out, GstVideoRegionOfInterestMeta * roi)
+{
+  QsVendorRoiMeta r;
+  const gchar *type = g_quark_to_string (roi->roi_type);
+  GList *l;
+
+  memset (&r, 0, sizeof r);
+  r.identity = QS_VENDOR_ROI_META;
+  memcpy (r.label, type, MIN (strlen (type), sizeof r.label - 1));
+  r.id = roi->id;
+  r.parent_id = roi->parent_id;
+  r.x = roi->x;
+  r.y = roi->y;
+  r.w = roi->w;
+  r.h = roi->h;
+  for (l = roi->params; l; l = l->next) {
+    gchar *s = gst_structure_to_string (l->data);
+    gsize len = MIN (strlen (s), 255);
+    if (!r.detection_length && g_str_has_prefix (s, "ObjectDetection")) {
+      memcpy (r.detection, s, len);
+      r.detection_length = len + 1;
+    } else if (!r.extra_length && g_str_has_prefix (s, "xtraparams")) {
+      memcpy (r.extra, s, len);
+      r.extra_length = len + 1;
+    }
+    g_free (s);
+  }
+  g_byte_array_append (out, (const guint8 *) &r, sizeof r);
+}
+
+GBytes *
+qs_encode_vendor_buffer (QsInstance * inst, GstBuffer * buf, gint * fds, guint * n_fds, gint32 * buf_ids,
+    guint * n_ids)
+{
+  guint i, n = gst_buffer_n_memory (buf), n_fd_mem = 0;
+  gboolean pooled = buf->pool != NULL, fresh_any = FALSE;
+  gboolean *fresh = g_newa (gboolean, MAX (n, 1));
+  GByteArray *out;
+  QsVendorBufferInfo info;
+  GstVideoMeta *vmeta;
+  guint media = inst->vendor_media;
+
+  *n_fds = 0;
+  *n_ids = 0;
+  if (n > QS_VENDOR_MAX_BLOCKS)
+    return NULL;
+  for (i = 0; i < n; i++)
+    n_fd_mem += gst_is_fd_memory (gst_buffer_peek_memory (buf, i));
+  /* what their wire cannot carry: the element says why */
+  if (media == QS_VENDOR_MEDIA_TEXT ? n_fd_mem != 0 || gst_buffer_get_size (buf) > QS_VENDOR_TEXT_MAX :
+      media == QS_VENDOR_MEDIA_VIDEO ? n != 1 || n_fd_mem != 1 :
+      media == QS_VENDOR_MEDIA_TENSORS ? n != inst->vendor_tensors || n_fd_mem != n : TRUE)
+    return NULL;
+  vmeta = gst_buffer_get_video_meta (buf);
+  if (media == QS_VENDOR_MEDIA_VIDEO && !vmeta && !inst->has_vinfo)
+    return NULL;
+
+  memset (&info, 0, sizeof info);
+  info.identity = QS_VENDOR_BUFFER_INFO;
+  info.pts = GST_BUFFER_PTS (buf);
+  info.dts = GST_BUFFER_DTS (buf);
+  info.duration = GST_BUFFER_DURATION (buf);
+  info.use_buffer_pool = pooled;
+  for (i = 0; i < n; i++) {
+    GstMemory *mem = gst_buffer_peek_memory (buf, i);
+    fresh[i] = FALSE;
+    if (!gst_is_fd_memory (mem)) {
+      info.buf_id[i] = -1;
+    } else if (pooled) {
+      info.buf_id[i] = (gint32) qs_sink_cache_id (inst, gst_fd_memory_get_fd (mem), &fresh[i]);
+    } else {
+      info.buf_id[i] = gst_fd_memory_get_fd (mem);   /* not cached: it goes every time */
+      fresh[i] = TRUE;
+    }
+    fresh_any |= fresh[i];
+    buf_ids[i] = info.buf_id[i];
+  }
+  *n_ids = n;
+  /* a buffer with a new fd brings all of its fds */
+  for (i = 0; fresh_any && i < n; i++)
+    if (gst_is_fd_memory (gst_buffer_peek_memory (buf, i)))
+      fds[(*n_fds)++] = gst_fd_memory_get_fd (gst_buffer_peek_memory (buf, i));
+
+  out = g_byte_array_sized_new (sizeof info + n * sizeof (QsVendorFrame) + 16);
+  if (*n_fds) {
+    QsVendorFdCount c = { QS_VENDOR_FD_COUNT, (gint32) * n_fds };
+    g_byte_array_append (out, (const guint8 *) &c, sizeof c);
+  }
+  g_byte_array_append (out, (const guint8 *) &info, sizeof info);
+  if (media == QS_VENDOR_MEDIA_TEXT) {
+    QsVendorText t;
+    gsize at = 0;
+    memset (&t, 0, sizeof t);
+    t.identity = QS_VENDOR_TEXT;
+    for (i = 0; i < n; i++) {
+      GstMemory *mem = gst_buffer_peek_memory (buf, i);
+      GstMapInfo map;
+      if (gst_memory_map (mem, &map, GST_MAP_READ)) {
+        memcpy (t.contents + at, map.data, map.size);
+        gst_memory_unmap (mem, &map);
+      }
+      at += mem->size;
+    }
+    t.size = t.maxsize = at;    /* not their maxsize: see VENDOR-WIRE.md section 4 */
+    g_byte_array_append (out, (const guint8 *) &t, sizeof t);
+  } else if (media == QS_VENDOR_MEDIA_VIDEO) {
+    /* they map the fd from byte 0: the memory's offset goes into the plane offsets and the size */
+    GstMemory *mem = gst_buffer_peek_memory (buf, 0);
+    QsVendorFrame f;
+    GstVideoRegionOfInterestMeta *roi;
+    gpointer state = NULL;
+    memset (&f, 0, sizeof f);
+    f.identity = QS_VENDOR_FRAME;
+    if (vmeta) {
+      f.width = vmeta->width;
+      f.height = vmeta->height;
+      f.format = vmeta->format;
+      f.n_planes = vmeta->n_planes;
+      for (i = 0; i < vmeta->n_planes && i < 4; i++) {
+        f.offsets[i] = vmeta->offset[i] + mem->offset;
+        f.strides[i] = vmeta->stride[i];
+      }
+    } else {
+      f.width = GST_VIDEO_INFO_WIDTH (&inst->vinfo);
+      f.height = GST_VIDEO_INFO_HEIGHT (&inst->vinfo);
+      f.format = GST_VIDEO_INFO_FORMAT (&inst->vinfo);
+      f.n_planes = GST_VIDEO_INFO_N_PLANES (&inst->vinfo);
+      for (i = 0; i < f.n_planes && i < 4; i++) {
+        f.offsets[i] = GST_VIDEO_INFO_PLANE_OFFSET (&inst->vinfo, i) + mem->offset;
+        f.strides[i] = GST_VIDEO_INFO_PLANE_STRIDE (&inst->vinfo, i);
+      }
+    }
+    f.size = mem->offset + mem->size;
+    f.maxsize = mem->maxsize;
+    g_byte_array_append (out, (const guint8 *) &f, sizeof f);
+    while ((roi = (GstVideoRegionOfInterestMeta *) gst_buffer_iterate_meta_filtered (buf, &state,
+                GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE)))
+      encode_vendor_roi (out, roi);
+  } else {
+    const gint32 *dims = (const gint32 *) inst->vendor_dims->data;
+    guint d = 0;
+    for (i = 0; i < n; i++) {
+      GstMemory *mem = gst_buffer_peek_memory (buf, i);
+      QsVendorTensor t;
+      guint j, nd = (guint) dims[d++];
+      memset (&t, 0, sizeof t);
+      t.identity = QS_VENDOR_TENSOR;
+      t.type = inst->vendor_tensor_type;
+      t.n_dimensions = nd;
+      for (j = 0; j < nd; j++)
+        t.dimensions[j] = (guint32) dims[d++];
+      t.size = mem->offset + mem->size;
+      t.maxsize = mem->maxsize;
+      g_byte_array_append (out, (const guint8 *) &t, sizeof t);
+    }
+  }
+  return g_byte_array_free_to_bytes (out);
+}

@@ -46,7 +46,7 @@ qs_js_result_clear (QsJsResult * r)
 {
   g_clear_pointer (&r->data, g_bytes_unref);
   g_clear_pointer (&r->fds, g_array_unref);
-  g_clear_pointer (&r->patches, g_array_unref);
+  g_clear_pointer (&r->vendor, g_array_unref);
   g_clear_pointer (&r->caps, g_free);
   g_clear_pointer (&r->path, g_free);
   g_clear_pointer (&r->peer, g_free);
@@ -146,7 +146,7 @@ read_result (napi_env env, napi_value res, QsJsResult * r)
       r->data = g_bytes_new (ptr, length);
   }
   r->fds = get_ints (env, res, "fds");
-  r->patches = get_ints (env, res, "patches");
+  r->vendor = get_ints (env, res, "vendor");
   r->caps = get_string (env, res, "caps");
   r->path = get_string (env, res, "path");
   r->peer = get_string (env, res, "peer");

@@ -145,7 +145,7 @@ typedef struct __attribute__ ((packed)) {
   guint32 n_planes;
   guint64 offsets[4];
   gint32 strides[4];
-  guint32 padding;
+  guint32 flags;
   guint64 size;
   guint64 maxsize;
 } QsVendorFrame;
@@ -157,7 +157,7 @@ G_STATIC_ASSERT (G_STRUCT_OFFSET (QsVendorFrame, format) == 12);
 G_STATIC_ASSERT (G_STRUCT_OFFSET (QsVendorFrame, n_planes) == 16);
 G_STATIC_ASSERT (G_STRUCT_OFFSET (QsVendorFrame, offsets) == 20);
 G_STATIC_ASSERT (G_STRUCT_OFFSET (QsVendorFrame, strides) == 52);
-G_STATIC_ASSERT (G_STRUCT_OFFSET (QsVendorFrame, padding) == 68);
+G_STATIC_ASSERT (G_STRUCT_OFFSET (QsVendorFrame, flags) == 68);
 G_STATIC_ASSERT (G_STRUCT_OFFSET (QsVendorFrame, size) == 72);
 G_STATIC_ASSERT (G_STRUCT_OFFSET (QsVendorFrame, maxsize) == 80);
 

@@ -5,9 +5,10 @@
  * element class set-up (metadata, pad templates, properties, vfunc trampolines), sockets with
  * SCM_RIGHTS, memfd, interruptible waits, building/describing GstBuffers and releasing them, and
  * the safety checks of what it maps (each memory against its fd, video metas against the buffer).
- * Every decision (settings, what goes on the wire, what a message means, errors) is taken by the
- * TypeScript element, called through qs_js_call() with plain bytes: at most one JS call per buffer,
- * and none for a buffer like the last one it answered (memo.c).
+ * Every decision about a stream (settings, greetings, caps, which wire the peer speaks, what is wrong
+ * with a message, errors and warnings) is taken by the TypeScript element, called through
+ * qs_js_call() with plain bytes when something changes; every buffer of either wire is encoded
+ * (encode.c) and decoded (decode.c) natively, from what the element said.
  */
 #pragma once
 
@@ -66,31 +67,13 @@ typedef struct {
   gchar *error;
   gint64 number;
   gint mode;                    /* src: QsMode, when the element has read a greeting (-1: not said) */
-  GArray *patches;              /* gint: (output offset, input offset, length) triples: see memo.c */
+  GArray *vendor;               /* sink, SET_CAPS: the vendor's template: media, tensor type, n tensors,
+                                 * then per tensor n and its dimensions */
 } QsJsResult;
 
 void qs_js_result_clear (QsJsResult * r);
 
-/* the per-buffer fast path (memo.c): the element's answer for one kind of input, with the input's
- * fields that it copies into the answer */
-typedef struct {
-  guint8 *in;
-  gsize in_len;
-  GBytes *out;
-  guint32 *patches;             /* (output offset, input offset, length), by input offset */
-  guint n_patches;
-  guint32 *fixed;               /* (offset, length): the input bytes that must be equal */
-  guint n_fixed;
-  GArray *fds;                  /* sink: the memories whose fds go with the message */
-  guint n_fds;                  /* src: how many fds came with the message */
-} QsMemo;
 
-/* a patch's output offset for input bytes that may vary and are not copied anywhere */
-#define QS_MEMO_IGNORE G_MAXUINT32
-void qs_memo_clear (QsMemo * memo);
-gboolean qs_memo_set (QsMemo * memo, const guint8 * in, gsize in_len, GBytes * out,
-    const GArray * patches, const GArray * fds, guint n_fds);
-GBytes *qs_memo_apply (QsMemo * memo, const guint8 * in, gsize in_len, guint n_fds);
 
 typedef struct _QsClass QsClass;
 typedef struct _QsInstance QsInstance;
@@ -145,8 +128,9 @@ typedef struct {
 } QsConn;
 
 /* src: what a sender speaks, as the element says when it has read the greeting (result "mode"):
- * our wire, 1.0/1.1 (fds in each message) or 1.2 (the fd cache): decoded natively (decode.c) */
-typedef enum { QS_MODE_UNKNOWN = 0, QS_MODE_OURS = 1, QS_MODE_OURS_CACHED = 2 } QsMode;
+ * our wire, 1.0/1.1 (fds in each message) or 1.2 (the fd cache), or the vendor's once the caps of
+ * its stream are negotiated: decoded natively (decode.c) */
+typedef enum { QS_MODE_UNKNOWN = 0, QS_MODE_OURS = 1, QS_MODE_OURS_CACHED = 2, QS_MODE_VENDOR = 3 } QsMode;
 
 /* src: an fd the sender sent once and names by id afterwards (protocol 1.2); each memory made on it
  * holds a reference, and so does the cache until the sender makes us forget it */
@@ -220,6 +204,12 @@ struct _QsInstance {
   GstBuffer *prerolled;         /* sent at preroll: not sent again by render */
   GstPad *tee_pad;              /* sink: the sink pad of a tee upstream whose answer we amend (memfd.c) */
   GBytes *caps_item;            /* sink, our wire: the CAPS item TypeScript made for the caps */
+  /* sink, the vendor's wire: what the caps make of each buffer (TypeScript says, at set_caps):
+   * QS_VENDOR_MEDIA_*, and for tensors their type and, per tensor, n then its dimensions */
+  guint vendor_media;
+  guint vendor_tensor_type;
+  guint vendor_tensors;
+  GArray *vendor_dims;
   guint64 caps_serial;          /* sink: the connection the caps item last went on (0: not yet) */
 
   /* src */
@@ -232,11 +222,7 @@ struct _QsInstance {
   gint n_waiting;               /* senders greeted as busy, waiting their turn (atomic) */
   GBytes *hello, *hello_busy;   /* src: the element's last greetings (acceptor thread only) */
 
-  /* the per-buffer fast path: sink: description -> message; src: message -> description (memo.c);
-   * guarded by the streaming thread (sink: render/set_caps/handshake; src: create) */
-  QsMemo memo;
-  guint64 memo_serial;          /* the connection it was made on */
-  guint64 n_memo_hits;          /* buffers that took it (stats: fast-path) */
+  guint64 n_native;             /* buffers encoded or decoded natively, no JS call (stats: fast-path) */
   guint64 n_js_calls;           /* calls into the element's JavaScript (stats: js-calls) */
 
   /* stats */
@@ -323,6 +309,8 @@ void qs_codec_test_define (napi_env env, napi_value exports);
  * malformed); caps: the CAPS body the element took on this connection */
 GBytes *qs_decode_buffer (const guint8 * payload, gsize len, guint n_fds, gboolean cached, const guint8 * caps,
     gsize caps_len, gboolean * caps_changed);
+/* the vendor's wire: a buffer message of their sender into the description, or NULL for the element */
+GBytes *qs_decode_vendor_buffer (const guint8 * payload, gsize len, guint n_fds);
 /* the CAPS item's body of a message, if it has one */
 gboolean qs_message_caps (const guint8 * payload, gsize len, const guint8 ** caps, gsize * caps_len);
 
@@ -337,6 +325,11 @@ typedef struct {
   GArray *forget;               /* 1.2: guint32 ids the receiver may forget */
 } QsEncodeArgs;
 GBytes *qs_encode_buffer (QsInstance * inst, const QsEncodeArgs * a, gint * fds, guint * n_fds);
+/* the vendor's wire, natively: NULL when their wire cannot carry this buffer (the element says why);
+ * buf_ids[]: each memory's buf_id (-1: not on an fd) */
+enum { QS_VENDOR_MEDIA_NONE = 0, QS_VENDOR_MEDIA_VIDEO = 1, QS_VENDOR_MEDIA_TENSORS = 2, QS_VENDOR_MEDIA_TEXT = 3 };
+GBytes *qs_encode_vendor_buffer (QsInstance * inst, GstBuffer * buf, gint * fds, guint * n_fds, gint32 * buf_ids,
+    guint * n_ids);
 /* sink.c: the id the receiver knows the file of fd by; *fresh when the fd must go with the message */
 guint32 qs_sink_cache_id (QsInstance * inst, gint fd, gboolean * fresh);
 /* a tee upstream of the sink: its allocation answer offers memfds (at start, and when asked); and no

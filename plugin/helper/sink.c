@@ -60,31 +60,44 @@ release_all (QsInstance * inst)
 /* The vendor's receiver returns buf_ids, one per memory block: the message holding a buf_id that
  * went out first is the one it returns (a buffer pushed twice holds it twice). Under inst->lock. */
 static void
-vendor_hold (QsInstance * inst, const guint8 * desc, gsize len, guint64 id)
+vendor_hold (QsInstance * inst, const gint32 * buf_ids, guint n_ids, guint64 id)
 {
-  guint32 n_mem, n_forget, i, n = 0;
-  gsize at;
-  memcpy (&n_mem, desc + 52, 4);
-  memcpy (&n_forget, desc + 100, 4);
-  at = len - 4 * n_forget - 8 * n_mem;        /* the cache section: per memory id, fresh */
+  guint i, n = 0;
   if (!inst->vendor_out) {
     inst->vendor_out = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) g_queue_free);
     inst->vendor_left = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   }
-  for (i = 0; i < n_mem; i++) {
-    guint32 kind, bid;
+  for (i = 0; i < n_ids; i++) {
     GQueue *q;
-    memcpy (&kind, desc + QS_DESC_HEADER + i * QS_DESC_MEM + 4, 4);
-    if (kind == QS_MEM_INLINE)
-      continue;
-    memcpy (&bid, desc + at + 8 * i, 4);
-    q = g_hash_table_lookup (inst->vendor_out, GUINT_TO_POINTER (bid));
+    if (buf_ids[i] < 0)
+      continue;                 /* not on an fd */
+    q = g_hash_table_lookup (inst->vendor_out, GINT_TO_POINTER (buf_ids[i]));
     if (!q)
-      g_hash_table_insert (inst->vendor_out, GUINT_TO_POINTER (bid), (q = g_queue_new ()));
+      g_hash_table_insert (inst->vendor_out, GINT_TO_POINTER (buf_ids[i]), (q = g_queue_new ()));
     g_queue_push_tail (q, g_memdup2 (&id, sizeof id));
     n++;
   }
   g_hash_table_insert (inst->vendor_left, g_memdup2 (&id, sizeof id), GUINT_TO_POINTER (n));
+}
+
+/* the buf_ids of a description's fd memories (its cache section: per memory id, fresh) */
+static guint
+desc_buf_ids (const guint8 * desc, gsize len, gint32 * buf_ids)
+{
+  guint32 n_mem, n_forget, i;
+  gsize at;
+  memcpy (&n_mem, desc + 52, 4);
+  memcpy (&n_forget, desc + 100, 4);
+  at = len - 4 * n_forget - 8 * n_mem;
+  for (i = 0; i < n_mem && i < QS_VENDOR_MAX_BLOCKS; i++) {
+    guint32 kind;
+    memcpy (&kind, desc + QS_DESC_HEADER + i * QS_DESC_MEM + 4, 4);
+    if (kind == QS_MEM_INLINE)
+      buf_ids[i] = -1;
+    else
+      memcpy (&buf_ids[i], desc + at + 8 * i, 4);
+  }
+  return i;
 }
 
 /* RETURN_BUFFER(buf_id): the buffer whose last block it was goes back upstream */
@@ -292,10 +305,10 @@ qs_sink_instance_clear (QsInstance * inst)
   gst_buffer_replace (&inst->prerolled, NULL);
   disconnect (inst);
   g_clear_pointer (&inst->inflight, g_hash_table_unref);
-  qs_memo_clear (&inst->memo);
   g_clear_pointer (&inst->fd_cache, g_hash_table_unref);
   g_clear_pointer (&inst->forget, g_array_unref);
   g_clear_pointer (&inst->caps_item, g_bytes_unref);
+  g_clear_pointer (&inst->vendor_dims, g_array_unref);
   inst->fd_cache_serial = 0;
   g_clear_pointer (&inst->vendor_out, g_hash_table_unref);
   g_clear_pointer (&inst->vendor_left, g_hash_table_unref);
@@ -843,11 +856,12 @@ send_buffer (GstBaseSink * bsink, QsInstance * inst, GstBuffer * buf)
 {
   QsJsResult r = { 0 };
   GstBuffer *sendbuf;
-  guint8 *desc;
-  gsize desc_len;
+  guint8 *desc = NULL;
+  gsize desc_len = 0;
   guint64 id;
   gint fds[QS_MAX_FDS];
-  guint n_fds = 0, i;
+  gint32 buf_ids[QS_VENDOR_MAX_BLOCKS];
+  guint n_fds = 0, n_ids = 0, i;
   QsConn *conn;
   GstFlowReturn ret = GST_FLOW_OK;
   gboolean shares = FALSE, sent = FALSE;
@@ -911,37 +925,36 @@ send_buffer (GstBaseSink * bsink, QsInstance * inst, GstBuffer * buf)
     if (inst->caps_serial != conn->serial)
       a.caps_item = inst->caps_item;
     r.data = qs_encode_buffer (inst, &a, fds, &n_fds);
-    inst->n_memo_hits++;        /* stats' fast-path: described without a call into JavaScript */
+    inst->n_native++;           /* stats' fast-path: encoded without a call into JavaScript */
     desc = NULL;
-    desc_len = 0;
+    goto encoded;
+  }
+  /* the vendor's wire: encoded natively too (encode.c); what their wire cannot carry goes to the
+   * element, which says why */
+  if (conn->serial != inst->fd_cache_serial)
+    cache_reset (inst, conn->serial);
+  r.data = qs_encode_vendor_buffer (inst, sendbuf, fds, &n_fds, buf_ids, &n_ids);
+  if (r.data) {
+    inst->n_native++;
+    desc = NULL;
     goto encoded;
   }
   desc = describe (bsink, inst, conn, sendbuf, id, &desc_len);
-  /* the fast path: a buffer like the one the element last answered with patches (memo.c) */
-  if (inst->memo_serial == conn->serial &&
-      (r.data = qs_memo_apply (&inst->memo, desc, desc_len, 0)) != NULL) {
-    r.fds = g_array_copy (inst->memo.fds);
-    inst->n_memo_hits++;
-  } else {
-    if (!qs_js_call (inst, QS_HOOK_RENDER, desc, desc_len, NULL, 0, &inst->flushing, &r)) {
-      if (g_atomic_int_get (&inst->flushing)) {
-        ret = GST_FLOW_FLUSHING;
-      } else {
-        GST_ELEMENT_ERROR (bsink, LIBRARY, FAILED, ("%s", r.error), (NULL));
-        ret = GST_FLOW_ERROR;
-      }
-      goto done;
-    }
-    if (r.error || !r.data) {
-      GST_ELEMENT_ERROR (bsink, STREAM, FAILED, ("%s", r.error ? r.error : "nothing to send"), (NULL));
+  if (!qs_js_call (inst, QS_HOOK_RENDER, desc, desc_len, NULL, 0, &inst->flushing, &r)) {
+    if (g_atomic_int_get (&inst->flushing)) {
+      ret = GST_FLOW_FLUSHING;
+    } else {
+      GST_ELEMENT_ERROR (bsink, LIBRARY, FAILED, ("%s", r.error), (NULL));
       ret = GST_FLOW_ERROR;
-      goto done;
     }
-    /* an answer without patches (caps, a new fd, regions of interest...) leaves the memo as it is:
-     * what it answers has not changed (a caps change clears it in set_caps) */
-    if (r.patches && r.fds && qs_memo_set (&inst->memo, desc, desc_len, r.data, r.patches, r.fds, 0))
-      inst->memo_serial = conn->serial;
+    goto done;
   }
+  if (r.error || !r.data) {
+    GST_ELEMENT_ERROR (bsink, STREAM, FAILED, ("%s", r.error ? r.error : "nothing to send"), (NULL));
+    ret = GST_FLOW_ERROR;
+    goto done;
+  }
+  n_ids = desc_buf_ids (desc, desc_len, buf_ids);
   for (i = 0; r.fds && i < r.fds->len && n_fds < QS_MAX_FDS; i++) {
     gint idx = g_array_index (r.fds, gint, i);
     if (idx < 0 || (guint) idx >= gst_buffer_n_memory (sendbuf) ||
@@ -963,7 +976,7 @@ encoded:
     g_mutex_lock (&inst->lock);
     g_hash_table_insert (inst->inflight, g_memdup2 (&id, sizeof id), gst_buffer_ref (sendbuf));
     if (inst->peer_vendor)
-      vendor_hold (inst, desc, desc_len, id);
+      vendor_hold (inst, buf_ids, n_ids, id);
     g_mutex_unlock (&inst->lock);
   }
   g_mutex_lock (&conn->lock);
@@ -1076,16 +1089,24 @@ qs_sink_set_caps (GstBaseSink * bsink, GstCaps * caps)
   gchar *s = gst_caps_to_string (caps);
   gboolean ok;
 
-  qs_memo_clear (&inst->memo);  /* the element sends the new caps with the next buffer */
   inst->has_vinfo = gst_video_info_from_caps (&inst->vinfo, caps);
   inst->caps_text = gst_structure_has_name (gst_caps_get_structure (caps, 0), "text/x-raw");
   ok = qs_js_call (inst, QS_HOOK_SET_CAPS, NULL, 0, s, 0, NULL, &r) && !r.error;
   if (r.error)
     GST_ELEMENT_ERROR (bsink, CORE, NEGOTIATION, ("%s", r.error), (NULL));
-  /* the CAPS item of our wire, sent with the next buffer */
+  /* the CAPS item of our wire, sent with the next buffer; what the vendor's wire makes of them */
   g_clear_pointer (&inst->caps_item, g_bytes_unref);
   inst->caps_item = r.data ? g_bytes_ref (r.data) : NULL;
   inst->caps_serial = 0;
+  inst->vendor_media = QS_VENDOR_MEDIA_NONE;
+  g_clear_pointer (&inst->vendor_dims, g_array_unref);
+  if (r.vendor && r.vendor->len >= 3) {
+    inst->vendor_media = g_array_index (r.vendor, gint, 0);
+    inst->vendor_tensor_type = g_array_index (r.vendor, gint, 1);
+    inst->vendor_tensors = g_array_index (r.vendor, gint, 2);
+    inst->vendor_dims = g_array_new (FALSE, FALSE, sizeof (gint));
+    g_array_append_vals (inst->vendor_dims, r.vendor->data + 3 * sizeof (gint), r.vendor->len - 3);
+  }
   g_free (s);
   qs_js_result_clear (&r);
   return ok;

@@ -120,7 +120,6 @@ qs_src_instance_clear (QsInstance * inst)
 {
   stop_acceptor (inst);
   drop_connection (inst, "the receiver stopped");
-  qs_memo_clear (&inst->memo);
   g_clear_pointer (&inst->hello, g_bytes_unref);
   g_clear_pointer (&inst->hello_busy, g_bytes_unref);
   if (inst->acceptor_stop_fd >= 0)
@@ -1048,18 +1047,19 @@ greeting_deadline (QsConn * conn)
   return now < conn->since + QS_GREETING_GRACE_US ? conn->since + QS_GREETING_GRACE_US : now + G_USEC_PER_SEC;
 }
 
-/* QTISOCKET_MEMO_CHECK=1 (the tests' fuzzers): every answer of the fast path is checked against the
- * element's own answer for the same message; a difference is a bug, logged as an error */
-static gboolean memo_check;
+/* QTISOCKET_NATIVE_CHECK=1 (the tests' fuzzers): every message the native decoder took is given to
+ * the element too, whose answer must be the same description; a difference is a bug, logged as an
+ * error */
+static gboolean native_check;
 
 static void
-check_memo (QsInstance * inst, const guint8 * payload, gsize n, guint n_fds, GBytes * fast)
+check_native (QsInstance * inst, const guint8 * payload, gsize n, guint n_fds, GBytes * native)
 {
   QsJsResult r = { 0 };
   if (qs_js_call (inst, QS_HOOK_MESSAGE, payload, n, NULL, n_fds, &inst->flushing, &r) &&
-      (r.action != QS_ACTION_BUFFER || !r.data || !g_bytes_equal (r.data, fast)))
+      (r.action != QS_ACTION_BUFFER || !r.data || !g_bytes_equal (r.data, native)))
     GST_ELEMENT_ERROR (inst->element, LIBRARY, FAILED,
-        ("The fast path answered a message of %" G_GSIZE_FORMAT " bytes otherwise than the element", n),
+        ("The native decoder took a message of %" G_GSIZE_FORMAT " bytes otherwise than the element", n),
         (NULL));
   qs_js_result_clear (&r);
 }
@@ -1133,29 +1133,20 @@ qs_create (GstPushSrc * psrc, GstBuffer ** outbuf)
 
     /* our wire: a buffer message is decoded natively (decode.c); what it does not take goes to
      * the element */
-    if (conn->mode == QS_MODE_OURS || conn->mode == QS_MODE_OURS_CACHED) {
+    if (conn->mode != QS_MODE_UNKNOWN) {
       gboolean caps_changed;
-      r.data = qs_decode_buffer (payload, n, n_fds, conn->mode == QS_MODE_OURS_CACHED,
+      r.data = conn->mode == QS_MODE_VENDOR ? qs_decode_vendor_buffer (payload, n, n_fds) :
+          qs_decode_buffer (payload, n, n_fds, conn->mode == QS_MODE_OURS_CACHED,
           conn->caps ? g_bytes_get_data (conn->caps, NULL) : NULL, conn->caps ? g_bytes_get_size (conn->caps) : 0,
           &caps_changed);
       if (r.data) {
         r.action = QS_ACTION_BUFFER;
-        inst->n_memo_hits++;
-        if (memo_check)
-          check_memo (inst, payload, n, n_fds, r.data);
+        inst->n_native++;
+        if (native_check)
+          check_native (inst, payload, n, n_fds, r.data);
         g_free (payload);
         goto answered;
       }
-    }
-    /* the fast path: a message like the one the element last answered with patches (memo.c) */
-    if (inst->memo_serial == conn->serial &&
-        (r.data = qs_memo_apply (&inst->memo, payload, n, n_fds)) != NULL) {
-      r.action = QS_ACTION_BUFFER;
-      inst->n_memo_hits++;
-      if (memo_check)
-        check_memo (inst, payload, n, n_fds, r.data);
-      g_free (payload);
-      goto answered;
     }
     if (!qs_js_call (inst, QS_HOOK_MESSAGE, payload, n, NULL, n_fds, &inst->flushing, &r)) {
       g_free (payload);
@@ -1170,13 +1161,6 @@ qs_create (GstPushSrc * psrc, GstBuffer ** outbuf)
       qs_js_result_clear (&r);
       return GST_FLOW_ERROR;
     }
-    /* a buffer answered without patches (new caps, new fds, regions of interest...) leaves the memo
-     * as it is: what it answers has not changed; anything else (a greeting...) clears it */
-    if (r.action == QS_ACTION_BUFFER && r.data && !r.caps && r.patches &&
-        qs_memo_set (&inst->memo, payload, n, r.data, r.patches, NULL, n_fds))
-      inst->memo_serial = conn->serial;
-    else if (r.action != QS_ACTION_BUFFER)
-      qs_memo_clear (&inst->memo);
     /* what the element found the sender speaks (from its greeting), and the caps it took */
     if (r.mode >= 0)
       conn->mode = r.mode;
@@ -1333,7 +1317,7 @@ qs_src_install (GstPushSrcClass * klass, QsClass * k)
   GstBaseSrcClass *base = GST_BASE_SRC_CLASS (klass);
   release_quark = g_quark_from_static_string ("qtisocket-release");
   cached_quark = g_quark_from_static_string ("qtisocket-cached");
-  memo_check = g_strcmp0 (g_getenv ("QTISOCKET_MEMO_CHECK"), "1") == 0;
+  native_check = g_strcmp0 (g_getenv ("QTISOCKET_NATIVE_CHECK"), "1") == 0;
   base->start = qs_src_start;
   base->stop = qs_src_stop;
   base->get_caps = qs_src_get_caps;
