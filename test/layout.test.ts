@@ -32,6 +32,15 @@ test('the records have the sizes docs/protocol.md and the vendor\'s wire give', 
   t.is(LAYOUT.vendorRoiMeta.size, VENDOR_SIZES[VendorId.RoiMeta])
   t.is(LAYOUT.vendorRoiMeta.offset.detection_length, 316)
   t.is(LAYOUT.vendorRoiMeta.offset.extra_length, 580)
+  // the description the helper and the element exchange starts as BUFFER does; its timing fields
+  // follow each other in both
+  t.is(LAYOUT.desc.size, 104)
+  for (const field of ['id', 'pts', 'dts', 'duration', 'offset', 'offset_end', 'flags', 'n_memories'])
+    t.is(LAYOUT.desc.offset[field], LAYOUT.buffer.offset[field], field)
+  for (const r of [LAYOUT.desc, LAYOUT.buffer]) {
+    t.is(r.offset.running_dts! - r.offset.running_pts!, 8)
+    t.is(r.offset.base_monotonic! - r.offset.running_pts!, 16)
+  }
 })
 
 test('a record written by name reads back by name', t => {

@@ -13,13 +13,20 @@
 // then, if cached (the fd cache of protocol 1.2 is in use): the helper's description of a buffer to
 // send has per memory u32 id, u32 fresh (its fd goes with this message); ours of a buffer received
 // has per fd that came u32 id; both end with u32 ids to forget[n_forget]
-export const DESC_HEADER = 104
-export const DESC_MEM = 32
-export const DESC_VMETA = 72
+// (The records are declared once, in layout.ts: desc, memory, videoMeta, roi.)
+import { LAYOUT } from './layout'
+
+export const DESC_HEADER = LAYOUT.desc.size
+export const DESC_MEM = LAYOUT.memory.size
+export const DESC_VMETA = LAYOUT.videoMeta.size
 /** where the running times start in the header */
-export const DESC_TIMING = 64
+export const DESC_TIMING = LAYOUT.desc.offset.running_pts!
 /** the fixed part of a region-of-interest record, after its length */
-export const ROI_FIXED = 32
+export const ROI_FIXED = LAYOUT.roi.size
+const D = LAYOUT.desc.offset as Record<string, number>
+const M = LAYOUT.memory.offset as Record<string, number>
+const V = LAYOUT.videoMeta.offset as Record<string, number>
+const R = LAYOUT.roi.offset as Record<string, number>
 
 export enum MemKind { Fd = 1, DmaBuf = 2, Inline = 3 }
 
@@ -103,85 +110,88 @@ export function readVideoMeta(v: DataView, at: number): VideoMetaDesc {
   const offsets: bigint[] = []
   const strides: number[] = []
   for (let i = 0; i < 4; i++) {
-    offsets.push(v.getBigUint64(at + 24 + 8 * i, true))
-    strides.push(v.getInt32(at + 56 + 4 * i, true))
+    offsets.push(v.getBigUint64(at + V.offsets! + 8 * i, true))
+    strides.push(v.getInt32(at + V.strides! + 4 * i, true))
   }
   return {
-    format: v.getUint32(at, true),
-    width: v.getUint32(at + 4, true),
-    height: v.getUint32(at + 8, true),
-    nPlanes: v.getUint32(at + 12, true),
-    flags: v.getUint32(at + 16, true),
+    format: v.getUint32(at + V.format!, true),
+    width: v.getUint32(at + V.width!, true),
+    height: v.getUint32(at + V.height!, true),
+    nPlanes: v.getUint32(at + V.n_planes!, true),
+    flags: v.getUint32(at + V.flags!, true),
     offsets,
     strides,
   }
 }
 
 export function writeVideoMeta(v: DataView, at: number, m: VideoMetaDesc): void {
-  v.setUint32(at, m.format, true)
-  v.setUint32(at + 4, m.width, true)
-  v.setUint32(at + 8, m.height, true)
-  v.setUint32(at + 12, m.nPlanes, true)
-  v.setUint32(at + 16, m.flags, true)
+  v.setUint32(at + V.format!, m.format, true)
+  v.setUint32(at + V.width!, m.width, true)
+  v.setUint32(at + V.height!, m.height, true)
+  v.setUint32(at + V.n_planes!, m.nPlanes, true)
+  v.setUint32(at + V.flags!, m.flags, true)
   for (let i = 0; i < 4; i++) {
-    v.setBigUint64(at + 24 + 8 * i, m.offsets[i] ?? 0n, true)
-    v.setInt32(at + 56 + 4 * i, m.strides[i] ?? 0, true)
+    v.setBigUint64(at + V.offsets! + 8 * i, m.offsets[i] ?? 0n, true)
+    v.setInt32(at + V.strides! + 4 * i, m.strides[i] ?? 0, true)
   }
 }
 
 export function readMemory(v: DataView, at: number): MemoryDesc {
   return {
-    index: v.getUint32(at, true),
-    kind: v.getUint32(at + 4, true),
-    offset: v.getBigUint64(at + 8, true),
-    size: v.getBigUint64(at + 16, true),
-    maxsize: v.getBigUint64(at + 24, true),
+    index: v.getUint32(at + M.fd!, true),
+    kind: v.getUint32(at + M.kind!, true),
+    offset: v.getBigUint64(at + M.offset!, true),
+    size: v.getBigUint64(at + M.size!, true),
+    maxsize: v.getBigUint64(at + M.maxsize!, true),
   }
 }
 
 export function writeMemory(v: DataView, at: number, m: MemoryDesc): void {
-  v.setUint32(at, m.index, true)
-  v.setUint32(at + 4, m.kind, true)
-  v.setBigUint64(at + 8, m.offset, true)
-  v.setBigUint64(at + 16, m.size, true)
-  v.setBigUint64(at + 24, m.maxsize, true)
+  v.setUint32(at + M.fd!, m.index, true)
+  v.setUint32(at + M.kind!, m.kind, true)
+  v.setBigUint64(at + M.offset!, m.offset, true)
+  v.setBigUint64(at + M.size!, m.size, true)
+  v.setBigUint64(at + M.maxsize!, m.maxsize, true)
 }
 
+/** the running times and base monotonic, at `at` (where running_pts is: the three follow each other
+ *  in both the description and the wire's BUFFER) */
 export function readTiming(v: DataView, at: number): BufferTiming {
   return {
     runningPts: v.getBigUint64(at, true),
-    runningDts: v.getBigUint64(at + 8, true),
-    baseMonotonic: v.getBigUint64(at + 16, true),
+    runningDts: v.getBigUint64(at + D.running_dts! - D.running_pts!, true),
+    baseMonotonic: v.getBigUint64(at + D.base_monotonic! - D.running_pts!, true),
   }
 }
 
 export function writeTiming(v: DataView, at: number, t: BufferTiming): void {
   v.setBigUint64(at, t.runningPts, true)
-  v.setBigUint64(at + 8, t.runningDts, true)
-  v.setBigUint64(at + 16, t.baseMonotonic, true)
+  v.setBigUint64(at + D.running_dts! - D.running_pts!, t.runningDts, true)
+  v.setBigUint64(at + D.base_monotonic! - D.running_pts!, t.baseMonotonic, true)
 }
 
-/** the first 52 bytes of a BufferDesc and of the wire's BUFFER item: id, timestamps, offsets, flags */
+/** the first fields of a BufferDesc and of the wire's BUFFER item, the same in both (layout.test.ts
+ *  checks): id, timestamps, offsets, flags */
 export function readBufferHeader(v: DataView): Omit<BufferDesc, 'memories' | 'video' | keyof BufferTiming> {
   return {
-    id: v.getBigUint64(0, true),
-    pts: v.getBigUint64(8, true),
-    dts: v.getBigUint64(16, true),
-    duration: v.getBigUint64(24, true),
-    offset: v.getBigUint64(32, true),
-    offsetEnd: v.getBigUint64(40, true),
-    flags: v.getUint32(48, true),
+    id: v.getBigUint64(D.id!, true),
+    pts: v.getBigUint64(D.pts!, true),
+    dts: v.getBigUint64(D.dts!, true),
+    duration: v.getBigUint64(D.duration!, true),
+    offset: v.getBigUint64(D.offset!, true),
+    offsetEnd: v.getBigUint64(D.offset_end!, true),
+    flags: v.getUint32(D.flags!, true),
   }
 }
 
 export function writeBufferHeader(v: DataView, d: BufferDesc): void {
-  v.setBigUint64(0, d.id, true)
-  v.setBigUint64(8, d.pts, true)
-  v.setBigUint64(16, d.dts, true)
-  v.setBigUint64(24, d.duration, true)
-  v.setBigUint64(32, d.offset, true)
-  v.setBigUint64(40, d.offsetEnd, true)
-  v.setUint32(48, d.flags, true)
+  v.setBigUint64(D.id!, d.id, true)
+  v.setBigUint64(D.pts!, d.pts, true)
+  v.setBigUint64(D.dts!, d.dts, true)
+  v.setBigUint64(D.duration!, d.duration, true)
+  v.setBigUint64(D.offset!, d.offset, true)
+  v.setBigUint64(D.offset_end!, d.offsetEnd, true)
+  v.setUint32(D.flags!, d.flags, true)
 }
 
 const utf8 = new TextEncoder()
@@ -196,8 +206,8 @@ export function readRoi(bytes: Uint8Array, at: number, end: number): [RoiDesc, n
   const v = new DataView(bytes.buffer, bytes.byteOffset, end)
   if (at + ROI_FIXED > end)
     throw new RangeError('truncated region of interest')
-  const typeLength = v.getUint32(at + 24, true)
-  const nParams = v.getUint32(at + 28, true)
+  const typeLength = v.getUint32(at + R.type_length!, true)
+  const nParams = v.getUint32(at + R.n_params!, true)
   let p = at + ROI_FIXED
   if (typeLength > end - p)
     throw new RangeError('region-of-interest type beyond the record')
@@ -213,8 +223,9 @@ export function readRoi(bytes: Uint8Array, at: number, end: number): [RoiDesc, n
     params.push(utf8Decoder.decode(bytes.subarray(p + 4, p + 4 + n)))
     p += 4 + pad4(n)
   }
-  return [{ type, id: v.getInt32(at, true), parentId: v.getInt32(at + 4, true), x: v.getUint32(at + 8, true),
-    y: v.getUint32(at + 12, true), w: v.getUint32(at + 16, true), h: v.getUint32(at + 20, true), params },
+  return [{ type, id: v.getInt32(at + R.id!, true), parentId: v.getInt32(at + R.parent_id!, true),
+    x: v.getUint32(at + R.x!, true), y: v.getUint32(at + R.y!, true), w: v.getUint32(at + R.w!, true),
+    h: v.getUint32(at + R.h!, true), params },
   Math.min(p, end) - at]
 }
 
@@ -223,14 +234,14 @@ export function encodeRoi(r: RoiDesc): Uint8Array {
   const params = r.params.map(p => utf8.encode(p))
   const out = new Uint8Array(ROI_FIXED + pad4(type.byteLength) + params.reduce((n, p) => n + 4 + pad4(p.byteLength), 0))
   const v = new DataView(out.buffer)
-  v.setInt32(0, r.id, true)
-  v.setInt32(4, r.parentId, true)
-  v.setUint32(8, r.x, true)
-  v.setUint32(12, r.y, true)
-  v.setUint32(16, r.w, true)
-  v.setUint32(20, r.h, true)
-  v.setUint32(24, type.byteLength, true)
-  v.setUint32(28, params.length, true)
+  v.setInt32(R.id!, r.id, true)
+  v.setInt32(R.parent_id!, r.parentId, true)
+  v.setUint32(R.x!, r.x, true)
+  v.setUint32(R.y!, r.y, true)
+  v.setUint32(R.w!, r.w, true)
+  v.setUint32(R.h!, r.h, true)
+  v.setUint32(R.type_length!, type.byteLength, true)
+  v.setUint32(R.n_params!, params.length, true)
   out.set(type, ROI_FIXED)
   let p = ROI_FIXED + pad4(type.byteLength)
   for (const param of params) {
@@ -243,10 +254,10 @@ export function encodeRoi(r: RoiDesc): Uint8Array {
 
 export function decodeDesc(bytes: Uint8Array): BufferDesc {
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-  const nMem = v.getUint32(52, true)
-  const hasVideo = v.getUint32(56, true) !== 0
-  const nRoi = v.getUint32(88, true)
-  const inlineLength = v.getUint32(92, true)
+  const nMem = v.getUint32(D.n_memories!, true)
+  const hasVideo = v.getUint32(D.has_video_meta!, true) !== 0
+  const nRoi = v.getUint32(D.n_rois!, true)
+  const inlineLength = v.getUint32(D.inline_length!, true)
   const memories: MemoryDesc[] = []
   for (let i = 0; i < nMem; i++)
     memories.push(readMemory(v, DESC_HEADER + i * DESC_MEM))
@@ -261,9 +272,9 @@ export function decodeDesc(bytes: Uint8Array): BufferDesc {
   }
   let end = bytes.byteLength
   let cache: DescCache | undefined
-  const mode = v.getUint32(96, true)
+  const mode = v.getUint32(D.fd_naming!, true)
   if (mode) {
-    const nForget = v.getUint32(100, true)
+    const nForget = v.getUint32(D.n_forget!, true)
     end -= 8 * nMem + 4 * nForget
     cache = { ids: [], fresh: [], forget: [], at: end }
     for (let i = 0; i < nMem; i++) {
@@ -294,12 +305,12 @@ export function encodeDesc(d: BufferDesc, nFds: number): Uint8Array {
     rois.reduce((n, r) => n + 4 + r.byteLength, 0) + pad4(inlineLength) + cacheLength)
   const v = new DataView(out.buffer)
   writeBufferHeader(v, d)
-  v.setUint32(52, d.memories.length, true)
-  v.setUint32(56, d.video ? 1 : 0, true)
-  v.setUint32(60, nFds, true)
+  v.setUint32(D.n_memories!, d.memories.length, true)
+  v.setUint32(D.has_video_meta!, d.video ? 1 : 0, true)
+  v.setUint32(D.n_fds!, nFds, true)
   writeTiming(v, DESC_TIMING, d)
-  v.setUint32(88, rois.length, true)
-  v.setUint32(92, inlineLength, true)
+  v.setUint32(D.n_rois!, rois.length, true)
+  v.setUint32(D.inline_length!, inlineLength, true)
   d.memories.forEach((m, i) => writeMemory(v, DESC_HEADER + i * DESC_MEM, m))
   let at = DESC_HEADER + d.memories.length * DESC_MEM
   if (d.video) {
@@ -314,10 +325,10 @@ export function encodeDesc(d: BufferDesc, nFds: number): Uint8Array {
   if (d.inline)
     out.set(d.inline, at)
   if (d.vendor)
-    v.setUint32(96, d.vendor === 'pooled' ? 2 : 3, true)
+    v.setUint32(D.fd_naming!, d.vendor === 'pooled' ? 2 : 3, true)
   if (d.cache) {
-    v.setUint32(96, 1, true)
-    v.setUint32(100, d.cache.forget.length, true)
+    v.setUint32(D.fd_naming!, 1, true)
+    v.setUint32(D.n_forget!, d.cache.forget.length, true)
     at = out.byteLength - cacheLength
     for (const id of [...d.cache.ids, ...d.cache.forget]) {
       v.setUint32(at, id, true)

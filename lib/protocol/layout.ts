@@ -23,6 +23,40 @@ export interface RecordDef {
 
 const f = (name: string, type: FieldType, count?: number): Field => (count ? { name, type, count } : { name, type })
 
+/** our items' identities ("QT" in the high half): ITEM_BASE | n */
+export const ITEM_BASE = 0x51540000
+export const ITEMS = { hello: 1, caps: 2, buffer: 3, videoMeta: 4, release: 5, roiMeta: 6, data: 7, fds: 8, forget: 9 } as const
+
+/** the vendor's structs by identity (their position), with their sizes; a parser of theirs stops at
+ *  any other identity */
+export const VENDOR_STRUCTS: ReadonlyArray<readonly [string, number]> = [['eos', 4], ['disconnect', 4], ['bufferInfo', 72],
+  ['frame', 88], ['tensor', 60], ['text', 1044], ['returnBuffer', 44], ['fdCount', 8], ['protectionMeta', 1044],
+  ['roiMeta', 588], ['classMeta', 9876], ['landmarksMeta', 4140]]
+export const VENDOR_SIZES = VENDOR_STRUCTS.map(([, size]) => size)
+/** what a receiver accepts (and a sender keeps to), in both languages */
+export const LIMITS = {
+  /** memories per buffer */
+  memories: 64,
+  /** regions of interest per buffer, parameters per region */
+  rois: 256,
+  roiParams: 64,
+  /** bytes of caps */
+  capsLength: 64 * 1024,
+  /** a sender puts non-fd memory inline up to this many bytes per buffer; a receiver takes up to data */
+  inlineSend: 4096,
+  data: 1024 * 1024,
+  /** fds per message, fds a receiver keeps cached per sender */
+  fds: 64,
+  cached: 1024,
+  /** memory blocks per buffer on the vendor's wire (buf_id[10]) */
+  vendorBlocks: 10,
+  /** bytes of a message (framing) */
+  message: 16 * 1024 * 1024,
+} as const
+
+/** a vendor struct's identity by name */
+export const VENDOR_IDS: Record<string, number> = Object.fromEntries(VENDOR_STRUCTS.map(([name], i) => [name, i]))
+
 const BUFFER_IDS = 10
 
 /** every record of both wires, by the name TypeScript uses */
@@ -47,6 +81,14 @@ export const RECORDS = {
     f('type_length', 'u32'), f('n_params', 'u32')] },
   release: { c: 'QsWireRelease', doc: 'RELEASE\'s body; u64 buffer ids[count] follow',
     fields: [f('count', 'u32'), f('reserved', 'u32')] },
+
+  desc: { c: 'QsDesc', doc: 'the description of a buffer that the helper and the element exchange (lib/protocol/desc.ts): ' +
+    'this header, a QsWireMemory per memory, a QsWireVideoMeta if has_video_meta, per region of interest a u32 length ' +
+    'then its ROI_META record, the inline bytes padded to 4, then the fd cache\'s section (fd_naming 1)',
+  fields: [f('id', 'u64'), f('pts', 'u64'), f('dts', 'u64'), f('duration', 'u64'), f('offset', 'u64'),
+    f('offset_end', 'u64'), f('flags', 'u32'), f('n_memories', 'u32'), f('has_video_meta', 'u32'), f('n_fds', 'u32'),
+    f('running_pts', 'u64'), f('running_dts', 'u64'), f('base_monotonic', 'u64'), f('n_rois', 'u32'),
+    f('inline_length', 'u32'), f('fd_naming', 'u32'), f('n_forget', 'u32')] },
 
   vendorBufferInfo: { c: 'QsVendorBufferInfo', doc: 'the vendor\'s BUFFER_INFO (identity 2)',
     fields: [f('identity', 'u32'), f('buf_id', 'i32', BUFFER_IDS), f('pts', 'u64'), f('dts', 'u64'), f('duration', 'u64'),
@@ -159,6 +201,9 @@ export function writeRecord(v: DataView, at: number, name: RecordName, values: R
 // ---- the C header ---------------------------------------------------------------------------------
 const C_TYPES: Record<FieldType, string> = { u8: 'guint8', u16: 'guint16', u32: 'guint32', i32: 'gint32', u64: 'guint64' }
 
+/** videoMeta -> VIDEO_META */
+const upper = (name: string) => name.replace(/[A-Z]/g, c => `_${c}`).toUpperCase()
+
 /** plugin/helper/layout.h, as this table makes it */
 export function layoutHeader(): string {
   const out = [
@@ -169,6 +214,15 @@ export function layoutHeader(): string {
     '#include <glib.h>',
     '',
     'G_STATIC_ASSERT (G_BYTE_ORDER == G_LITTLE_ENDIAN);     /* the wire is little-endian */',
+    '',
+    '/* our items\' identities, and the vendor\'s structs\' identities and sizes */',
+    `#define QS_ITEM_BASE 0x${ITEM_BASE.toString(16)}u`,
+    `enum { ${Object.entries(ITEMS).map(([name, n]) => `QS_ITEM_${upper(name)} = QS_ITEM_BASE | ${n}`).join(', ')} };`,
+    `enum { ${VENDOR_STRUCTS.map(([name], i) => `QS_VENDOR_${upper(name)} = ${i}`).join(', ')} };`,
+    `static const gssize qs_vendor_sizes[] = { ${VENDOR_SIZES.join(', ')} };`,
+    '',
+    '/* what a receiver accepts, and a sender keeps to */',
+    ...Object.entries(LIMITS).map(([name, n]) => `#define QS_LIMIT_${upper(name)} ${n}`),
   ]
   for (const [name, def] of Object.entries(RECORDS) as Array<[RecordName, RecordDef]>) {
     const layout = LAYOUT[name]

@@ -4,24 +4,26 @@
 // particular order, and a parser stops at the first identity it does not know. No greeting, no
 // version, no caps.
 import { RoiDesc } from './desc'
+import { LAYOUT, readRecord, VENDOR_IDS, VENDOR_SIZES, writeRecord } from './layout'
 import { ProtocolError } from './wire'
 
+/** their structs' identities (lib/protocol/layout.ts) */
 export enum VendorId {
-  Eos = 0,
-  Disconnect = 1,
-  BufferInfo = 2,
-  Frame = 3,
-  Tensor = 4,
-  Text = 5,
-  ReturnBuffer = 6,
-  FdCount = 7,
-  ProtectionMeta = 8,
-  RoiMeta = 9,
-  ClassMeta = 10,
-  LandmarksMeta = 11,
+  Eos = VENDOR_IDS.eos!,
+  Disconnect = VENDOR_IDS.disconnect!,
+  BufferInfo = VENDOR_IDS.bufferInfo!,
+  Frame = VENDOR_IDS.frame!,
+  Tensor = VENDOR_IDS.tensor!,
+  Text = VENDOR_IDS.text!,
+  ReturnBuffer = VENDOR_IDS.returnBuffer!,
+  FdCount = VENDOR_IDS.fdCount!,
+  ProtectionMeta = VENDOR_IDS.protectionMeta!,
+  RoiMeta = VENDOR_IDS.roiMeta!,
+  ClassMeta = VENDOR_IDS.classMeta!,
+  LandmarksMeta = VENDOR_IDS.landmarksMeta!,
 }
 
-export const VENDOR_SIZES = [4, 4, 72, 88, 60, 1044, 44, 8, 1044, 588, 9876, 4140]
+export { VENDOR_SIZES }
 /** memory blocks per buffer (buf_id[10]), tensors per buffer, bytes of text */
 export const VENDOR_MAX_BLOCKS = 10
 export const VENDOR_MAX_TENSORS = 8
@@ -87,10 +89,9 @@ export function looksVendor(payload: Uint8Array): boolean {
 const latin1 = new TextDecoder('latin1')
 
 /** a NUL-terminated string of a fixed-size field (bytes after the NUL are garbage) */
-function cString(bytes: Uint8Array, at: number, size: number): string {
-  const field = bytes.subarray(at, at + size)
+function cString(field: Uint8Array): string {
   const end = field.indexOf(0)
-  return latin1.decode(field.subarray(0, end < 0 ? size : end))
+  return latin1.decode(field.subarray(0, end < 0 ? field.byteLength : end))
 }
 
 /** Parses one payload of the vendor's wire as their receiver does (unknown identity: the rest is
@@ -115,62 +116,53 @@ export function decodeVendor(payload: Uint8Array): VendorMessage {
       case VendorId.Eos: control = 'eos'; break
       case VendorId.Disconnect: control = 'disconnect'; break
       case VendorId.BufferInfo: {
-        const bufIds = []
-        for (let i = 0; i < VENDOR_MAX_BLOCKS; i++)
-          bufIds.push(v.getInt32(at + 4 + 4 * i, true))
-        info = { bufIds, pts: v.getBigUint64(at + 44, true), dts: v.getBigUint64(at + 52, true),
-          duration: v.getBigUint64(at + 60, true), pooled: v.getInt32(at + 68, true) !== 0 }
+        const r = readRecord(v, at, 'vendorBufferInfo')
+        info = { bufIds: r.buf_id as number[], pts: r.pts as bigint, dts: r.dts as bigint, duration: r.duration as bigint,
+          pooled: r.use_buffer_pool !== 0 }
         break
       }
       case VendorId.Frame: {
-        const nPlanes = v.getUint32(at + 16, true)
+        const r = readRecord(v, at, 'vendorFrame')
+        const nPlanes = r.n_planes as number
         if (nPlanes < 1 || nPlanes > 4)
           throw new ProtocolError(`frame with ${nPlanes} planes`)
-        const offsets: bigint[] = []
-        const strides: number[] = []
-        for (let p = 0; p < 4; p++) {
-          offsets.push(p < nPlanes ? v.getBigUint64(at + 20 + 8 * p, true) : 0n)
-          strides.push(p < nPlanes ? v.getInt32(at + 52 + 4 * p, true) : 0)
-        }
-        blocks.push({ kind: 'frame', width: v.getUint32(at + 4, true), height: v.getUint32(at + 8, true),
-          format: v.getUint32(at + 12, true), nPlanes, offsets, strides, size: v.getBigUint64(at + 72, true),
-          maxsize: v.getBigUint64(at + 80, true) })
+        // entries at or beyond n_planes are their garbage
+        const offsets = (r.offsets as bigint[]).map((o, p) => p < nPlanes ? o : 0n)
+        const strides = (r.strides as number[]).map((s, p) => p < nPlanes ? s : 0)
+        blocks.push({ kind: 'frame', width: r.width as number, height: r.height as number, format: r.format as number,
+          nPlanes, offsets, strides, size: r.size as bigint, maxsize: r.maxsize as bigint })
         break
       }
       case VendorId.Tensor: {
-        const n = v.getUint32(at + 8, true)
+        const r = readRecord(v, at, 'vendorTensor')
+        const n = r.n_dimensions as number
         if (n > 8)
           throw new ProtocolError(`tensor with ${n} dimensions`)
-        const dimensions = []
-        for (let d = 0; d < n; d++)
-          dimensions.push(v.getUint32(at + 12 + 4 * d, true))
-        blocks.push({ kind: 'tensor', type: v.getUint32(at + 4, true), dimensions,
-          size: v.getBigUint64(at + 44, true), maxsize: v.getBigUint64(at + 52, true) })
+        blocks.push({ kind: 'tensor', type: r.type as number, dimensions: (r.dimensions as number[]).slice(0, n),
+          size: r.size as bigint, maxsize: r.maxsize as bigint })
         break
       }
       case VendorId.Text: {
-        const n = v.getBigUint64(at + 1028, true)
+        const r = readRecord(v, at, 'vendorText')
+        const n = r.size as bigint
         if (n > BigInt(VENDOR_TEXT_MAX))
           throw new ProtocolError(`text of ${n} bytes in a field of ${VENDOR_TEXT_MAX}`)
-        blocks.push({ kind: 'text', bytes: payload.slice(at + 4, at + 4 + Number(n)) })
+        blocks.push({ kind: 'text', bytes: (r.contents as Uint8Array).slice(0, Number(n)) })
         break
       }
-      case VendorId.ReturnBuffer: {
-        returned = []
-        for (let i = 0; i < VENDOR_MAX_BLOCKS; i++)
-          returned.push(v.getInt32(at + 4 + 4 * i, true))
+      case VendorId.ReturnBuffer:
+        returned = readRecord(v, at, 'vendorReturnBuffer').buf_id as number[]
         break
-      }
-      case VendorId.FdCount: nFds = v.getInt32(at + 4, true); break
+      case VendorId.FdCount: nFds = readRecord(v, at, 'vendorFdCount').n_fds as number; break
       case VendorId.RoiMeta: {
+        const r = readRecord(v, at, 'vendorRoiMeta')
         const params = []
-        for (const [off, lenAt] of [[60, 316], [324, 580]] as const) {
-          if (v.getBigUint64(at + lenAt, true) !== 0n)
-            params.push(cString(payload, at + off, 256))
-        }
-        rois.push({ type: cString(payload, at + 4, 32), id: v.getInt32(at + 36, true), parentId: v.getInt32(at + 40, true),
-          x: v.getUint32(at + 44, true), y: v.getUint32(at + 48, true), w: v.getUint32(at + 52, true),
-          h: v.getUint32(at + 56, true), params })
+        if (r.detection_length !== 0n)
+          params.push(cString(r.detection as Uint8Array))
+        if (r.extra_length !== 0n)
+          params.push(cString(r.extra as Uint8Array))
+        rois.push({ type: cString(r.label as Uint8Array), id: r.id as number, parentId: r.parent_id as number,
+          x: r.x as number, y: r.y as number, w: r.w as number, h: r.h as number, params })
         break
       }
       default: break // protection, classification and landmarks metas: not read
@@ -211,73 +203,51 @@ export const VIDEO_FORMATS: Record<number, string> = {
 /** One buffer message: [FD_COUNT] BUFFER_INFO, the blocks, then the ROI metas (video only). Unused
  *  array entries and string tails are zeros (theirs are garbage). */
 export function encodeVendorBuffer(m: Omit<VendorBuffer, 'type'>): Uint8Array {
-  const size = (m.nFds ? 8 : 0) + 72 + m.blocks.reduce((n, b) =>
-    n + (b.kind === 'frame' ? 88 : b.kind === 'tensor' ? 60 : 1044), 0) + 588 * m.rois.length
+  const L = LAYOUT
+  const blockSize = (b: VendorBlock) => b.kind === 'frame' ? L.vendorFrame.size : b.kind === 'tensor' ? L.vendorTensor.size
+    : L.vendorText.size
+  const size = (m.nFds ? L.vendorFdCount.size : 0) + L.vendorBufferInfo.size + m.blocks.reduce((n, b) => n + blockSize(b), 0) +
+    L.vendorRoiMeta.size * m.rois.length
   const out = new Uint8Array(size)
   const v = new DataView(out.buffer)
   let at = 0
   if (m.nFds) {
-    v.setUint32(0, VendorId.FdCount, true)
-    v.setInt32(4, m.nFds, true)
-    at = 8
+    writeRecord(v, 0, 'vendorFdCount', { identity: VendorId.FdCount, n_fds: m.nFds })
+    at = L.vendorFdCount.size
   }
-  v.setUint32(at, VendorId.BufferInfo, true)
-  m.bufIds.forEach((id, i) => v.setInt32(at + 4 + 4 * i, id, true))
-  v.setBigUint64(at + 44, m.pts, true)
-  v.setBigUint64(at + 52, m.dts, true)
-  v.setBigUint64(at + 60, m.duration, true)
-  v.setInt32(at + 68, m.pooled ? 1 : 0, true)
-  at += 72
+  writeRecord(v, at, 'vendorBufferInfo', { identity: VendorId.BufferInfo, buf_id: m.bufIds, pts: m.pts, dts: m.dts,
+    duration: m.duration, use_buffer_pool: m.pooled ? 1 : 0 })
+  at += L.vendorBufferInfo.size
   for (const b of m.blocks) {
     if (b.kind === 'frame') {
-      v.setUint32(at, VendorId.Frame, true)
-      v.setUint32(at + 4, b.width, true)
-      v.setUint32(at + 8, b.height, true)
-      v.setUint32(at + 12, b.format, true)
-      v.setUint32(at + 16, b.nPlanes, true)
-      for (let p = 0; p < b.nPlanes; p++) {
-        v.setBigUint64(at + 20 + 8 * p, b.offsets[p]!, true)
-        v.setInt32(at + 52 + 4 * p, b.strides[p]!, true)
-      }
-      v.setBigUint64(at + 72, b.size, true)
-      v.setBigUint64(at + 80, b.maxsize, true)
-      at += 88
+      writeRecord(v, at, 'vendorFrame', { identity: VendorId.Frame, width: b.width, height: b.height, format: b.format,
+        n_planes: b.nPlanes, offsets: b.offsets.slice(0, b.nPlanes), strides: b.strides.slice(0, b.nPlanes), size: b.size,
+        maxsize: b.maxsize })
     } else if (b.kind === 'tensor') {
-      v.setUint32(at, VendorId.Tensor, true)
-      v.setUint32(at + 4, b.type, true)
-      v.setUint32(at + 8, b.dimensions.length, true)
-      b.dimensions.forEach((d, i) => v.setUint32(at + 12 + 4 * i, d, true))
-      v.setBigUint64(at + 44, b.size, true)
-      v.setBigUint64(at + 52, b.maxsize, true)
-      at += 60
+      writeRecord(v, at, 'vendorTensor', { identity: VendorId.Tensor, type: b.type, n_dimensions: b.dimensions.length,
+        dimensions: b.dimensions, size: b.size, maxsize: b.maxsize })
     } else {
-      v.setUint32(at, VendorId.Text, true)
-      out.set(b.bytes, at + 4)
-      v.setBigUint64(at + 1028, BigInt(b.bytes.byteLength), true)
-      v.setBigUint64(at + 1036, BigInt(b.bytes.byteLength), true) // not their maxsize: see §4
-      at += 1044
+      // not their maxsize: see ../shared/VENDOR-WIRE.md section 4
+      writeRecord(v, at, 'vendorText', { identity: VendorId.Text, contents: b.bytes, size: BigInt(b.bytes.byteLength),
+        maxsize: BigInt(b.bytes.byteLength) })
     }
+    at += blockSize(b)
   }
   const utf8 = new TextEncoder()
   for (const r of m.rois) {
-    v.setUint32(at, VendorId.RoiMeta, true)
-    out.set(utf8.encode(r.type).subarray(0, 31), at + 4)
-    v.setInt32(at + 36, r.id, true)
-    v.setInt32(at + 40, r.parentId, true)
-    v.setUint32(at + 44, r.x, true)
-    v.setUint32(at + 48, r.y, true)
-    v.setUint32(at + 52, r.w, true)
-    v.setUint32(at + 56, r.h, true)
+    const fields: Record<string, Uint8Array | number | bigint> = { identity: VendorId.RoiMeta,
+      label: utf8.encode(r.type).subarray(0, 31), id: r.id, parent_id: r.parentId, x: r.x, y: r.y, w: r.w, h: r.h }
     // their two parameter slots: the "ObjectDetection" structure and the "xtraparams" one
-    for (const [name, off, lenAt] of [['ObjectDetection', 60, 316], ['xtraparams', 324, 580]] as const) {
+    for (const [name, field] of [['ObjectDetection', 'detection'], ['xtraparams', 'extra']] as const) {
       const p = r.params.find(s => s.startsWith(name))
       if (p) {
         const bytes = utf8.encode(p).subarray(0, 255)
-        out.set(bytes, at + off)
-        v.setBigUint64(at + lenAt, BigInt(bytes.byteLength + 1), true)
+        fields[field] = bytes
+        fields[`${field}_length`] = BigInt(bytes.byteLength + 1)
       }
     }
-    at += 588
+    writeRecord(v, at, 'vendorRoiMeta', fields)
+    at += L.vendorRoiMeta.size
   }
   return out
 }

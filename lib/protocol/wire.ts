@@ -8,6 +8,7 @@
 // A vendor parser stops at the first identity it does not know, so our items always come last.
 import { BufferDesc, DESC_MEM, DESC_VMETA, encodeRoi, MemKind, pad4, readBufferHeader, readMemory, readRoi, readTiming,
   readVideoMeta, RoiDesc, VideoMetaDesc, writeBufferHeader, writeMemory, writeTiming, writeVideoMeta } from './desc'
+import { ITEM_BASE, ITEMS, LAYOUT, LIMITS, readRecord, VENDOR_SIZES, writeRecord } from './layout'
 
 export const PROTOCOL_MAJOR = 1
 export const PROTOCOL_MINOR = 2
@@ -19,17 +20,18 @@ export const SOFTWARE = 'qtisocket-ts'
 /** HELLO feature bit (1.2): the receiver serves another sender; it greets again when it is free */
 export const FEATURE_BUSY = 1
 
-export const ITEM_BASE = 0x51540000
+export { ITEM_BASE }
+/** our items' identities (lib/protocol/layout.ts) */
 export enum Item {
-  Hello = ITEM_BASE | 1,
-  Caps = ITEM_BASE | 2,
-  Buffer = ITEM_BASE | 3,
-  VideoMeta = ITEM_BASE | 4,
-  Release = ITEM_BASE | 5,
-  RoiMeta = ITEM_BASE | 6,
-  Data = ITEM_BASE | 7,
-  Fds = ITEM_BASE | 8,
-  Forget = ITEM_BASE | 9,
+  Hello = ITEM_BASE | ITEMS.hello,
+  Caps = ITEM_BASE | ITEMS.caps,
+  Buffer = ITEM_BASE | ITEMS.buffer,
+  VideoMeta = ITEM_BASE | ITEMS.videoMeta,
+  Release = ITEM_BASE | ITEMS.release,
+  RoiMeta = ITEM_BASE | ITEMS.roiMeta,
+  Data = ITEM_BASE | ITEMS.data,
+  Fds = ITEM_BASE | ITEMS.fds,
+  Forget = ITEM_BASE | ITEMS.forget,
 }
 
 /** The vendor's identities that we use as they are. */
@@ -37,19 +39,20 @@ export enum VendorItem {
   Eos = 0,
   Disconnect = 1,
 }
-export const VENDOR_ITEM_SIZES = [4, 4, 72, 88, 60, 1044, 44, 8, 1044, 588, 9876, 4140]
+export const VENDOR_ITEM_SIZES = VENDOR_SIZES
 
-/** limits a receiver enforces before it trusts a message */
-export const MAX_MEMORIES = 64
-export const MAX_CAPS_LENGTH = 64 * 1024
-export const MAX_ROIS = 256
-/** memory that is not fd-backed travels inline up to this many bytes per buffer (the sink's
- *  QS_INLINE_MAX); a receiver accepts up to MAX_INLINE */
-export const INLINE_MAX = 4096
-export const MAX_INLINE = 1024 * 1024
-/** fds per message (the helper's QS_MAX_FDS), and ids a receiver keeps cached (QS_MAX_CACHED) */
-export const MAX_FDS = 64
-export const MAX_CACHED = 1024
+/** limits a receiver enforces before it trusts a message (lib/protocol/layout.ts LIMITS, which the
+ *  helper shares) */
+export const MAX_MEMORIES = LIMITS.memories
+export const MAX_CAPS_LENGTH = LIMITS.capsLength
+export const MAX_ROIS = LIMITS.rois
+/** memory that is not fd-backed travels inline up to this many bytes per buffer; a receiver accepts
+ *  up to MAX_INLINE */
+export const INLINE_MAX = LIMITS.inlineSend
+export const MAX_INLINE = LIMITS.data
+/** fds per message, and ids a receiver keeps cached */
+export const MAX_FDS = LIMITS.fds
+export const MAX_CACHED = LIMITS.cached
 
 export class ProtocolError extends Error {}
 
@@ -76,9 +79,9 @@ export type Message = Hello | BufferMessage | EosMessage | ReleaseMessage
 export const ITEM_HEADER = 8
 
 // ---- encoding ------------------------------------------------------------------------------------
-const BUFFER_HEADER = 80
+const BUFFER_HEADER = LAYOUT.buffer.size
 /** where the running times start in the BUFFER item's body */
-const BUFFER_TIMING = 56
+const BUFFER_TIMING = LAYOUT.buffer.offset.running_pts!
 const utf8 = new TextEncoder()
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true })
 
@@ -111,12 +114,9 @@ function isOurs(id: number): boolean {
 
 export function encodeHello(features = 0): Uint8Array {
   const sw = utf8.encode(SOFTWARE)
-  const body = new Uint8Array(8 + sw.byteLength)
-  const v = new DataView(body.buffer)
-  v.setUint16(0, PROTOCOL_MAJOR, true)
-  v.setUint16(2, PROTOCOL_MINOR, true)
-  v.setUint32(4, features, true)
-  body.set(sw, 8)
+  const body = new Uint8Array(LAYOUT.hello.size + sw.byteLength)
+  writeRecord(new DataView(body.buffer), 0, 'hello', { major: PROTOCOL_MAJOR, minor: PROTOCOL_MINOR, features })
+  body.set(sw, LAYOUT.hello.size)
   return items([[Item.Hello, body]])
 }
 
@@ -134,7 +134,7 @@ export function encodeBuffer(buffer: BufferDesc, caps?: string, cache?: CacheIte
   const body = new Uint8Array(BUFFER_HEADER + buffer.memories.length * DESC_MEM)
   const v = new DataView(body.buffer)
   writeBufferHeader(v, buffer)
-  v.setUint32(52, buffer.memories.length, true)
+  v.setUint32(LAYOUT.buffer.offset.n_memories!, buffer.memories.length, true)
   writeTiming(v, BUFFER_TIMING, buffer)
   buffer.memories.forEach((m, i) => writeMemory(v, BUFFER_HEADER + i * DESC_MEM, m))
   parts.push([Item.Buffer, body])
@@ -176,10 +176,10 @@ export function encodeEos(): Uint8Array {
 }
 
 export function encodeRelease(ids: bigint[]): Uint8Array {
-  const body = new Uint8Array(8 + 8 * ids.length)
+  const body = new Uint8Array(LAYOUT.release.size + 8 * ids.length)
   const v = new DataView(body.buffer)
-  v.setUint32(0, ids.length, true)
-  ids.forEach((id, i) => v.setBigUint64(8 + 8 * i, id, true))
+  writeRecord(v, 0, 'release', { count: ids.length, reserved: 0 })
+  ids.forEach((id, i) => v.setBigUint64(LAYOUT.release.size + 8 * i, id, true))
   return items([[Item.Release, body]])
 }
 
@@ -220,7 +220,7 @@ function parseBuffer(body: Uint8Array): BufferDesc {
   if (body.byteLength < BUFFER_HEADER)
     throw new ProtocolError(`buffer item of ${body.byteLength} bytes is too short`)
   const v = new DataView(body.buffer, body.byteOffset, body.byteLength)
-  const n = v.getUint32(52, true)
+  const n = v.getUint32(LAYOUT.buffer.offset.n_memories!, true)
   if (n > MAX_MEMORIES)
     throw new ProtocolError(`buffer with ${n} memories (at most ${MAX_MEMORIES})`)
   if (body.byteLength < BUFFER_HEADER + n * DESC_MEM)
@@ -267,7 +267,7 @@ export function structureProblem(text: string): string | undefined {
 function parseRoi(body: Uint8Array): RoiDesc {
   try {
     const [roi, length] = readRoi(body, 0, body.byteLength)
-    if (roi.params.length > 64 || length !== body.byteLength)
+    if (roi.params.length > LIMITS.roiParams || length !== body.byteLength)
       throw new RangeError(`${roi.params.length} parameters in ${body.byteLength} bytes`)
     for (const p of roi.params) {
       const problem = structureProblem(p)
@@ -297,22 +297,23 @@ export function decodeMessage(payload: Uint8Array): Message {
     throw new ProtocolError('empty message')
   const first = parts[0]!
   if (first.id === Item.Hello) {
-    if (first.body.byteLength < 8)
+    if (first.body.byteLength < LAYOUT.hello.size)
       throw new ProtocolError('hello item too short')
-    const v = new DataView(first.body.buffer, first.body.byteOffset, first.body.byteLength)
-    return { type: 'hello', major: v.getUint16(0, true), minor: v.getUint16(2, true), features: v.getUint32(4, true),
-      software: text(first.body.subarray(8), 'software name') }
+    const h = readRecord(new DataView(first.body.buffer, first.body.byteOffset, first.body.byteLength), 0, 'hello')
+    return { type: 'hello', major: h.major as number, minor: h.minor as number, features: h.features as number,
+      software: text(first.body.subarray(LAYOUT.hello.size), 'software name') }
   }
   if (first.id === VendorItem.Eos)
     return { type: 'eos' }
   if (first.id === Item.Release) {
     const v = new DataView(first.body.buffer, first.body.byteOffset, first.body.byteLength)
-    const n = first.body.byteLength >= 8 ? v.getUint32(0, true) : -1
-    if (n < 0 || first.body.byteLength < 8 + 8 * n)
+    const head = LAYOUT.release.size
+    const n = first.body.byteLength >= head ? v.getUint32(LAYOUT.release.offset.count!, true) : -1
+    if (n < 0 || first.body.byteLength < head + 8 * n)
       throw new ProtocolError('release item too short')
     const ids = []
     for (let i = 0; i < n; i++)
-      ids.push(v.getBigUint64(8 + 8 * i, true))
+      ids.push(v.getBigUint64(head + 8 * i, true))
     return { type: 'release', ids }
   }
   let caps: string | undefined

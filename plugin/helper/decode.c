@@ -13,20 +13,11 @@
 
 #include <string.h>
 
-#define QS_ITEM_HELLO (QS_ITEM_BASE | 1)
-#define QS_ITEM_CAPS (QS_ITEM_BASE | 2)
-#define QS_ITEM_BUFFER (QS_ITEM_BASE | 3)
-#define QS_ITEM_VIDEO_META (QS_ITEM_BASE | 4)
-#define QS_ITEM_ROI_META (QS_ITEM_BASE | 6)
-#define QS_ITEM_DATA (QS_ITEM_BASE | 7)
-#define QS_ITEM_FDS (QS_ITEM_BASE | 8)
-#define QS_ITEM_FORGET (QS_ITEM_BASE | 9)
 
-/* lib/protocol/wire.ts's limits */
-#define MAX_MEMORIES 64
-#define MAX_ROIS 256
-#define MAX_ROI_PARAMS 64
-#define MAX_INLINE (1024 * 1024)
+#define MAX_MEMORIES QS_LIMIT_MEMORIES
+#define MAX_ROIS QS_LIMIT_ROIS
+#define MAX_ROI_PARAMS QS_LIMIT_ROI_PARAMS
+#define MAX_INLINE QS_LIMIT_DATA
 
 typedef struct {
   const guint8 *caps;           /* CAPS body */
@@ -52,7 +43,7 @@ static gboolean
 collect (guint32 id, const guint8 * body, gsize len, gpointer user_data)
 {
   Items *it = user_data;
-  if (it->n_items++ == 0 && (id == QS_ITEM_HELLO || id == 0 || id == QS_ITEM_RELEASE)) {
+  if (it->n_items++ == 0 && (id == QS_ITEM_HELLO || id == QS_VENDOR_EOS || id == QS_ITEM_RELEASE)) {
     it->declined = TRUE;        /* a greeting, end-of-stream, a release: not a buffer */
     return FALSE;
   }
@@ -184,11 +175,6 @@ append_roi (GByteArray * out, const guint8 * body, gsize len)
   return TRUE;
 }
 
-static void
-put_u32 (GByteArray * out, gsize at, guint32 v)
-{
-  memcpy (out->data + at, &v, 4);
-}
 
 GBytes *
 qs_decode_buffer (const guint8 * payload, gsize len, guint n_fds, gboolean cached, const guint8 * caps,
@@ -240,20 +226,15 @@ qs_decode_buffer (const guint8 * payload, gsize len, guint n_fds, gboolean cache
       return NULL;              /* TypeScript says the FDS item does not match the fds */
   }
 
-  out = g_byte_array_sized_new (QS_DESC_HEADER + n_mem * QS_DESC_MEM + 256);
-  g_byte_array_set_size (out, QS_DESC_HEADER);
-  memset (out->data, 0, QS_DESC_HEADER);
-  /* id, timestamps, offsets, flags: the wire's first 52 bytes are the description's */
-  memcpy (out->data, it.buffer, 52);
-  put_u32 (out, 52, n_mem);
-  put_u32 (out, 56, it.vmeta != NULL);
-  put_u32 (out, 60, n_fds);
-  memcpy (out->data + 64, &b.running_pts, 8);
-  memcpy (out->data + 72, &b.running_dts, 8);
-  memcpy (out->data + 80, &b.base_monotonic, 8);
-  put_u32 (out, 88, it.n_rois);
-  put_u32 (out, 96, cached ? 1 : 0);
-  put_u32 (out, 100, n_forget);
+  {
+    QsDesc h = { .id = b.id, .pts = b.pts, .dts = b.dts, .duration = b.duration, .offset = b.offset,
+      .offset_end = b.offset_end, .flags = b.flags, .n_memories = n_mem, .has_video_meta = it.vmeta != NULL,
+      .n_fds = n_fds, .running_pts = b.running_pts, .running_dts = b.running_dts,
+      .base_monotonic = b.base_monotonic, .n_rois = it.n_rois, .fd_naming = cached ? 1 : 0,
+      .n_forget = n_forget };
+    out = g_byte_array_sized_new (QS_DESC_HEADER + n_mem * QS_DESC_MEM + 256);
+    g_byte_array_append (out, (const guint8 *) &h, sizeof h);
+  }
   for (i = 0; i < n_mem; i++) {
     QsWireMemory m;
     memcpy (&m, it.buffer + sizeof b + i * sizeof m, sizeof m);
@@ -268,7 +249,7 @@ qs_decode_buffer (const guint8 * payload, gsize len, guint n_fds, gboolean cache
   }
   if (inline_bytes != (it.data ? it.data_len : 0))
     goto declined;
-  put_u32 (out, 92, (guint32) inline_bytes);
+  ((QsDesc *) out->data)->inline_length = (guint32) inline_bytes;
   if (it.vmeta) {
     QsWireVideoMeta v;
     memcpy (&v, it.vmeta, sizeof v);
@@ -309,13 +290,7 @@ qs_message_caps (const guint8 * payload, gsize len, const guint8 ** caps, gsize 
 
 /* ---- the vendor's wire (../shared/VENDOR-WIRE.md, lib/protocol/vendor.ts decodeVendor, then
  * qtisocketsrc.ts vendorMessage) ----------------------------------------------------------------- */
-#define QS_VENDOR_EOS 0
-#define QS_VENDOR_BUFFER_INFO 2
-#define QS_VENDOR_FRAME 3
-#define QS_VENDOR_TENSOR 4
-#define QS_VENDOR_TEXT 5
-#define QS_VENDOR_ROI_META 9
-#define QS_VENDOR_TEXT_MAX 1024
+#define QS_VENDOR_TEXT_MAX G_SIZEOF_MEMBER (QsVendorText, contents)
 
 /* a NUL-terminated field of theirs as the element reads it (latin1) and writes it back (UTF-8) */
 static void
@@ -463,26 +438,16 @@ qs_decode_vendor_buffer (const guint8 * payload, gsize len, guint n_fds)
     return NULL;
 
   has_vmeta = n_blocks == 1 && kinds[0] == QS_VENDOR_FRAME;
-  out = g_byte_array_sized_new (QS_DESC_HEADER + n_blocks * QS_DESC_MEM + 128);
-  g_byte_array_set_size (out, QS_DESC_HEADER);
-  memset (out->data, 0, QS_DESC_HEADER);
   {
-    guint64 none = GST_CLOCK_TIME_NONE;
-    memcpy (out->data + 8, &info.pts, 8);
-    memcpy (out->data + 16, &info.dts, 8);
-    memcpy (out->data + 24, &info.duration, 8);
-    memcpy (out->data + 32, &none, 8);
-    memcpy (out->data + 40, &none, 8);
-    memcpy (out->data + 64, &info.pts, 8);      /* their pts has no base: stamped on arrival */
-    memcpy (out->data + 72, &none, 8);
-    memcpy (out->data + 80, &none, 8);
+    /* their pts has no base: the buffer is stamped on arrival */
+    QsDesc h = { .id = 0, .pts = info.pts, .dts = info.dts, .duration = info.duration,
+      .offset = GST_BUFFER_OFFSET_NONE, .offset_end = GST_BUFFER_OFFSET_NONE, .flags = 0,
+      .n_memories = n_blocks, .has_video_meta = has_vmeta, .n_fds = n_fds, .running_pts = info.pts,
+      .running_dts = GST_CLOCK_TIME_NONE, .base_monotonic = GST_CLOCK_TIME_NONE, .n_rois = n_rois,
+      .inline_length = inline_len, .fd_naming = info.use_buffer_pool ? 2 : 3, .n_forget = 0 };
+    out = g_byte_array_sized_new (QS_DESC_HEADER + n_blocks * QS_DESC_MEM + 128);
+    g_byte_array_append (out, (const guint8 *) &h, sizeof h);
   }
-  put_u32 (out, 52, n_blocks);
-  put_u32 (out, 56, has_vmeta);
-  put_u32 (out, 60, n_fds);
-  put_u32 (out, 88, n_rois);
-  put_u32 (out, 92, inline_len);
-  put_u32 (out, 96, info.use_buffer_pool ? 2 : 3);
   for (i = 0; i < n_blocks; i++) {
     QsWireMemory m = { (guint32) info.buf_id[i], QS_MEM_FD, 0, 0, 0 };
     if (kinds[i] == QS_VENDOR_FRAME) {

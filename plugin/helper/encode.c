@@ -13,12 +13,6 @@
 
 #include <string.h>
 
-#define QS_ITEM_BUFFER (QS_ITEM_BASE | 3)
-#define QS_ITEM_VIDEO_META (QS_ITEM_BASE | 4)
-#define QS_ITEM_ROI_META (QS_ITEM_BASE | 6)
-#define QS_ITEM_DATA (QS_ITEM_BASE | 7)
-#define QS_ITEM_FDS (QS_ITEM_BASE | 8)
-#define QS_ITEM_FORGET (QS_ITEM_BASE | 9)
 
 static const guint8 zeros[4];
 
@@ -194,12 +188,7 @@ qs_encode_buffer (QsInstance * inst, const QsEncodeArgs * a, gint * fds, guint *
  * inside the message (TEXT). A pooled buffer's fds cross once and are named by id (buf_id)
  * afterwards; a buffer with any new fd brings all of its fds (their receiver mis-maps fewer). What
  * their wire cannot carry goes to the element, which says so (qtisocketsink.ts vendorRender). */
-#define QS_VENDOR_BUFFER_INFO 2
-#define QS_VENDOR_FRAME 3
-#define QS_VENDOR_TENSOR 4
-#define QS_VENDOR_TEXT 5
-#define QS_VENDOR_ROI_META 9
-#define QS_VENDOR_TEXT_MAX 1024
+#define QS_VENDOR_TEXT_MAX G_SIZEOF_MEMBER (QsVendorText, contents)
 
 /* their ROI meta: a label, a box, the "ObjectDetection" and "xtraparams" parameters as strings */
 static void

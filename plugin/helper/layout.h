@@ -6,6 +6,24 @@
 
 G_STATIC_ASSERT (G_BYTE_ORDER == G_LITTLE_ENDIAN);     /* the wire is little-endian */
 
+/* our items' identities, and the vendor's structs' identities and sizes */
+#define QS_ITEM_BASE 0x51540000u
+enum { QS_ITEM_HELLO = QS_ITEM_BASE | 1, QS_ITEM_CAPS = QS_ITEM_BASE | 2, QS_ITEM_BUFFER = QS_ITEM_BASE | 3, QS_ITEM_VIDEO_META = QS_ITEM_BASE | 4, QS_ITEM_RELEASE = QS_ITEM_BASE | 5, QS_ITEM_ROI_META = QS_ITEM_BASE | 6, QS_ITEM_DATA = QS_ITEM_BASE | 7, QS_ITEM_FDS = QS_ITEM_BASE | 8, QS_ITEM_FORGET = QS_ITEM_BASE | 9 };
+enum { QS_VENDOR_EOS = 0, QS_VENDOR_DISCONNECT = 1, QS_VENDOR_BUFFER_INFO = 2, QS_VENDOR_FRAME = 3, QS_VENDOR_TENSOR = 4, QS_VENDOR_TEXT = 5, QS_VENDOR_RETURN_BUFFER = 6, QS_VENDOR_FD_COUNT = 7, QS_VENDOR_PROTECTION_META = 8, QS_VENDOR_ROI_META = 9, QS_VENDOR_CLASS_META = 10, QS_VENDOR_LANDMARKS_META = 11 };
+static const gssize qs_vendor_sizes[] = { 4, 4, 72, 88, 60, 1044, 44, 8, 1044, 588, 9876, 4140 };
+
+/* what a receiver accepts, and a sender keeps to */
+#define QS_LIMIT_MEMORIES 64
+#define QS_LIMIT_ROIS 256
+#define QS_LIMIT_ROI_PARAMS 64
+#define QS_LIMIT_CAPS_LENGTH 65536
+#define QS_LIMIT_INLINE_SEND 4096
+#define QS_LIMIT_DATA 1048576
+#define QS_LIMIT_FDS 64
+#define QS_LIMIT_CACHED 1024
+#define QS_LIMIT_VENDOR_BLOCKS 10
+#define QS_LIMIT_MESSAGE 16777216
+
 /* the header of our items (identity 0x5154xxxx); the body follows, padded to 4 bytes */
 typedef struct __attribute__ ((packed)) {
   guint32 identity;
@@ -118,6 +136,45 @@ typedef struct __attribute__ ((packed)) {
 G_STATIC_ASSERT (sizeof (QsWireRelease) == 8);
 G_STATIC_ASSERT (G_STRUCT_OFFSET (QsWireRelease, count) == 0);
 G_STATIC_ASSERT (G_STRUCT_OFFSET (QsWireRelease, reserved) == 4);
+
+/* the description of a buffer that the helper and the element exchange (lib/protocol/desc.ts): this header, a QsWireMemory per memory, a QsWireVideoMeta if has_video_meta, per region of interest a u32 length then its ROI_META record, the inline bytes padded to 4, then the fd cache's section (fd_naming 1) */
+typedef struct __attribute__ ((packed)) {
+  guint64 id;
+  guint64 pts;
+  guint64 dts;
+  guint64 duration;
+  guint64 offset;
+  guint64 offset_end;
+  guint32 flags;
+  guint32 n_memories;
+  guint32 has_video_meta;
+  guint32 n_fds;
+  guint64 running_pts;
+  guint64 running_dts;
+  guint64 base_monotonic;
+  guint32 n_rois;
+  guint32 inline_length;
+  guint32 fd_naming;
+  guint32 n_forget;
+} QsDesc;
+G_STATIC_ASSERT (sizeof (QsDesc) == 104);
+G_STATIC_ASSERT (G_STRUCT_OFFSET (QsDesc, id) == 0);
+G_STATIC_ASSERT (G_STRUCT_OFFSET (QsDesc, pts) == 8);
+G_STATIC_ASSERT (G_STRUCT_OFFSET (QsDesc, dts) == 16);
+G_STATIC_ASSERT (G_STRUCT_OFFSET (QsDesc, duration) == 24);
+G_STATIC_ASSERT (G_STRUCT_OFFSET (QsDesc, offset) == 32);
+G_STATIC_ASSERT (G_STRUCT_OFFSET (QsDesc, offset_end) == 40);
+G_STATIC_ASSERT (G_STRUCT_OFFSET (QsDesc, flags) == 48);
+G_STATIC_ASSERT (G_STRUCT_OFFSET (QsDesc, n_memories) == 52);
+G_STATIC_ASSERT (G_STRUCT_OFFSET (QsDesc, has_video_meta) == 56);
+G_STATIC_ASSERT (G_STRUCT_OFFSET (QsDesc, n_fds) == 60);
+G_STATIC_ASSERT (G_STRUCT_OFFSET (QsDesc, running_pts) == 64);
+G_STATIC_ASSERT (G_STRUCT_OFFSET (QsDesc, running_dts) == 72);
+G_STATIC_ASSERT (G_STRUCT_OFFSET (QsDesc, base_monotonic) == 80);
+G_STATIC_ASSERT (G_STRUCT_OFFSET (QsDesc, n_rois) == 88);
+G_STATIC_ASSERT (G_STRUCT_OFFSET (QsDesc, inline_length) == 92);
+G_STATIC_ASSERT (G_STRUCT_OFFSET (QsDesc, fd_naming) == 96);
+G_STATIC_ASSERT (G_STRUCT_OFFSET (QsDesc, n_forget) == 100);
 
 /* the vendor's BUFFER_INFO (identity 2) */
 typedef struct __attribute__ ((packed)) {

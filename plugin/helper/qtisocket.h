@@ -17,6 +17,9 @@
 #include <gst/gst.h>
 #include <gst/video/video.h>
 #include <node_api.h>
+#include <string.h>
+
+#include "layout.h"
 
 G_BEGIN_DECLS
 
@@ -149,10 +152,9 @@ void qs_cached_unref (gpointer cached);
  * reference to the cache entry); qs_cached_unmap when the entry goes */
 GstMemory *qs_rx_memory_new (QsCached * cached, gsize maxsize);
 void qs_cached_unmap (QsCached * cached);
-/* memory blocks per buffer on the vendor's wire (buf_id[10]) */
-#define QS_VENDOR_MAX_BLOCKS 10
-/* the most fds a sender may keep cached with us */
-#define QS_MAX_CACHED 1024
+/* limits shared with TypeScript (layout.h, from lib/protocol/layout.ts) */
+#define QS_VENDOR_MAX_BLOCKS QS_LIMIT_VENDOR_BLOCKS
+#define QS_MAX_CACHED QS_LIMIT_CACHED
 
 QsConn *qs_conn_new (gint fd);
 QsConn *qs_conn_ref (QsConn * c);
@@ -260,30 +262,43 @@ void qs_js_wake_waiters (void);
 
 /* ---- sockets: framing is one 4-byte big-endian length record, then one payload record with the
  * fds attached as SCM_RIGHTS (the vendor's framing, docs/protocol.md) ------------------------------- */
-#define QS_MAX_FDS 64
-#define QS_MAX_MESSAGE (16 * 1024 * 1024)
+#define QS_MAX_FDS QS_LIMIT_FDS
+#define QS_MAX_MESSAGE QS_LIMIT_MESSAGE
 gint qs_socket_send (gint fd, const guint8 * data, gsize len, const gint * fds, guint n_fds);
 /* returns payload length, 0 if the peer closed, -1 on error (errno); fds are returned in *fds */
 gssize qs_socket_recv (gint fd, guint8 ** data, gint * fds, guint * n_fds);
 gint qs_socket_connect (const gchar * path);
 gint qs_socket_listen (const gchar * path, guint mode, dev_t * dev, ino_t * ino, gchar ** error);
 
-/* ---- descriptions of buffers exchanged with JS (lib/protocol/desc.ts BufferDesc) ----------------
- * header (104): u64 id, pts, dts, duration, offset, offset_end; u32 flags, n_mem, has_video_meta,
- * n_fds; u64 running pts, running dts, base monotonic; u32 n_roi, inline bytes; u32 cached (fd cache
- * in use, protocol 1.2), n_forget. Then the memories, video meta, ROIs, inline bytes (padded to 4),
- * and when cached, the cache section: sink: per memory u32 id, u32 fresh (its fd goes with the
+/* ---- descriptions of buffers (lib/protocol/desc.ts BufferDesc; the records are layout.h's) -------
+ * QsDesc, then a QsWireMemory per memory, a QsWireVideoMeta, per region of interest a u32 record
+ * length and its QsWireRoi with the type and parameters, the inline bytes (padded to 4), and with the
+ * fd cache (fd_naming 1) the cache section: sink: per memory u32 id, u32 fresh (its fd goes with the
  * message); src: per fd that came u32 id; both: u32 ids to forget[n_forget]. */
-#define QS_DESC_HEADER 104
-#define QS_DESC_MEM 32
-#define QS_DESC_VMETA 72
-/* fixed part of a region-of-interest record: u32 record length, i32 id, parent_id, u32 x, y, w, h,
- * u32 type length, u32 parameter count; then the type and each parameter (u32 length, string),
- * every string padded to 4 bytes */
-#define QS_DESC_ROI 36
+#define QS_DESC_HEADER sizeof (QsDesc)
+#define QS_DESC_MEM sizeof (QsWireMemory)
+#define QS_DESC_VMETA sizeof (QsWireVideoMeta)
+/* a region of interest's record in a description: its length, then ROI_META's body */
+#define QS_DESC_ROI (4 + sizeof (QsWireRoi))
+
+static inline QsDesc
+qs_desc_header (const guint8 * d)
+{
+  QsDesc h;
+  memcpy (&h, d, sizeof h);
+  return h;
+}
+
+static inline QsWireMemory
+qs_desc_memory (const guint8 * d, guint i)
+{
+  QsWireMemory m;
+  memcpy (&m, d + QS_DESC_HEADER + i * QS_DESC_MEM, sizeof m);
+  return m;
+}
 enum { QS_MEM_FD = 1, QS_MEM_DMABUF = 2, QS_MEM_INLINE = 3 };
 /* memory that is not fd-backed travels inside the message up to this many bytes per buffer */
-#define QS_INLINE_MAX 4096
+#define QS_INLINE_MAX QS_LIMIT_INLINE_SEND
 
 /* CLOCK_MONOTONIC now, in ns; and where an element's running time 0 sits on it (NONE without a clock
  * or before PLAYING): running time rt happens at monotonic time rt + qs_base_monotonic () */

@@ -84,15 +84,11 @@ vendor_hold (QsInstance * inst, const gint32 * buf_ids, guint n_ids, guint64 id)
 static guint
 desc_buf_ids (const guint8 * desc, gsize len, gint32 * buf_ids)
 {
-  guint32 n_mem, n_forget, i;
-  gsize at;
-  memcpy (&n_mem, desc + 52, 4);
-  memcpy (&n_forget, desc + 100, 4);
-  at = len - 4 * n_forget - 8 * n_mem;
-  for (i = 0; i < n_mem && i < QS_VENDOR_MAX_BLOCKS; i++) {
-    guint32 kind;
-    memcpy (&kind, desc + QS_DESC_HEADER + i * QS_DESC_MEM + 4, 4);
-    if (kind == QS_MEM_INLINE)
+  QsDesc h = qs_desc_header (desc);
+  gsize at = len - 4 * h.n_forget - 8 * h.n_memories;
+  guint32 i;
+  for (i = 0; i < h.n_memories && i < QS_VENDOR_MAX_BLOCKS; i++) {
+    if (qs_desc_memory (desc, i).kind == QS_MEM_INLINE)
       buf_ids[i] = -1;
     else
       memcpy (&buf_ids[i], desc + at + 8 * i, 4);
@@ -595,12 +591,6 @@ put_u32 (guint8 * p, guint32 v)
   memcpy (p, &v, 4);
 }
 
-static void
-put_u64 (guint8 * p, guint64 v)
-{
-  memcpy (p, &v, 8);
-}
-
 static guint64
 running_time (const GstSegment * seg, GstClockTime ts)
 {
@@ -624,16 +614,8 @@ describe_roi (GstVideoRegionOfInterestMeta * roi, guint8 * d)
   guint n_params = 0;
   GList *l;
 
-  if (d) {
-    put_u32 (d + 4, (guint32) roi->id);
-    put_u32 (d + 8, (guint32) roi->parent_id);
-    put_u32 (d + 12, roi->x);
-    put_u32 (d + 16, roi->y);
-    put_u32 (d + 20, roi->w);
-    put_u32 (d + 24, roi->h);
-    put_u32 (d + 28, strlen (type));
+  if (d)
     memcpy (d + QS_DESC_ROI, type, strlen (type));
-  }
   for (l = roi->params; l; l = l->next, n_params++) {
     gchar *str = gst_structure_to_string (l->data);
     gsize slen = strlen (str);
@@ -645,8 +627,9 @@ describe_roi (GstVideoRegionOfInterestMeta * roi, guint8 * d)
     g_free (str);
   }
   if (d) {
+    QsWireRoi r = { roi->id, roi->parent_id, roi->x, roi->y, roi->w, roi->h, strlen (type), n_params };
     put_u32 (d, len);
-    put_u32 (d + 32, n_params);
+    memcpy (d + 4, &r, sizeof r);
   }
   return len;
 }
@@ -757,71 +740,63 @@ describe (GstBaseSink * bsink, QsInstance * inst, QsConn * conn, GstBuffer * buf
   *len = QS_DESC_HEADER + n * QS_DESC_MEM + (vmeta || with_info ? QS_DESC_VMETA : 0) + roi_len +
       pad4 (inline_len);
   d = g_malloc0 (*len + cache_len + 4 * n);
-  put_u64 (d + 0, id);
-  put_u64 (d + 8, GST_BUFFER_PTS (buf));
-  put_u64 (d + 16, GST_BUFFER_DTS (buf));
-  put_u64 (d + 24, GST_BUFFER_DURATION (buf));
-  put_u64 (d + 32, GST_BUFFER_OFFSET (buf));
-  put_u64 (d + 40, GST_BUFFER_OFFSET_END (buf));
-  put_u32 (d + 48, GST_BUFFER_FLAGS (buf));
-  put_u32 (d + 52, n);
-  put_u32 (d + 56, vmeta != NULL || with_info);
   /* timing that survives the hop: running times, and where running time 0 is on CLOCK_MONOTONIC */
   GST_OBJECT_LOCK (bsink);
   seg = bsink->segment;
   GST_OBJECT_UNLOCK (bsink);
-  put_u64 (d + 64, running_time (&seg, GST_BUFFER_PTS (buf)));
-  put_u64 (d + 72, running_time (&seg, GST_BUFFER_DTS (buf)));
-  put_u64 (d + 80, qs_base_monotonic (GST_ELEMENT (bsink)));
-  put_u32 (d + 88, n_roi);
-  put_u32 (d + 92, inline_len);
-  put_u32 (d + 96, mode);
+  {
+    QsDesc h = { .id = id, .pts = GST_BUFFER_PTS (buf), .dts = GST_BUFFER_DTS (buf),
+      .duration = GST_BUFFER_DURATION (buf), .offset = GST_BUFFER_OFFSET (buf),
+      .offset_end = GST_BUFFER_OFFSET_END (buf), .flags = GST_BUFFER_FLAGS (buf), .n_memories = n,
+      .has_video_meta = vmeta != NULL || with_info, .running_pts = running_time (&seg, GST_BUFFER_PTS (buf)),
+      .running_dts = running_time (&seg, GST_BUFFER_DTS (buf)),
+      .base_monotonic = qs_base_monotonic (GST_ELEMENT (bsink)), .n_rois = n_roi, .inline_length = inline_len,
+      .fd_naming = mode };
+    memcpy (d, &h, sizeof h);
+  }
   at = *len - pad4 (inline_len);
   for (i = 0; i < n; i++) {
     GstMemory *mem = gst_buffer_peek_memory (buf, i);
-    guint8 *m = d + QS_DESC_HEADER + i * QS_DESC_MEM;
-    put_u32 (m + 0, i);
+    QsWireMemory m = { i, QS_MEM_INLINE, 0, mem->size, mem->size };
     if (gst_is_fd_memory (mem)) {
-      put_u32 (m + 4, gst_is_dmabuf_memory (mem) ? QS_MEM_DMABUF : QS_MEM_FD);
-      put_u64 (m + 8, mem->offset);
-      put_u64 (m + 16, mem->size);
-      put_u64 (m + 24, mem->maxsize);
+      m.kind = gst_is_dmabuf_memory (mem) ? QS_MEM_DMABUF : QS_MEM_FD;
+      m.offset = mem->offset;
+      m.maxsize = mem->maxsize;
     } else {
       /* inline: the bytes follow, one memory after the other */
       GstMapInfo map;
-      put_u32 (m + 4, QS_MEM_INLINE);
-      put_u64 (m + 16, mem->size);
-      put_u64 (m + 24, mem->size);
       if (gst_memory_map (mem, &map, GST_MAP_READ)) {
         memcpy (d + at, map.data, map.size);
         gst_memory_unmap (mem, &map);
       }
       at += mem->size;
     }
+    memcpy (d + QS_DESC_HEADER + i * QS_DESC_MEM, &m, sizeof m);
   }
   at = QS_DESC_HEADER + n * QS_DESC_MEM;
-  if (vmeta) {
-    guint8 *v = d + at;
-    put_u32 (v + 0, vmeta->format);
-    put_u32 (v + 4, vmeta->width);
-    put_u32 (v + 8, vmeta->height);
-    put_u32 (v + 12, vmeta->n_planes);
-    put_u32 (v + 16, vmeta->flags);
-    for (i = 0; i < 4; i++) {
-      put_u64 (v + 24 + 8 * i, i < vmeta->n_planes ? vmeta->offset[i] : 0);
-      put_u32 (v + 56 + 4 * i, i < vmeta->n_planes ? (guint32) vmeta->stride[i] : 0);
+  if (vmeta || with_info) {
+    QsWireVideoMeta v = { 0 };
+    if (vmeta) {
+      v.format = vmeta->format;
+      v.width = vmeta->width;
+      v.height = vmeta->height;
+      v.n_planes = vmeta->n_planes;
+      v.flags = vmeta->flags;
+      for (i = 0; i < vmeta->n_planes && i < 4; i++) {
+        v.offsets[i] = vmeta->offset[i];
+        v.strides[i] = vmeta->stride[i];
+      }
+    } else {
+      v.format = GST_VIDEO_INFO_FORMAT (&inst->vinfo);
+      v.width = GST_VIDEO_INFO_WIDTH (&inst->vinfo);
+      v.height = GST_VIDEO_INFO_HEIGHT (&inst->vinfo);
+      v.n_planes = GST_VIDEO_INFO_N_PLANES (&inst->vinfo);
+      for (i = 0; i < v.n_planes && i < 4; i++) {
+        v.offsets[i] = info_offsets[i];
+        v.strides[i] = info_strides[i];
+      }
     }
-    at += QS_DESC_VMETA;
-  } else if (with_info) {
-    guint8 *v = d + at;
-    put_u32 (v + 0, GST_VIDEO_INFO_FORMAT (&inst->vinfo));
-    put_u32 (v + 4, GST_VIDEO_INFO_WIDTH (&inst->vinfo));
-    put_u32 (v + 8, GST_VIDEO_INFO_HEIGHT (&inst->vinfo));
-    put_u32 (v + 12, GST_VIDEO_INFO_N_PLANES (&inst->vinfo));
-    for (i = 0; i < GST_VIDEO_INFO_N_PLANES (&inst->vinfo); i++) {
-      put_u64 (v + 24 + 8 * i, info_offsets[i]);
-      put_u32 (v + 56 + 4 * i, (guint32) info_strides[i]);
-    }
+    memcpy (d + at, &v, sizeof v);
     at += QS_DESC_VMETA;
   }
   state = NULL;
@@ -844,7 +819,7 @@ describe (GstBaseSink * bsink, QsInstance * inst, QsConn * conn, GstBuffer * buf
       put_u32 (d + at + 4, fresh);
       at += 8;
     }
-    put_u32 (d + 100, inst->forget->len);
+    ((QsDesc *) d)->n_forget = inst->forget->len;
     memcpy (d + at, inst->forget->data, 4 * inst->forget->len);
     *len = at + 4 * inst->forget->len;
   }

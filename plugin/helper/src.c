@@ -255,14 +255,6 @@ get_u32 (const guint8 * p)
   return v;
 }
 
-static guint64
-get_u64 (const guint8 * p)
-{
-  guint64 v;
-  memcpy (&v, p, 8);
-  return v;
-}
-
 /* The sender's running time rt, whose 0 was at sender_base on CLOCK_MONOTONIC, as our running time:
  * the same instant. Our segment starts at 0, so it is the buffer's timestamp. A sender that could not
  * place its running time on the clock yet (its preroll buffer, before PLAYING) sent it just now: the
@@ -334,23 +326,25 @@ video_meta_problem (guint format, guint width, guint height, guint n_planes, con
   return NULL;
 }
 
-/* adds the region-of-interest record at r (validated by TypeScript: lengths within the record) */
+/* adds the region-of-interest record at r (its length, then ROI_META's body; lengths within the
+ * record checked) */
 static void
 add_roi (QsInstance * inst, GstBuffer * buf, const guint8 * r)
 {
-  guint32 len = get_u32 (r), type_len = get_u32 (r + 28), n_params = get_u32 (r + 32), i;
+  guint32 len = get_u32 (r), i;
+  QsWireRoi w;
   gchar *type;
   GstVideoRegionOfInterestMeta *roi;
   gsize at;
 
-  type = g_strndup ((const gchar *) r + QS_DESC_ROI, type_len);
-  roi = gst_buffer_add_video_region_of_interest_meta (buf, type, get_u32 (r + 12), get_u32 (r + 16),
-      get_u32 (r + 20), get_u32 (r + 24));
+  memcpy (&w, r + 4, sizeof w);
+  type = g_strndup ((const gchar *) r + QS_DESC_ROI, w.type_length);
+  roi = gst_buffer_add_video_region_of_interest_meta (buf, type, w.x, w.y, w.w, w.h);
   g_free (type);
-  roi->id = (gint) get_u32 (r + 4);
-  roi->parent_id = (gint) get_u32 (r + 8);
-  at = QS_DESC_ROI + ((type_len + 3) & ~3u);
-  for (i = 0; i < n_params && at + 4 <= len; i++) {
+  roi->id = w.id;
+  roi->parent_id = w.parent_id;
+  at = QS_DESC_ROI + ((w.type_length + 3) & ~3u);
+  for (i = 0; i < w.n_params && at + 4 <= len; i++) {
     guint32 slen = get_u32 (r + at);
     gchar *str = g_strndup ((const gchar *) r + at + 4, MIN (slen, len - at - 4));
     GstStructure *param = gst_structure_from_string (str, NULL);
@@ -400,7 +394,7 @@ cache_fds (QsConn * conn, const guint32 * ids, gint * fds, guint n_fds, const gu
   return ok;
 }
 
-/* How a description names the fds of its memories (u32 at 96, lib/protocol/desc.ts) */
+/* How a description names the fds of its memories (QsDesc fd_naming, lib/protocol/desc.ts) */
 enum {
   FDS_IN_MESSAGE = 0,           /* ours, 1.1: a memory's index is a position among the message's fds */
   FDS_CACHED = 1,               /* ours, 1.2: by the sender's id; the message's fds are named (FDS) */
@@ -414,9 +408,9 @@ enum {
 static guint
 fd_memories (const guint8 * d)
 {
-  guint32 n_mem = get_u32 (d + 52), i, n = 0;
+  guint32 n_mem = qs_desc_header (d).n_memories, i, n = 0;
   for (i = 0; i < n_mem; i++)
-    n += get_u32 (d + QS_DESC_HEADER + i * QS_DESC_MEM + 4) != QS_MEM_INLINE;
+    n += qs_desc_memory (d, i).kind != QS_MEM_INLINE;
   return n;
 }
 
@@ -426,7 +420,8 @@ static gboolean
 take_fds (QsConn * conn, const guint8 * d, gsize len, guint mode, gint * fds, guint n_fds, gboolean * used,
     gchar ** problem)
 {
-  guint32 n_mem = get_u32 (d + 52), n_forget = get_u32 (d + 100), i, n = 0;
+  QsDesc h = qs_desc_header (d);
+  guint32 n_mem = h.n_memories, n_forget = h.n_forget, i, n = 0;
   guint32 *ids = g_newa (guint32, n_fds + 1), *forget = g_newa (guint32, n_forget + 1);
 
   if (mode == FDS_CACHED) {
@@ -440,15 +435,15 @@ take_fds (QsConn * conn, const guint8 * d, gsize len, guint mode, gint * fds, gu
   if (mode == FDS_VENDOR_POOLED && n_fds > 0) {
     guint n_blocks = fd_memories (d);
     for (i = 0; i < n_mem && n < n_fds; i++) {
-      const guint8 *m = d + QS_DESC_HEADER + i * QS_DESC_MEM;
+      QsWireMemory m = qs_desc_memory (d, i);
       gboolean known;
-      if (get_u32 (m + 4) == QS_MEM_INLINE)
+      if (m.kind == QS_MEM_INLINE)
         continue;
       g_mutex_lock (&conn->lock);
-      known = conn->cache && g_hash_table_contains (conn->cache, GUINT_TO_POINTER (get_u32 (m)));
+      known = conn->cache && g_hash_table_contains (conn->cache, GUINT_TO_POINTER (m.fd));
       g_mutex_unlock (&conn->lock);
       if (n_fds == n_blocks || !known)
-        ids[n++] = get_u32 (m);
+        ids[n++] = m.fd;
     }
     for (i = n; i < n_fds; i++) {
       close (fds[i]);           /* more fds than blocks that lack one */
@@ -553,13 +548,14 @@ wrap_fd (QsConn * conn, gboolean cache_mode, guint i, guint32 idx, guint64 offse
 static void
 describe_release (const guint8 * d, guint mode, Release * rel)
 {
-  guint32 n_mem = get_u32 (d + 52), i;
-  rel->id = get_u64 (d);
+  QsDesc h = qs_desc_header (d);
+  guint32 i;
+  rel->id = h.id;
   rel->vendor = mode == FDS_VENDOR_POOLED || mode == FDS_VENDOR;
-  for (i = 0; rel->vendor && i < n_mem && rel->n_ids < QS_VENDOR_MAX_BLOCKS; i++) {
-    const guint8 *m = d + QS_DESC_HEADER + i * QS_DESC_MEM;
-    if (get_u32 (m + 4) != QS_MEM_INLINE)
-      rel->ids[rel->n_ids++] = (gint32) get_u32 (m);
+  for (i = 0; rel->vendor && i < h.n_memories && rel->n_ids < QS_VENDOR_MAX_BLOCKS; i++) {
+    QsWireMemory m = qs_desc_memory (d, i);
+    if (m.kind != QS_MEM_INLINE)
+      rel->ids[rel->n_ids++] = (gint32) m.fd;
   }
 }
 
@@ -573,15 +569,16 @@ release_dropped (QsConn * conn, GBytes * desc, gint * fds, guint * n_fds)
   const guint8 *d = desc ? g_bytes_get_data (desc, &len) : NULL;
   Release rel = { 0 };
   gboolean shares;
-  guint32 n_mem, mode;
+  guint32 mode;
+  QsDesc h;
 
   if (!d || len < QS_DESC_HEADER)
     return;
-  n_mem = get_u32 (d + 52);
-  mode = get_u32 (d + 96);
-  if (len < QS_DESC_HEADER + (gsize) n_mem * QS_DESC_MEM || mode > FDS_VENDOR ||
-      (mode == FDS_CACHED && (get_u32 (d + 100) > QS_MAX_CACHED ||
-              4 * ((gsize) * n_fds + get_u32 (d + 100)) > len - QS_DESC_HEADER)))
+  h = qs_desc_header (d);
+  mode = h.fd_naming;
+  if (len < QS_DESC_HEADER + (gsize) h.n_memories * QS_DESC_MEM || mode > FDS_VENDOR ||
+      (mode == FDS_CACHED && (h.n_forget > QS_MAX_CACHED ||
+              4 * ((gsize) * n_fds + h.n_forget) > len - QS_DESC_HEADER)))
     return;
   shares = *n_fds > 0 || fd_memories (d) > 0;
   if (mode == FDS_CACHED || mode == FDS_VENDOR_POOLED) {
@@ -610,15 +607,17 @@ build_buffer (QsInstance * inst, QsConn * conn, GBytes * bytes, gint * fds, guin
   gboolean *used, shares, copied = FALSE;
   GstBuffer *buf;
   Release *rel;
+  QsDesc h;
 
   if (len < QS_DESC_HEADER)
     return NULL;
-  n_mem = get_u32 (d + 52);
-  has_vmeta = get_u32 (d + 56);
-  n_roi = get_u32 (d + 88);
-  inline_len = get_u32 (d + 92);
-  mode = get_u32 (d + 96);
-  n_forget = get_u32 (d + 100);
+  h = qs_desc_header (d);
+  n_mem = h.n_memories;
+  has_vmeta = h.has_video_meta;
+  n_roi = h.n_rois;
+  inline_len = h.inline_length;
+  mode = h.fd_naming;
+  n_forget = h.n_forget;
   cache_len = mode == FDS_CACHED ? 4 * ((gsize) n_fds + n_forget) : 0;
   extras = QS_DESC_HEADER + (gsize) n_mem * QS_DESC_MEM + (has_vmeta ? QS_DESC_VMETA : 0);
   if (mode > FDS_VENDOR || n_forget > QS_MAX_CACHED || len < extras + cache_len ||
@@ -634,29 +633,29 @@ build_buffer (QsInstance * inst, QsConn * conn, GBytes * bytes, gint * fds, guin
   }
 
   buf = gst_buffer_new ();
-  note_latency (inst, get_u64 (d + 64), get_u64 (d + 80));
+  note_latency (inst, h.running_pts, h.base_monotonic);
   if (gst_base_src_get_do_timestamp (GST_BASE_SRC (inst->element))) {
     /* do-timestamp: GstBaseSrc stamps it with our running time of its arrival */
     GST_BUFFER_PTS (buf) = GST_BUFFER_DTS (buf) = GST_CLOCK_TIME_NONE;
   } else {
-    GST_BUFFER_PTS (buf) = our_running_time (inst, get_u64 (d + 64), get_u64 (d + 80));
-    GST_BUFFER_DTS (buf) = our_running_time (inst, get_u64 (d + 72), get_u64 (d + 80));
+    GST_BUFFER_PTS (buf) = our_running_time (inst, h.running_pts, h.base_monotonic);
+    GST_BUFFER_DTS (buf) = our_running_time (inst, h.running_dts, h.base_monotonic);
   }
-  GST_BUFFER_DURATION (buf) = get_u64 (d + 24);
-  GST_BUFFER_OFFSET (buf) = get_u64 (d + 32);
-  GST_BUFFER_OFFSET_END (buf) = get_u64 (d + 40);
+  GST_BUFFER_DURATION (buf) = h.duration;
+  GST_BUFFER_OFFSET (buf) = h.offset;
+  GST_BUFFER_OFFSET_END (buf) = h.offset_end;
 
   rel = g_new0 (Release, 1);
   rel->refcount = 1;            /* ours until the buffer is complete */
   rel->conn = qs_conn_ref (conn);
-  rel->id = get_u64 (d);
+  rel->id = h.id;
   /* the sender holds a buffer only if its message shared memory by fd, sent or cached */
   rel->silent = n_fds == 0 && !shares;
   describe_release (d, mode, rel);
   for (i = 0; i < n_mem; i++) {
-    const guint8 *m = d + QS_DESC_HEADER + i * QS_DESC_MEM;
-    guint32 idx = get_u32 (m), kind = get_u32 (m + 4);
-    guint64 offset = get_u64 (m + 8), size = get_u64 (m + 16), maxsize = get_u64 (m + 24);
+    QsWireMemory m = qs_desc_memory (d, i);
+    guint32 idx = m.fd, kind = m.kind;
+    guint64 offset = m.offset, size = m.size, maxsize = m.maxsize;
     GstMemory *mem;
 
     if (kind == QS_MEM_INLINE) {
@@ -687,32 +686,33 @@ build_buffer (QsInstance * inst, QsConn * conn, GBytes * bytes, gint * fds, guin
     gst_buffer_append_memory (buf, mem);
   }
   if (has_vmeta) {
-    const guint8 *v = d + QS_DESC_HEADER + n_mem * QS_DESC_MEM;
+    QsWireVideoMeta v;
     gsize offsets[4];
     gint strides[4];
     const gchar *why;
+    memcpy (&v, d + QS_DESC_HEADER + n_mem * QS_DESC_MEM, sizeof v);
     for (i = 0; i < 4; i++) {
-      offsets[i] = get_u64 (v + 24 + 8 * i);
-      strides[i] = (gint) get_u32 (v + 56 + 4 * i);
+      offsets[i] = v.offsets[i];
+      strides[i] = v.strides[i];
     }
-    why = video_meta_problem (get_u32 (v), get_u32 (v + 4), get_u32 (v + 8), get_u32 (v + 12),
-        offsets, strides, gst_buffer_get_size (buf));
+    why = video_meta_problem (v.format, v.width, v.height, v.n_planes, offsets, strides, gst_buffer_get_size (buf));
     if (why) {
-      *problem = g_strdup_printf ("its video meta (%s %ux%u) does not fit: %s",
-          format_name (get_u32 (v)), get_u32 (v + 4), get_u32 (v + 8), why);
+      *problem = g_strdup_printf ("its video meta (%s %ux%u) does not fit: %s", format_name (v.format), v.width,
+          v.height, why);
       goto bad;
     }
-    if (!gst_buffer_add_video_meta_full (buf, get_u32 (v + 16), get_u32 (v), get_u32 (v + 4),
-            get_u32 (v + 8), get_u32 (v + 12), offsets, strides))
+    if (!gst_buffer_add_video_meta_full (buf, v.flags, v.format, v.width, v.height, v.n_planes, offsets, strides))
       goto bad;
   }
   for (i = 0; i < n_roi; i++) {
-    gsize roi_end = end - ((get_u32 (d + 92) + 3) & ~3u);
+    gsize roi_end = end - ((h.inline_length + 3) & ~3u);
     guint32 rlen;
+    QsWireRoi r;
     if (extras + QS_DESC_ROI > roi_end)
       goto bad;
     rlen = get_u32 (d + extras);
-    if (rlen < QS_DESC_ROI || rlen > roi_end - extras || get_u32 (d + extras + 28) > rlen - QS_DESC_ROI)
+    memcpy (&r, d + extras + 4, sizeof r);
+    if (rlen < QS_DESC_ROI || rlen > roi_end - extras || r.type_length > rlen - QS_DESC_ROI)
       goto bad;
     add_roi (inst, buf, d + extras);
     extras += rlen;
@@ -730,7 +730,7 @@ build_buffer (QsInstance * inst, QsConn * conn, GBytes * bytes, gint * fds, guin
     }
   }
   /* the sender's buffer flags (appending memory set TAG_MEMORY); never the mini-object bits */
-  GST_BUFFER_FLAGS (buf) = get_u32 (d + 48) & ~((guint32) GST_MINI_OBJECT_FLAG_LAST - 1);
+  GST_BUFFER_FLAGS (buf) = h.flags & ~((guint32) GST_MINI_OBJECT_FLAG_LAST - 1);
   for (i = 0; i < n_fds; i++)
     if (!used[i])
       close (fds[i]);

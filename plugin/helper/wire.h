@@ -3,23 +3,19 @@
  * the wire is TypeScript (lib/protocol/wire.ts, docs/protocol.md); keep the two in step. */
 #pragma once
 #include <glib.h>
+#include <string.h>
+
+#include "layout.h"
 
 /* our items: identity 0x5154xxxx ("QT"), then u32 body length, body padded to 4 bytes.
- * vendor items (identities 0..11) have fixed sizes and no length field. */
-#define QS_ITEM_BASE 0x51540000u
-#define QS_ITEM_RELEASE (QS_ITEM_BASE | 5)
+ * vendor items (identities 0..11) have fixed sizes and no length field. Identities and sizes come
+ * from layout.h (lib/protocol/layout.ts). */
 #define QS_ITEM_IS_OURS(id) (((id) & 0xffff0000u) == QS_ITEM_BASE)
-
-/* the vendor's structs that the native side builds or reads (lib/protocol/vendor.ts) */
-#define QS_VENDOR_DISCONNECT 1
-#define QS_VENDOR_RETURN_BUFFER 6
-#define QS_VENDOR_FD_COUNT 7
 
 static inline gssize
 qs_vendor_item_size (guint32 id)
 {
-  static const gssize sizes[] = { 4, 4, 72, 88, 60, 1044, 44, 8, 1044, 588, 9876, 4140 };
-  return id < G_N_ELEMENTS (sizes) ? sizes[id] : -1;
+  return id < G_N_ELEMENTS (qs_vendor_sizes) ? qs_vendor_sizes[id] : -1;
 }
 
 /* walks the items of a payload: returns FALSE when the payload is malformed */
