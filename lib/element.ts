@@ -7,7 +7,7 @@
 // `dispatch` with plain bytes. Per instance, the behaviour lives in an ElementImpl keyed by the
 // element's pointer (a node-gtk `this` is a generic wrapper, not an instance of our class).
 import { gi } from './gst'
-import { Action, Dispatch, ElementDefinition, Hook, HookResult, LogLevel, native, PropertySpec } from './native'
+import { Action, Dispatch, ElementDefinition, HANDSHAKE_SILENT, Hook, HookResult, LogLevel, native, PropertySpec } from './native'
 
 export type ElementClassSpec = Omit<ElementDefinition, 'gtype' | 'dispatch'> & {
   rank: number
@@ -43,7 +43,47 @@ export abstract class ElementImpl {
     return undefined
   }
 
-  abstract dispatch(hook: Hook, data: Buffer | undefined, str: string | undefined, num: number): HookResult | undefined
+  // ---- the hooks: what the helper asks the element, one typed method each (the helper calls
+  // them with plain values; HOOKS below is the one place where its arguments are read) -----------
+  /** READY -> PAUSED */
+  onStart?(): HookResult | undefined
+  onStop?(): void
+  /** sink: new caps; the CAPS item of our wire and the vendor's template for them */
+  onSetCaps?(caps: string): HookResult | undefined
+  /** sink: the receiver's greeting, or none within the grace (silent: the vendor's receiver) */
+  onHandshake?(greeting: Buffer | undefined, silent: boolean): HookResult | undefined
+  /** sink: a buffer the native encoder left to the element (the vendor's wire cannot carry it) */
+  onRender?(description: Buffer): HookResult | undefined
+  /** sink: end-of-stream to send */
+  onEos?(): HookResult | undefined
+  /** sink: no receiver listens (errno of connect()) */
+  onNoReceiver?(errno: number, reason: string): HookResult | undefined
+  /** sink: something else than a release came from the receiver */
+  onPeerMessage?(data: Buffer): HookResult | undefined
+  /** src: a sender connected; busy: it must wait for the one being served */
+  onConnected?(busy: boolean): HookResult | undefined
+  /** src: a message the native decoder left to the element, with nFds fds */
+  onMessage?(payload: Buffer, nFds: number): HookResult | undefined
+  /** the peer went away: sink, how many buffers the receiver held; src, the errno of the read (0 if it
+   *  closed) */
+  onDisconnected?(code: number): HookResult | undefined
+}
+
+/** The helper calls one dispatch function per class with (hook, element, bytes, string, number); each
+ *  hook's arguments are read here, once, into the element's typed method. */
+const HOOKS: Partial<Record<Hook, (impl: ElementImpl, data: Buffer | undefined, str: string | undefined, num: number) =>
+  HookResult | void | undefined>> = {
+  [Hook.Start]: impl => impl.onStart?.(),
+  [Hook.Stop]: impl => impl.onStop?.(),
+  [Hook.SetCaps]: (impl, _data, str) => impl.onSetCaps?.(str ?? ''),
+  [Hook.Handshake]: (impl, data, _str, num) => impl.onHandshake?.(data, num === HANDSHAKE_SILENT),
+  [Hook.Render]: (impl, data) => impl.onRender?.(data ?? Buffer.alloc(0)),
+  [Hook.Eos]: impl => impl.onEos?.(),
+  [Hook.NoReceiver]: (impl, _data, str, num) => impl.onNoReceiver?.(num, str ?? ''),
+  [Hook.PeerMessage]: (impl, data) => impl.onPeerMessage?.(data ?? Buffer.alloc(0)),
+  [Hook.Connected]: (impl, _data, _str, num) => impl.onConnected?.(num === 1),
+  [Hook.Message]: (impl, data, _str, num) => impl.onMessage?.(data ?? Buffer.alloc(0), num),
+  [Hook.Disconnected]: (impl, _data, _str, num) => impl.onDisconnected?.(num),
 }
 
 const registered = new Map<string, bigint>()
@@ -78,7 +118,7 @@ export function registerElement(gobjectClass: abstract new (...args: never[]) =>
           const error = impl.validateProperty(str ?? '', num === 1 ? null : (data ?? Buffer.alloc(0)).toString('utf8'))
           return error ? { error } : undefined
         }
-        return impl.dispatch(hook, data, str, num)
+        return HOOKS[hook]?.(impl, data, str, num) ?? undefined
       } catch (e) {
         // never let an exception escape into node-gtk/N-API: it becomes an element error
         const text = e instanceof Error ? e.stack ?? e.message : String(e)

@@ -20,7 +20,7 @@ export enum Hook {
   PeerMessage = 13,
 }
 
-/** what the receiver takes: the sink's HANDSHAKE result (`number`, bits) */
+/** what the receiver takes: the sink's HANDSHAKE result (`takes`, bits) */
 export enum Takes {
   /** inline memory (protocol 1.1) */
   Inline = 1,
@@ -66,7 +66,12 @@ export interface HookResult {
   peer?: string
   warning?: string
   error?: string
-  number?: number
+  /** sink, START: how many buffers the receiver may hold */
+  maxInFlight?: number
+  /** sink, HANDSHAKE: what the receiver takes (Takes bits) */
+  takes?: number
+  /** src, MESSAGE: `caps` are only a hint (the vendor's wire): downstream decides */
+  capsHint?: boolean
   /** src: what this sender speaks (MESSAGE, when its greeting is read) */
   mode?: Mode
   /** sink, SET_CAPS: what the vendor's wire makes of each buffer of these caps (qtisocketsink.ts

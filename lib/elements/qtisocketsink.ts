@@ -15,7 +15,7 @@
  */
 import { AUTHOR, CAPS, SIGNALS, SOCKET_PROPERTY, SocketElementImpl } from '../element'
 import { GstBase } from '../gst'
-import { HANDSHAKE_SILENT, Hook, HookResult, LogLevel, Takes } from '../native'
+import { HookResult, LogLevel, Takes } from '../native'
 import { BufferDesc, decodeDesc, MemKind } from '../protocol/desc'
 import { encodeVendorBuffer, VENDOR_MAX_BLOCKS, VENDOR_TEXT_MAX, VendorBlock } from '../protocol/vendor'
 import { decodeMessage, encodeCaps, encodeEos, encodeHello, FEATURE_BUSY, MINOR_FD_CACHE, MINOR_INLINE, PROTOCOL_MAJOR,
@@ -36,47 +36,50 @@ class Impl extends SocketElementImpl {
   /** the receiver is the vendor's qtisocketsrc (it never greeted): we speak their wire */
   private vendor = false
 
-  dispatch(hook: Hook, data: Buffer | undefined, str: string | undefined, num: number): HookResult | undefined {
-    switch (hook) {
-      case Hook.Render: return this.render(data!)
-      case Hook.Start: return this.start()
-      case Hook.Stop: this.caps = undefined; return undefined
-      // the CAPS item of our wire: the helper sends it with the next buffer it encodes (encode.c)
-      case Hook.SetCaps: this.caps = str; return { data: encodeCaps(str ?? ''), vendor: vendorTemplate(str ?? '') }
-      case Hook.Handshake: return this.handshake(data, num)
-      case Hook.Eos:
-        this.eosSent = true
-        return { data: encodeEos() }
-      case Hook.NoReceiver: return this.noReceiver(num, str ?? '')
-      case Hook.Disconnected:
-        if (this.eosSent) {
-          this.log(LogLevel.Info, `receiver on ${this.path} closed after end-of-stream`)
-          return undefined
-        }
-        return { warning: `The receiver on "${this.path}" went away; released the ${num} buffers it held` }
-      case Hook.PeerMessage:
-        this.log(LogLevel.Warning, `unexpected message of ${data?.byteLength} bytes from the receiver: ignored`)
-        return undefined
-      default:
-        return undefined
-    }
+  override onStop(): void {
+    this.caps = undefined
   }
 
-  private start(): HookResult {
+  /** the CAPS item of our wire (the helper sends it with the next buffer it encodes, encode.c) and
+   *  what the vendor's wire makes of these caps */
+  override onSetCaps(caps: string): HookResult {
+    this.caps = caps
+    return { data: encodeCaps(caps), vendor: vendorTemplate(caps) }
+  }
+
+  override onEos(): HookResult {
+    this.eosSent = true
+    return { data: encodeEos() }
+  }
+
+  override onDisconnected(held: number): HookResult | undefined {
+    if (this.eosSent) {
+      this.log(LogLevel.Info, `receiver on ${this.path} closed after end-of-stream`)
+      return undefined
+    }
+    return { warning: `The receiver on "${this.path}" went away; released the ${held} buffers it held` }
+  }
+
+  override onPeerMessage(data: Buffer): undefined {
+    this.log(LogLevel.Warning, `unexpected message of ${data.byteLength} bytes from the receiver: ignored`)
+    return undefined
+  }
+
+  override onStart(): HookResult {
     const problem = this.takeSocketPath()
     if (problem)
       return { error: problem }
     this.eosSent = false
-    return { path: this.path, number: this.prop<number>('max-in-flight') }
+    return { path: this.path, maxInFlight: this.prop<number>('max-in-flight') }
   }
 
-  private handshake(data: Buffer | undefined, num: number): HookResult {
-    if (!data && num === HANDSHAKE_SILENT) {
+  override onHandshake(data: Buffer | undefined, silent: boolean): HookResult {
+    if (!data && silent) {
       // no greeting: the vendor's qtisocketsrc, which greets nobody; it learns nothing of us
       this.vendor = true
         this.eosSent = false
       this.log(LogLevel.Info, `the receiver on ${this.path} did not greet: speaking the vendor's wire to it`)
-      return { number: Takes.Vendor, peer: 'the vendor\'s qtisocketsrc' }
+      return { takes: Takes.Vendor, peer: 'the vendor\'s qtisocketsrc' }
     }
     if (!data)
       return { error: `No greeting from the receiver on "${this.path}"` }
@@ -93,7 +96,7 @@ class Impl extends SocketElementImpl {
     if (hello.type !== 'hello')
       return { error: `The receiver on "${this.path}" sent a ${hello.type} message instead of a greeting` }
     if (hello.features & FEATURE_BUSY)
-      return { number: Takes.Busy, warning: `The receiver on "${this.path}" serves another sender: waiting for it` }
+      return { takes: Takes.Busy, warning: `The receiver on "${this.path}" serves another sender: waiting for it` }
     // our greeting goes back in every case, so that the receiver can report a version mismatch too
     const reply = encodeHello()
     if (hello.major !== PROTOCOL_MAJOR) {
@@ -101,15 +104,14 @@ class Impl extends SocketElementImpl {
         `${hello.major}.${hello.minor} (${hello.software}); this sink speaks ${PROTOCOL_MAJOR}.${PROTOCOL_MINOR}` }
     }
     this.log(LogLevel.Info, `receiver on ${this.path} speaks ${hello.software} protocol ${hello.major}.${hello.minor}`)
-    // number: what the receiver takes: 1 = inline memory (1.1: a 1.0 receiver would refuse it),
-    // 2 = the fd cache (1.2)
+    // what the receiver takes: inline memory (1.1: a 1.0 receiver would refuse it), the fd cache (1.2)
     const takes = (hello.minor >= MINOR_INLINE ? Takes.Inline : 0) | (hello.minor >= MINOR_FD_CACHE ? Takes.Cache : 0)
-    return { data: reply, number: takes, peer: `${hello.software} ${hello.major}.${hello.minor}` }
+    return { data: reply, takes, peer: `${hello.software} ${hello.major}.${hello.minor}` }
   }
 
   /** Only the vendor's wire comes here: on ours, the helper encodes every buffer itself
    *  (plugin/helper/encode.c), with the CAPS item made at set_caps. */
-  private render(desc: Buffer): HookResult {
+  override onRender(desc: Buffer): HookResult {
     const buffer = decodeDesc(desc)
     if (!this.vendor)
       return { error: `Internal error: asked to encode a buffer of our wire for "${this.path}"` }
@@ -165,7 +167,7 @@ class Impl extends SocketElementImpl {
     return result
   }
 
-  private noReceiver(errno: number, reason: string): HookResult {
+  override onNoReceiver(errno: number, reason: string): HookResult {
     if (errno === ENOENT || errno === ECONNREFUSED || errno === EAGAIN) {
       return { warning: this.prop<boolean>('wait-for-connection')
         ? `No receiver is listening on "${this.path}": waiting for one`

@@ -16,7 +16,7 @@
  */
 import { AUTHOR, CAPS, SIGNALS, SOCKET_PROPERTY, SocketElementImpl } from '../element'
 import { GstBase } from '../gst'
-import { Action, Hook, HookResult, LogLevel, Mode, native } from '../native'
+import { Action, HookResult, LogLevel, Mode, native } from '../native'
 import { BufferDesc, encodeDesc, MemKind } from '../protocol/desc'
 import { decodeVendor, looksVendor, VendorBlock, VIDEO_FORMATS } from '../protocol/vendor'
 import { BufferMessage, decodeMessage, FEATURE_BUSY, MINOR_FD_CACHE, structureProblem, encodeHello, PROTOCOL_MAJOR, PROTOCOL_MINOR, ProtocolError } from '../protocol/wire'
@@ -39,34 +39,35 @@ class Impl extends SocketElementImpl {
   private vendorCaps = false
   private caps?: string
 
-  dispatch(hook: Hook, data: Buffer | undefined, _str: string | undefined, num: number): HookResult | undefined {
-    switch (hook) {
-      case Hook.Message: return this.message(data!, num)
-      case Hook.Start: return this.start()
-      case Hook.Stop: this.caps = undefined; this.greeted = false; this.cached = false; return undefined
-      case Hook.Connected:
-        // num 1: a sender that must wait for the one we serve; our state stays that one's
-        if (num === 1)
-          return { data: encodeHello(FEATURE_BUSY) }
-        this.greeted = false
-        this.cached = false
-        this.vendor = false
-        this.vendorCaps = false
-        this.caps = undefined
-        return { data: encodeHello() }
-      case Hook.Disconnected:
-        if (num === EPROTO || num === EMSGSIZE) {
-          return { warning: `The sender on "${this.path}" broke the framing (${num === EPROTO
-            ? 'a record of another size than announced, or fds on a length record' : 'a length beyond 16 MiB'}): ` +
-            'disconnected it; waiting for a new sender' }
-        }
-        return { warning: `The sender on "${this.path}" disconnected without end-of-stream; waiting for a new sender` }
-      default:
-        return undefined
-    }
+  override onStop(): void {
+    this.caps = undefined
+    this.greeted = false
+    this.cached = false
   }
 
-  private start(): HookResult {
+  /** a sender connected: our greeting; a busy one waits for the one we serve, our state stays that one's */
+  override onConnected(busy: boolean): HookResult {
+    if (busy)
+      return { data: encodeHello(FEATURE_BUSY) }
+    this.greeted = false
+    this.cached = false
+    this.vendor = false
+    this.vendorCaps = false
+    this.caps = undefined
+    return { data: encodeHello() }
+  }
+
+  /** the sender went away (errno of the read; 0 if it closed) */
+  override onDisconnected(errno: number): HookResult {
+    if (errno === EPROTO || errno === EMSGSIZE) {
+      return { warning: `The sender on "${this.path}" broke the framing (${errno === EPROTO
+        ? 'a record of another size than announced, or fds on a length record' : 'a length beyond 16 MiB'}): ` +
+        'disconnected it; waiting for a new sender' }
+    }
+    return { warning: `The sender on "${this.path}" disconnected without end-of-stream; waiting for a new sender` }
+  }
+
+  override onStart(): HookResult {
     const problem = this.takeSocketPath()
     if (problem)
       return { error: problem }
@@ -77,8 +78,9 @@ class Impl extends SocketElementImpl {
     return {}
   }
 
-  /** a message from the sender, with nFds fds */
-  private message(data: Buffer, nFds: number): HookResult {
+  /** a message from the sender that the native decoder left to us (a greeting, end-of-stream, new
+   *  caps, anything malformed), with nFds fds */
+  override onMessage(data: Buffer, nFds: number): HookResult {
     if (!this.greeted && !this.vendor && looksVendor(data)) {
       // the vendor's sender greets nobody (it ignored our greeting) and starts with a buffer
       this.vendor = true
@@ -179,7 +181,7 @@ class Impl extends SocketElementImpl {
     if (!this.vendorCaps) {
       this.vendorCaps = true
       result.caps = vendorCapsHint(msg.blocks[0]!)
-      result.number = 1
+      result.capsHint = true
       // the caps of the stream set, the helper decodes the next buffers itself (decode.c)
       result.mode = Mode.Vendor
     }

@@ -53,7 +53,9 @@ qs_js_result_clear (QsJsResult * r)
   g_clear_pointer (&r->warning, g_free);
   g_clear_pointer (&r->error, g_free);
   r->action = 0;
-  r->number = 0;
+  r->max_inflight = 0;
+  r->takes = 0;
+  r->caps_hint = FALSE;
 }
 
 static void
@@ -128,9 +130,13 @@ read_result (napi_env env, napi_value res, QsJsResult * r)
   if (napi_get_named_property (env, res, "action", &v) == napi_ok &&
       napi_typeof (env, v, &t) == napi_ok && t == napi_number)
     napi_get_value_int32 (env, v, &r->action);
-  if (napi_get_named_property (env, res, "number", &v) == napi_ok &&
+  if (napi_get_named_property (env, res, "maxInFlight", &v) == napi_ok &&
       napi_typeof (env, v, &t) == napi_ok && t == napi_number)
-    napi_get_value_int64 (env, v, &r->number);
+    napi_get_value_int32 (env, v, &r->max_inflight);
+  if (napi_get_named_property (env, res, "takes", &v) == napi_ok &&
+      napi_typeof (env, v, &t) == napi_ok && t == napi_number)
+    napi_get_value_int32 (env, v, &r->takes);
+  r->caps_hint = qs_prop_bool (env, res, "capsHint");
   r->mode = -1;
   if (napi_get_named_property (env, res, "mode", &v) == napi_ok &&
       napi_typeof (env, v, &t) == napi_ok && t == napi_number)

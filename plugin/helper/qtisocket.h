@@ -26,21 +26,22 @@ G_BEGIN_DECLS
 GST_DEBUG_CATEGORY_EXTERN (qs_sink_debug);
 GST_DEBUG_CATEGORY_EXTERN (qs_src_debug);
 
-/* ---- JS hooks (kinds must match lib/native.ts Hook) ---------------------------------------------- */
+/* ---- JS hooks (kinds must match lib/native.ts Hook): the element's typed methods (lib/element.ts
+ * HOOKS reads the arguments, once), and what each returns, by name (QsJsResult) ------------------- */
 typedef enum {
-  QS_HOOK_START = 1,            /* -> {path, error}                                  */
-  QS_HOOK_STOP = 2,
-  QS_HOOK_SET_PROPERTY = 3,     /* str = name, data = value as utf8 -> {error}       */
-  QS_HOOK_FINALIZE = 4,         /* fire and forget                                   */
-  QS_HOOK_SET_CAPS = 5,         /* str = caps                                        */
-  QS_HOOK_HANDSHAKE = 6,        /* sink: data = receiver's greeting -> {data, error} */
-  QS_HOOK_RENDER = 7,           /* sink: data = buffer description -> {data, fds}    */
-  QS_HOOK_EOS = 8,              /* sink: -> {data}                                   */
-  QS_HOOK_CONNECTED = 9,        /* src: a sender connected -> {data}                 */
-  QS_HOOK_MESSAGE = 10,         /* src: data = payload, int = fds -> {action, ...}   */
-  QS_HOOK_DISCONNECTED = 11,    /* both: int = in-flight count -> {warning}          */
-  QS_HOOK_NO_RECEIVER = 12,     /* sink: int = errno -> {warning, error}             */
-  QS_HOOK_PEER_MESSAGE = 13,    /* sink: data = non-release message from receiver    */
+  QS_HOOK_START = 1,            /* onStart() -> {path, maxInFlight, error}                     */
+  QS_HOOK_STOP = 2,             /* onStop()                                                     */
+  QS_HOOK_SET_PROPERTY = 3,     /* validateProperty(str = name, data = value) -> {error}        */
+  QS_HOOK_FINALIZE = 4,         /* fire and forget                                              */
+  QS_HOOK_SET_CAPS = 5,         /* sink: onSetCaps(str = caps) -> {data = CAPS item, vendor}    */
+  QS_HOOK_HANDSHAKE = 6,        /* sink: onHandshake(data = greeting, silent) -> {data, takes}  */
+  QS_HOOK_RENDER = 7,           /* sink: onRender(data = description) -> {data, fds, error}     */
+  QS_HOOK_EOS = 8,              /* sink: onEos() -> {data}                                      */
+  QS_HOOK_CONNECTED = 9,        /* src: onConnected(busy) -> {data = greeting}                  */
+  QS_HOOK_MESSAGE = 10,         /* src: onMessage(data, fds) -> {action, data, caps, capsHint, mode} */
+  QS_HOOK_DISCONNECTED = 11,    /* both: onDisconnected(held buffers / errno) -> {warning}      */
+  QS_HOOK_NO_RECEIVER = 12,     /* sink: onNoReceiver(errno, str = reason) -> {warning, error}  */
+  QS_HOOK_PEER_MESSAGE = 13,    /* sink: onPeerMessage(data)                                    */
 } QsHook;
 
 /* src MESSAGE actions (lib/native.ts Action) */
@@ -53,7 +54,7 @@ typedef enum {
   QS_ACTION_DROP = 5,           /* a buffer message refused: data holds its u64 id */
 } QsAction;
 
-/* sink HANDSHAKE: number passed when the receiver stayed silent (the vendor's); the result's number
+/* sink HANDSHAKE: number passed when the receiver stayed silent (the vendor's); the result's `takes`
  * says what the receiver takes (lib/native.ts Takes) */
 #define QS_HANDSHAKE_SILENT (-1)
 enum { QS_TAKES_INLINE = 1, QS_TAKES_CACHE = 2, QS_TAKES_BUSY = 4, QS_TAKES_VENDOR = 8 };
@@ -68,7 +69,9 @@ typedef struct {
   gchar *peer;                  /* a peer greeted us: who it is */
   gchar *warning;
   gchar *error;
-  gint64 number;
+  gint max_inflight;             /* sink, START: buffers the receiver may hold (0: not said) */
+  gint takes;                   /* sink, HANDSHAKE: what the receiver takes (QS_TAKES_*) */
+  gboolean caps_hint;           /* src, MESSAGE: the caps are only a hint (the vendor's wire) */
   gint mode;                    /* src: QsMode, when the element has read a greeting (-1: not said) */
   GArray *vendor;               /* sink, SET_CAPS: the vendor's template: media, tensor type, n tensors,
                                  * then per tensor n and its dimensions */

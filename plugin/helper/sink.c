@@ -367,7 +367,7 @@ poll_greeting (QsInstance * inst)
     res = g_atomic_int_get (&inst->flushing) ? FLUSHING : FAILED;
     if (res == FAILED)
       GST_ELEMENT_ERROR (inst->element, LIBRARY, FAILED, ("%s", r.error), (NULL));
-  } else if (r.number & QS_TAKES_BUSY) {
+  } else if (r.takes & QS_TAKES_BUSY) {
     /* it serves another sender: its second greeting says when it is ours */
     qs_post_result_messages (inst, &r);
     inst->pending_busy = TRUE;
@@ -383,9 +383,9 @@ poll_greeting (QsInstance * inst)
   }
   if (res == CONNECTED) {
     qs_notify_connected (inst, r.peer ? r.peer : "?");
-    inst->peer_inline = (r.number & QS_TAKES_INLINE) != 0;
-    inst->peer_cache = (r.number & QS_TAKES_CACHE) != 0;
-    inst->peer_vendor = (r.number & QS_TAKES_VENDOR) != 0;
+    inst->peer_inline = (r.takes & QS_TAKES_INLINE) != 0;
+    inst->peer_cache = (r.takes & QS_TAKES_CACHE) != 0;
+    inst->peer_vendor = (r.takes & QS_TAKES_VENDOR) != 0;
   }
   g_free (payload);
   qs_js_result_clear (&r);
@@ -1036,8 +1036,8 @@ qs_sink_start (GstBaseSink * bsink)
   }
   g_free (inst->path);
   inst->path = g_strdup (r.path);
-  if (r.number > 0)
-    inst->max_inflight = r.number;
+  if (r.max_inflight > 0)
+    inst->max_inflight = r.max_inflight;
   inst->warned_no_receiver = FALSE;
   inst->next_id = 0;
   qs_js_result_clear (&r);

@@ -1182,8 +1182,8 @@ qs_create (GstPushSrc * psrc, GstBuffer ** outbuf)
     ret = GST_FLOW_OK;
     *outbuf = NULL;
     if (r.action == QS_ACTION_BUFFER && r.data) {
-      /* number 1: the caps are a hint, the sender speaks the vendor's wire */
-      CapsResult caps = !r.caps ? CAPS_OK : r.number == 1 ? negotiate_hint (inst, r.caps) :
+      /* caps_hint: the caps are a hint, the sender speaks the vendor's wire */
+      CapsResult caps = !r.caps ? CAPS_OK : r.caps_hint ? negotiate_hint (inst, r.caps) :
           set_caps (inst, r.caps);
       if (caps == CAPS_FAILED) {
         ret = GST_FLOW_NOT_NEGOTIATED;
