@@ -63,6 +63,38 @@ encode_roi (GByteArray * out, GstVideoRegionOfInterestMeta * roi)
   item_end (out, at);
 }
 
+gboolean
+qs_video_layout (QsInstance * inst, GstBuffer * buf, gboolean caps_too, QsWireVideoMeta * v)
+{
+  GstVideoMeta *vmeta = gst_buffer_get_video_meta (buf);
+  guint i;
+
+  memset (v, 0, sizeof *v);
+  if (vmeta) {
+    v->format = vmeta->format;
+    v->width = vmeta->width;
+    v->height = vmeta->height;
+    v->n_planes = vmeta->n_planes;
+    v->flags = vmeta->flags;
+    for (i = 0; i < vmeta->n_planes && i < 4; i++) {
+      v->offsets[i] = vmeta->offset[i];
+      v->strides[i] = vmeta->stride[i];
+    }
+    return TRUE;
+  }
+  if (!caps_too || !inst->has_vinfo)
+    return FALSE;
+  v->format = GST_VIDEO_INFO_FORMAT (&inst->vinfo);
+  v->width = GST_VIDEO_INFO_WIDTH (&inst->vinfo);
+  v->height = GST_VIDEO_INFO_HEIGHT (&inst->vinfo);
+  v->n_planes = GST_VIDEO_INFO_N_PLANES (&inst->vinfo);
+  for (i = 0; i < v->n_planes && i < 4; i++) {
+    v->offsets[i] = GST_VIDEO_INFO_PLANE_OFFSET (&inst->vinfo, i);
+    v->strides[i] = GST_VIDEO_INFO_PLANE_STRIDE (&inst->vinfo, i);
+  }
+  return TRUE;
+}
+
 static guint64
 running_time (const GstSegment * seg, GstClockTime ts)
 {
@@ -77,7 +109,7 @@ qs_encode_buffer (QsInstance * inst, const QsEncodeArgs * a, gint * fds, guint *
   GstBuffer *buf = a->buf;
   guint i, n = gst_buffer_n_memory (buf), fd_index = 0;
   GByteArray *out = g_byte_array_sized_new (256);
-  GstVideoMeta *vmeta = gst_buffer_get_video_meta (buf);
+  QsWireVideoMeta v;
   GstVideoRegionOfInterestMeta *roi;
   gpointer state = NULL;
   guint32 *ids = g_newa (guint32, MAX (n, 1));
@@ -136,12 +168,7 @@ qs_encode_buffer (QsInstance * inst, const QsEncodeArgs * a, gint * fds, guint *
   }
   item_end (out, at);
 
-  if (vmeta) {
-    QsWireVideoMeta v = { vmeta->format, vmeta->width, vmeta->height, vmeta->n_planes, vmeta->flags, 0 };
-    for (i = 0; i < vmeta->n_planes && i < 4; i++) {
-      v.offsets[i] = vmeta->offset[i];
-      v.strides[i] = vmeta->stride[i];
-    }
+  if (qs_video_layout (inst, buf, FALSE, &v)) {
     at = item_begin (out, QS_ITEM_VIDEO_META);
     g_byte_array_append (out, (const guint8 *) &v, sizeof v);
     item_end (out, at);
@@ -231,7 +258,7 @@ qs_encode_vendor_buffer (QsInstance * inst, GstBuffer * buf, gint * fds, guint *
   gboolean *fresh = g_newa (gboolean, MAX (n, 1));
   GByteArray *out;
   QsVendorBufferInfo info;
-  GstVideoMeta *vmeta;
+  QsWireVideoMeta layout;
   guint media = inst->vendor_media;
 
   *n_fds = 0;
@@ -245,8 +272,8 @@ qs_encode_vendor_buffer (QsInstance * inst, GstBuffer * buf, gint * fds, guint *
       media == QS_VENDOR_MEDIA_VIDEO ? n != 1 || n_fd_mem != 1 :
       media == QS_VENDOR_MEDIA_TENSORS ? n != inst->vendor_tensors || n_fd_mem != n : TRUE)
     return NULL;
-  vmeta = gst_buffer_get_video_meta (buf);
-  if (media == QS_VENDOR_MEDIA_VIDEO && !vmeta && !inst->has_vinfo)
+  /* their FRAME needs a layout: the video meta's, or the caps' */
+  if (media == QS_VENDOR_MEDIA_VIDEO && !qs_video_layout (inst, buf, TRUE, &layout))
     return NULL;
 
   memset (&info, 0, sizeof info);
@@ -305,24 +332,13 @@ qs_encode_vendor_buffer (QsInstance * inst, GstBuffer * buf, gint * fds, guint *
     gpointer state = NULL;
     memset (&f, 0, sizeof f);
     f.identity = QS_VENDOR_FRAME;
-    if (vmeta) {
-      f.width = vmeta->width;
-      f.height = vmeta->height;
-      f.format = vmeta->format;
-      f.n_planes = vmeta->n_planes;
-      for (i = 0; i < vmeta->n_planes && i < 4; i++) {
-        f.offsets[i] = vmeta->offset[i] + mem->offset;
-        f.strides[i] = vmeta->stride[i];
-      }
-    } else {
-      f.width = GST_VIDEO_INFO_WIDTH (&inst->vinfo);
-      f.height = GST_VIDEO_INFO_HEIGHT (&inst->vinfo);
-      f.format = GST_VIDEO_INFO_FORMAT (&inst->vinfo);
-      f.n_planes = GST_VIDEO_INFO_N_PLANES (&inst->vinfo);
-      for (i = 0; i < f.n_planes && i < 4; i++) {
-        f.offsets[i] = GST_VIDEO_INFO_PLANE_OFFSET (&inst->vinfo, i) + mem->offset;
-        f.strides[i] = GST_VIDEO_INFO_PLANE_STRIDE (&inst->vinfo, i);
-      }
+    f.width = layout.width;
+    f.height = layout.height;
+    f.format = layout.format;
+    f.n_planes = layout.n_planes;
+    for (i = 0; i < layout.n_planes && i < 4; i++) {
+      f.offsets[i] = layout.offsets[i] + mem->offset;
+      f.strides[i] = layout.strides[i];
     }
     f.size = mem->offset + mem->size;
     f.maxsize = mem->maxsize;

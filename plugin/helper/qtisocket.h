@@ -348,6 +348,8 @@ GBytes *qs_encode_buffer (QsInstance * inst, const QsEncodeArgs * a, gint * fds,
 enum { QS_VENDOR_MEDIA_NONE = 0, QS_VENDOR_MEDIA_VIDEO = 1, QS_VENDOR_MEDIA_TENSORS = 2, QS_VENDOR_MEDIA_TEXT = 3 };
 GBytes *qs_encode_vendor_buffer (QsInstance * inst, GstBuffer * buf, gint * fds, guint * n_fds, gint32 * buf_ids,
     guint * n_ids);
+/* the buffer's video layout: its video meta, or with caps_too the caps' (the vendor's FRAME needs one) */
+gboolean qs_video_layout (QsInstance * inst, GstBuffer * buf, gboolean caps_too, QsWireVideoMeta * v);
 /* sink.c: the id the receiver knows the file of fd by; *fresh when the fd must go with the message */
 guint32 qs_sink_cache_id (QsInstance * inst, gint fd, gboolean * fresh);
 /* a tee upstream of the sink: its allocation answer offers memfds (at start, and when asked); and no

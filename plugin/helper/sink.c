@@ -701,12 +701,11 @@ describe (GstBaseSink * bsink, QsInstance * inst, QsConn * conn, GstBuffer * buf
 {
   guint i, n = gst_buffer_n_memory (buf), n_roi = 0;
   GstSegment seg;
-  GstVideoMeta *vmeta = gst_buffer_get_video_meta (buf);
   GstVideoRegionOfInterestMeta *roi;
   gpointer state = NULL;
-  gsize roi_len = 0, inline_len = 0, at, cache_len, info_offsets[4] = { 0 };
-  gint info_strides[4] = { 0 };
-  gboolean cached, with_info = FALSE;
+  gsize roi_len = 0, inline_len = 0, at, cache_len;
+  QsWireVideoMeta layout;
+  gboolean cached, has_layout;
   guint mode;
   guint8 *d;
 
@@ -728,16 +727,10 @@ describe (GstBaseSink * bsink, QsInstance * inst, QsConn * conn, GstBuffer * buf
   mode = !cached ? 0 : !inst->peer_vendor ? 1 : buf->pool ? 2 : 3;
   if (cached && conn->serial != inst->fd_cache_serial)
     cache_reset (inst, conn->serial);
-  if (inst->peer_vendor && !vmeta && inst->has_vinfo && n == 1) {
-    /* their FRAME needs the layout: the caps' one when the buffer has no video meta */
-    for (i = 0; i < GST_VIDEO_INFO_N_PLANES (&inst->vinfo); i++) {
-      info_offsets[i] = GST_VIDEO_INFO_PLANE_OFFSET (&inst->vinfo, i);
-      info_strides[i] = GST_VIDEO_INFO_PLANE_STRIDE (&inst->vinfo, i);
-    }
-    with_info = TRUE;
-  }
+  /* their FRAME needs the layout: the caps' one when the buffer has no video meta */
+  has_layout = qs_video_layout (inst, buf, inst->peer_vendor && n == 1, &layout);
   cache_len = cached ? 8 * n + 4 * inst->forget->len : 0;   /* forgets may grow below: see the end */
-  *len = QS_DESC_HEADER + n * QS_DESC_MEM + (vmeta || with_info ? QS_DESC_VMETA : 0) + roi_len +
+  *len = QS_DESC_HEADER + n * QS_DESC_MEM + (has_layout ? QS_DESC_VMETA : 0) + roi_len +
       pad4 (inline_len);
   d = g_malloc0 (*len + cache_len + 4 * n);
   /* timing that survives the hop: running times, and where running time 0 is on CLOCK_MONOTONIC */
@@ -748,7 +741,7 @@ describe (GstBaseSink * bsink, QsInstance * inst, QsConn * conn, GstBuffer * buf
     QsDesc h = { .id = id, .pts = GST_BUFFER_PTS (buf), .dts = GST_BUFFER_DTS (buf),
       .duration = GST_BUFFER_DURATION (buf), .offset = GST_BUFFER_OFFSET (buf),
       .offset_end = GST_BUFFER_OFFSET_END (buf), .flags = GST_BUFFER_FLAGS (buf), .n_memories = n,
-      .has_video_meta = vmeta != NULL || with_info, .running_pts = running_time (&seg, GST_BUFFER_PTS (buf)),
+      .has_video_meta = has_layout, .running_pts = running_time (&seg, GST_BUFFER_PTS (buf)),
       .running_dts = running_time (&seg, GST_BUFFER_DTS (buf)),
       .base_monotonic = qs_base_monotonic (GST_ELEMENT (bsink)), .n_rois = n_roi, .inline_length = inline_len,
       .fd_naming = mode };
@@ -774,29 +767,8 @@ describe (GstBaseSink * bsink, QsInstance * inst, QsConn * conn, GstBuffer * buf
     memcpy (d + QS_DESC_HEADER + i * QS_DESC_MEM, &m, sizeof m);
   }
   at = QS_DESC_HEADER + n * QS_DESC_MEM;
-  if (vmeta || with_info) {
-    QsWireVideoMeta v = { 0 };
-    if (vmeta) {
-      v.format = vmeta->format;
-      v.width = vmeta->width;
-      v.height = vmeta->height;
-      v.n_planes = vmeta->n_planes;
-      v.flags = vmeta->flags;
-      for (i = 0; i < vmeta->n_planes && i < 4; i++) {
-        v.offsets[i] = vmeta->offset[i];
-        v.strides[i] = vmeta->stride[i];
-      }
-    } else {
-      v.format = GST_VIDEO_INFO_FORMAT (&inst->vinfo);
-      v.width = GST_VIDEO_INFO_WIDTH (&inst->vinfo);
-      v.height = GST_VIDEO_INFO_HEIGHT (&inst->vinfo);
-      v.n_planes = GST_VIDEO_INFO_N_PLANES (&inst->vinfo);
-      for (i = 0; i < v.n_planes && i < 4; i++) {
-        v.offsets[i] = info_offsets[i];
-        v.strides[i] = info_strides[i];
-      }
-    }
-    memcpy (d + at, &v, sizeof v);
+  if (has_layout) {
+    memcpy (d + at, &layout, sizeof layout);
     at += QS_DESC_VMETA;
   }
   state = NULL;
