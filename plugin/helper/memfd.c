@@ -62,6 +62,20 @@ memfd_release (gpointer data)
     memfd_destroy (m);
 }
 
+void
+qs_memfd_trim (void)
+{
+  GQueue all = G_QUEUE_INIT;
+  QsMemfd *m;
+  g_mutex_lock (&free_lock);
+  all = free_list;
+  g_queue_init (&free_list);
+  free_bytes = 0;
+  g_mutex_unlock (&free_lock);
+  while ((m = g_queue_pop_head (&all)))
+    memfd_destroy (m);
+}
+
 /* a memfd of size bytes (a multiple of the page size): a freed one of that size, or a new one */
 static QsMemfd *
 memfd_take (gsize size)

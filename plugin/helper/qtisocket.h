@@ -312,6 +312,8 @@ GstClockTime qs_base_monotonic (GstElement * element);
 #define QS_MEMFD_ALLOCATOR "qtisocketmemfd"
 GstAllocator *qs_memfd_allocator_get (void);
 GstMemory *qs_memfd_alloc (gsize size);
+/* closes the memfds kept for reuse (a sink going to NULL: a pipeline that stopped holds none open) */
+void qs_memfd_trim (void);
 gboolean qs_propose_allocation (QsInstance * inst, GstQuery * query);
 
 /* addon.c: a property of a JS object (its default, or NULL / 0, when absent or of another type) */

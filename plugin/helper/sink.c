@@ -1115,6 +1115,7 @@ static GstStateChangeReturn
 qs_sink_change_state (GstElement * element, GstStateChange transition)
 {
   QsInstance *inst = qs_instance_get (element);
+  GstStateChangeReturn ret;
   if (transition == GST_STATE_CHANGE_PLAYING_TO_PAUSED) {
     guint64 late = 0, rendered = 0;
     gdouble rate;
@@ -1124,7 +1125,11 @@ qs_sink_change_state (GstElement * element, GstStateChange transition)
     inst->base_rendered_before += rendered;
     g_mutex_unlock (&inst->lock);
   }
-  return inst->klass->parent_change_state (element, transition);
+  ret = inst->klass->parent_change_state (element, transition);
+  /* stopped: the memfds kept for reuse go too (upstream's pool has been freed by now) */
+  if (transition == GST_STATE_CHANGE_READY_TO_NULL)
+    qs_memfd_trim ();
+  return ret;
 }
 
 void
