@@ -96,3 +96,25 @@ test('an upstream that ignores the allocation answer: each buffer is copied, int
   t.true(stats['fds-sent'] <= 20, `fds-sent ${stats['fds-sent']} for ${FRAMES} copies`)
   t.true(stats['js-calls'] <= 25, `js-calls ${stats['js-calls']} for ${FRAMES} buffers`)
 })
+
+for (const [what, middle] of [
+  ['videoflip', 'videoflip method=rotate-180'],
+  ['videoconvert to another format', 'videoconvert ! video/x-raw,format=I420'],
+  ['a decoder (jpegdec)', 'jpegenc ! jpegdec'],
+] as const) {
+  test(`${what} upstream: it draws into the sink's memfds, nothing copied, few fds, no JS call per buffer`, async t => {
+    const sock = socketPath('upstream')
+    const reference = await launch(`videotestsrc num-buffers=${FRAMES} pattern=ball ! ${CAPS} ! ${middle} ! checksumsink`)
+    const receiver = new Launch(`qtisocketsrc socket=${sock} ! checksumsink`, { debug: DEBUG })
+    await receiver.waitFor(/listening on/)
+    const sender = await launch(`videotestsrc num-buffers=${FRAMES} pattern=ball ! ${CAPS} ! ${middle} ! ` +
+      `qtisocketsink socket=${sock} wait-for-connection=true`, { debug: DEBUG })
+    t.is(sender.code, 0, sender.out)
+    const got = await receiver.wait(30000)
+    t.deepEqual(sha1s(got.out), sha1s(reference.out))
+    const stats = allStats(sender.out, 'qtisocketsink')[0]!
+    t.is(stats.copied, 0)
+    t.true(stats['fds-sent'] <= 16, `fds-sent ${stats['fds-sent']} for ${FRAMES} buffers`)
+    t.true(stats['js-calls'] <= 20, `js-calls ${stats['js-calls']} for ${FRAMES} buffers`)
+  })
+}
