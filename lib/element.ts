@@ -3,9 +3,11 @@
 //
 // node-gtk's registerClass makes the GType from the TypeScript class (a GstBaseSink or GstPushSrc
 // subclass); the native helper completes the class (metadata, templates, properties) and puts its
-// trampolines in the vfunc slots: they do the waiting and the fd work on GStreamer threads and call
-// `dispatch` with plain bytes. Per instance, the behaviour lives in an ElementImpl keyed by the
-// element's pointer (a node-gtk `this` is a generic wrapper, not an instance of our class).
+// trampolines in the vfunc slots: they do the waiting, the fd work and every buffer (encode.c,
+// decode.c) on GStreamer threads, and call the element's typed hook methods (onStart, onSetCaps,
+// onMessage...) with plain values when something changes. Per instance, the behaviour lives in an
+// ElementImpl keyed by the element's pointer (a node-gtk `this` is a generic wrapper, not an
+// instance of our class).
 import { gi } from './gst'
 import { Action, Dispatch, ElementDefinition, HANDSHAKE_SILENT, Hook, HookResult, LogLevel, native, PropertySpec } from './native'
 

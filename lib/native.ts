@@ -1,6 +1,6 @@
-// The native helper (plugin/helper, an N-API addon) and the small binary contract with it:
-// hook numbers, action numbers, and the BufferDesc layout in which the helper describes a GstBuffer
-// to us (sink) and we describe the buffer it must build (src). Keep in step with plugin/helper.
+// The native helper (plugin/helper, an N-API addon) and the small contract with it: hook numbers,
+// action numbers, what a hook's result says (by name), and the description of a buffer (desc.ts,
+// its records declared in layout.ts) for the buffers the helper leaves to the element.
 import * as fs from 'fs'
 import * as path from 'path'
 
