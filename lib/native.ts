@@ -3,6 +3,7 @@
 // its records declared in layout.ts) for the buffers the helper leaves to the element.
 import * as fs from 'fs'
 import * as path from 'path'
+import type { BufferDesc, RoiDesc } from './protocol/desc'
 
 export enum Hook {
   Start = 1,
@@ -118,22 +119,16 @@ export interface ElementDefinition {
   dispatch: Dispatch
 }
 
-/** a buffer for the tests' run of the native encoder (plugin/helper/codectest.c) */
-export interface EncodeSpec {
-  id: bigint
-  pts: bigint
-  dts: bigint
-  duration: bigint
-  offset: bigint
-  offsetEnd: bigint
-  flags: number
-  baseMonotonic: bigint
+/** a buffer for the tests' run of the native encoder (plugin/helper/codectest.c): its header fields
+ *  as a description's, its memories, metas and what the receiver takes */
+export interface EncodeSpec extends Pick<BufferDesc, 'id' | 'pts' | 'dts' | 'duration' | 'offset' | 'offsetEnd' | 'flags' |
+  'baseMonotonic'> {
   capsItem?: Uint8Array
   cached: boolean
   forget?: number[]
   memories: Array<{ bytes: Uint8Array, fd: boolean, offset?: number }>
   video?: { format: number, width: number, height: number, nPlanes: number, flags: number, offsets: number[], strides: number[] }
-  rois?: Array<{ type: string, id: number, parentId: number, x: number, y: number, w: number, h: number, params: string[] }>
+  rois?: RoiDesc[]
 }
 
 export interface NativeHelper {

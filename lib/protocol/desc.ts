@@ -14,7 +14,7 @@
 // send has per memory u32 id, u32 fresh (its fd goes with this message); ours of a buffer received
 // has per fd that came u32 id; both end with u32 ids to forget[n_forget]
 // (The records are declared once, in layout.ts: desc, memory, videoMeta, roi.)
-import { LAYOUT } from './layout'
+import { LAYOUT, readRecord, writeRecord } from './layout'
 
 export const DESC_HEADER = LAYOUT.desc.size
 export const DESC_MEM = LAYOUT.memory.size
@@ -24,9 +24,6 @@ export const DESC_TIMING = LAYOUT.desc.offset.running_pts!
 /** the fixed part of a region-of-interest record, after its length */
 export const ROI_FIXED = LAYOUT.roi.size
 const D = LAYOUT.desc.offset as Record<string, number>
-const M = LAYOUT.memory.offset as Record<string, number>
-const V = LAYOUT.videoMeta.offset as Record<string, number>
-const R = LAYOUT.roi.offset as Record<string, number>
 
 export enum MemKind { Fd = 1, DmaBuf = 2, Inline = 3 }
 
@@ -107,51 +104,24 @@ export interface BufferDesc extends BufferTiming {
 }
 
 export function readVideoMeta(v: DataView, at: number): VideoMetaDesc {
-  const offsets: bigint[] = []
-  const strides: number[] = []
-  for (let i = 0; i < 4; i++) {
-    offsets.push(v.getBigUint64(at + V.offsets! + 8 * i, true))
-    strides.push(v.getInt32(at + V.strides! + 4 * i, true))
-  }
-  return {
-    format: v.getUint32(at + V.format!, true),
-    width: v.getUint32(at + V.width!, true),
-    height: v.getUint32(at + V.height!, true),
-    nPlanes: v.getUint32(at + V.n_planes!, true),
-    flags: v.getUint32(at + V.flags!, true),
-    offsets,
-    strides,
-  }
+  const r = readRecord(v, at, 'videoMeta')
+  return { format: r.format as number, width: r.width as number, height: r.height as number,
+    nPlanes: r.n_planes as number, flags: r.flags as number, offsets: r.offsets as bigint[], strides: r.strides as number[] }
 }
 
 export function writeVideoMeta(v: DataView, at: number, m: VideoMetaDesc): void {
-  v.setUint32(at + V.format!, m.format, true)
-  v.setUint32(at + V.width!, m.width, true)
-  v.setUint32(at + V.height!, m.height, true)
-  v.setUint32(at + V.n_planes!, m.nPlanes, true)
-  v.setUint32(at + V.flags!, m.flags, true)
-  for (let i = 0; i < 4; i++) {
-    v.setBigUint64(at + V.offsets! + 8 * i, m.offsets[i] ?? 0n, true)
-    v.setInt32(at + V.strides! + 4 * i, m.strides[i] ?? 0, true)
-  }
+  writeRecord(v, at, 'videoMeta', { format: m.format, width: m.width, height: m.height, n_planes: m.nPlanes,
+    flags: m.flags, offsets: [0, 1, 2, 3].map(i => m.offsets[i] ?? 0n), strides: [0, 1, 2, 3].map(i => m.strides[i] ?? 0) })
 }
 
 export function readMemory(v: DataView, at: number): MemoryDesc {
-  return {
-    index: v.getUint32(at + M.fd!, true),
-    kind: v.getUint32(at + M.kind!, true),
-    offset: v.getBigUint64(at + M.offset!, true),
-    size: v.getBigUint64(at + M.size!, true),
-    maxsize: v.getBigUint64(at + M.maxsize!, true),
-  }
+  const r = readRecord(v, at, 'memory')
+  return { index: r.fd as number, kind: r.kind as number, offset: r.offset as bigint, size: r.size as bigint,
+    maxsize: r.maxsize as bigint }
 }
 
 export function writeMemory(v: DataView, at: number, m: MemoryDesc): void {
-  v.setUint32(at + M.fd!, m.index, true)
-  v.setUint32(at + M.kind!, m.kind, true)
-  v.setBigUint64(at + M.offset!, m.offset, true)
-  v.setBigUint64(at + M.size!, m.size, true)
-  v.setBigUint64(at + M.maxsize!, m.maxsize, true)
+  writeRecord(v, at, 'memory', { fd: m.index, kind: m.kind, offset: m.offset, size: m.size, maxsize: m.maxsize })
 }
 
 /** the running times and base monotonic, at `at` (where running_pts is: the three follow each other
@@ -173,25 +143,14 @@ export function writeTiming(v: DataView, at: number, t: BufferTiming): void {
 /** the first fields of a BufferDesc and of the wire's BUFFER item, the same in both (layout.test.ts
  *  checks): id, timestamps, offsets, flags */
 export function readBufferHeader(v: DataView): Omit<BufferDesc, 'memories' | 'video' | keyof BufferTiming> {
-  return {
-    id: v.getBigUint64(D.id!, true),
-    pts: v.getBigUint64(D.pts!, true),
-    dts: v.getBigUint64(D.dts!, true),
-    duration: v.getBigUint64(D.duration!, true),
-    offset: v.getBigUint64(D.offset!, true),
-    offsetEnd: v.getBigUint64(D.offset_end!, true),
-    flags: v.getUint32(D.flags!, true),
-  }
+  const r = readRecord(v, 0, 'buffer')
+  return { id: r.id as bigint, pts: r.pts as bigint, dts: r.dts as bigint, duration: r.duration as bigint,
+    offset: r.offset as bigint, offsetEnd: r.offset_end as bigint, flags: r.flags as number }
 }
 
 export function writeBufferHeader(v: DataView, d: BufferDesc): void {
-  v.setBigUint64(D.id!, d.id, true)
-  v.setBigUint64(D.pts!, d.pts, true)
-  v.setBigUint64(D.dts!, d.dts, true)
-  v.setBigUint64(D.duration!, d.duration, true)
-  v.setBigUint64(D.offset!, d.offset, true)
-  v.setBigUint64(D.offset_end!, d.offsetEnd, true)
-  v.setUint32(D.flags!, d.flags, true)
+  writeRecord(v, 0, 'buffer', { id: d.id, pts: d.pts, dts: d.dts, duration: d.duration, offset: d.offset,
+    offset_end: d.offsetEnd, flags: d.flags })
 }
 
 const utf8 = new TextEncoder()
@@ -206,8 +165,9 @@ export function readRoi(bytes: Uint8Array, at: number, end: number): [RoiDesc, n
   const v = new DataView(bytes.buffer, bytes.byteOffset, end)
   if (at + ROI_FIXED > end)
     throw new RangeError('truncated region of interest')
-  const typeLength = v.getUint32(at + R.type_length!, true)
-  const nParams = v.getUint32(at + R.n_params!, true)
+  const r = readRecord(v, at, 'roi')
+  const typeLength = r.type_length as number
+  const nParams = r.n_params as number
   let p = at + ROI_FIXED
   if (typeLength > end - p)
     throw new RangeError('region-of-interest type beyond the record')
@@ -223,9 +183,8 @@ export function readRoi(bytes: Uint8Array, at: number, end: number): [RoiDesc, n
     params.push(utf8Decoder.decode(bytes.subarray(p + 4, p + 4 + n)))
     p += 4 + pad4(n)
   }
-  return [{ type, id: v.getInt32(at + R.id!, true), parentId: v.getInt32(at + R.parent_id!, true),
-    x: v.getUint32(at + R.x!, true), y: v.getUint32(at + R.y!, true), w: v.getUint32(at + R.w!, true),
-    h: v.getUint32(at + R.h!, true), params },
+  return [{ type, id: r.id as number, parentId: r.parent_id as number, x: r.x as number, y: r.y as number,
+    w: r.w as number, h: r.h as number, params },
   Math.min(p, end) - at]
 }
 
@@ -234,14 +193,8 @@ export function encodeRoi(r: RoiDesc): Uint8Array {
   const params = r.params.map(p => utf8.encode(p))
   const out = new Uint8Array(ROI_FIXED + pad4(type.byteLength) + params.reduce((n, p) => n + 4 + pad4(p.byteLength), 0))
   const v = new DataView(out.buffer)
-  v.setInt32(R.id!, r.id, true)
-  v.setInt32(R.parent_id!, r.parentId, true)
-  v.setUint32(R.x!, r.x, true)
-  v.setUint32(R.y!, r.y, true)
-  v.setUint32(R.w!, r.w, true)
-  v.setUint32(R.h!, r.h, true)
-  v.setUint32(R.type_length!, type.byteLength, true)
-  v.setUint32(R.n_params!, params.length, true)
+  writeRecord(v, 0, 'roi', { id: r.id, parent_id: r.parentId, x: r.x, y: r.y, w: r.w, h: r.h,
+    type_length: type.byteLength, n_params: params.length })
   out.set(type, ROI_FIXED)
   let p = ROI_FIXED + pad4(type.byteLength)
   for (const param of params) {

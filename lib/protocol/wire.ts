@@ -75,8 +75,6 @@ export interface EosMessage { type: 'eos' }
 export interface ReleaseMessage { type: 'release', ids: bigint[] }
 export type Message = Hello | BufferMessage | EosMessage | ReleaseMessage
 
-/** our items' header: u32 identity, u32 body length */
-export const ITEM_HEADER = 8
 
 // ---- encoding ------------------------------------------------------------------------------------
 const BUFFER_HEADER = LAYOUT.buffer.size
@@ -85,21 +83,24 @@ const BUFFER_TIMING = LAYOUT.buffer.offset.running_pts!
 const utf8 = new TextEncoder()
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true })
 
+/** our items' header (identity, body length) */
+const HEADER = LAYOUT.item.size
+
 /** Lays out items: each as (identity, body) with our header and padding. */
 function items(parts: Array<[number, Uint8Array | null]>): Uint8Array {
   let size = 0
   for (const [id, body] of parts)
-    size += isOurs(id) ? 8 + pad4(body!.byteLength) : VENDOR_ITEM_SIZES[id]!
+    size += isOurs(id) ? HEADER + pad4(body!.byteLength) : VENDOR_ITEM_SIZES[id]!
   const out = new Uint8Array(size)
   const v = new DataView(out.buffer)
   let at = 0
   for (const [id, body] of parts) {
-    v.setUint32(at, id, true)
     if (isOurs(id)) {
-      v.setUint32(at + 4, body!.byteLength, true)
-      out.set(body!, at + 8)
-      at += 8 + pad4(body!.byteLength)
+      writeRecord(v, at, 'item', { identity: id, length: body!.byteLength })
+      out.set(body!, at + HEADER)
+      at += HEADER + pad4(body!.byteLength)
     } else {
+      v.setUint32(at, id, true)
       if (body)
         out.set(body.subarray(0, VENDOR_ITEM_SIZES[id]! - 4), at + 4)
       at += VENDOR_ITEM_SIZES[id]!
@@ -195,14 +196,14 @@ export function splitItems(payload: Uint8Array): RawItem[] {
       throw new ProtocolError(`truncated item identity at byte ${at}`)
     const id = v.getUint32(at, true)
     if (isOurs(id)) {
-      if (at + 8 > payload.byteLength)
+      if (at + HEADER > payload.byteLength)
         throw new ProtocolError(`truncated item header at byte ${at}`)
-      const len = v.getUint32(at + 4, true)
-      if (pad4(len) > payload.byteLength - at - 8)
+      const len = v.getUint32(at + LAYOUT.item.offset.length!, true)
+      if (pad4(len) > payload.byteLength - at - HEADER)
         throw new ProtocolError(`item 0x${id.toString(16)} claims ${len} bytes (padded to ${pad4(len)}), ` +
-          `only ${payload.byteLength - at - 8} left`)
-      out.push({ id, body: payload.subarray(at + 8, at + 8 + len) })
-      at += 8 + pad4(len)
+          `only ${payload.byteLength - at - HEADER} left`)
+      out.push({ id, body: payload.subarray(at + HEADER, at + HEADER + len) })
+      at += HEADER + pad4(len)
     } else {
       const size = VENDOR_ITEM_SIZES[id]
       if (size === undefined)
