@@ -20,7 +20,7 @@ import { spawnSync } from 'child_process'
 import * as fs from 'fs'
 import * as os from 'os'
 import * as path from 'path'
-import { Launch, sleep, socketPath, stoppedStats } from '../test/helpers'
+import { allStoppedStats, Launch, sleep, socketPath, stoppedStats } from '../test/helpers'
 
 interface Case { name: string, unit: string, caps: string, n: number, chain: boolean }
 const FORMATS: Case[] = [
@@ -172,14 +172,7 @@ function steady(launches: Launch[], last: Launch, reader = last): () => Sampled 
 
 /** a counter summed over every element of that kind whose stats a process logged at stop */
 function sumStat(outs: string[], factory: 'qtisocketsink' | 'qtisocketsrc', name: string): number {
-  let sum = 0
-  for (const out of outs) {
-    for (const m of out.matchAll(new RegExp(`${factory}-stats, ([^;]*);`, 'g'))) {
-      const v = m[1]!.match(new RegExp(`(?:^|, )${name}=\\([a-z0-9]+\\)(\\d+)`))
-      sum += v ? Number(v[1]) : 0
-    }
-  }
-  return sum
+  return outs.flatMap(out => allStoppedStats(out, factory)).reduce((sum, stats) => sum + (stats[name] ?? 0), 0)
 }
 
 async function finish(launches: Launch[], last: Launch, shm: boolean, reader = last): Promise<Run> {

@@ -2,22 +2,27 @@
 // several qtisocketsinks (and to branches of its own), a rate changer upstream, and the copy fallback
 // for an upstream that ignores the sink's allocation answer.
 import test from 'ava'
-import { DEBUG, launch, Launch, parseChecksums, socketPath } from './helpers'
+import { allStoppedStats, DEBUG, launch, Launch, parseChecksums, socketPath, stoppedStats } from './helpers'
 
 const CAPS = 'video/x-raw,format=NV12,width=640,height=360,framerate=30/1'
 const FRAMES = 150
 
-/** every qtisocketsink's (or qtisocketsrc's) stats printed at stop, in order */
-function allStats(out: string, factory: 'qtisocketsink' | 'qtisocketsrc'): Array<Record<string, number>> {
-  return [...out.matchAll(new RegExp(`${factory}-stats, ([^;]*);`, 'g'))].map(m => {
-    const stats: Record<string, number> = {}
-    for (const [, k, v] of m[1]!.matchAll(/([a-z-]+)=\([a-z0-9]+\)(\d+)/g))
-      stats[k!] = Number(v)
-    return stats
-  })
-}
-
 const sha1s = (out: string) => parseChecksums(out).map(c => c.sha1)
+
+/** producer ! middle ! qtisocketsink -> qtisocketsrc ! checksumsink, beside the same producer ! middle
+ *  into checksumsink in one process: the frames each got, and the sink's stats */
+async function oneHop(name: string, middle: string): Promise<{ want: string[], got: string[], stats: Record<string, number> }> {
+  const sock = socketPath(name)
+  const produce = `videotestsrc num-buffers=${FRAMES} pattern=ball ! ${CAPS}${middle ? ` ! ${middle}` : ''}`
+  const reference = await launch(`${produce} ! checksumsink`)
+  const receiver = new Launch(`qtisocketsrc socket=${sock} ! checksumsink`, { debug: DEBUG })
+  await receiver.waitFor(/listening on/)
+  const sender = await launch(`${produce} ! qtisocketsink socket=${sock} wait-for-connection=true`, { debug: DEBUG })
+  if (sender.code !== 0)
+    throw new Error(sender.out)
+  const got = await receiver.wait(30000)
+  return { want: sha1s(reference.out), got: sha1s(got.out), stats: stoppedStats(sender.out, 'qtisocketsink') }
+}
 
 for (const n of [2, 3]) {
   test(`tee to ${n} qtisocketsinks and ${n} receivers: frames identical, 0 bytes copied, each memfd sent once per connection, no JS call per buffer`, async t => {
@@ -30,13 +35,13 @@ for (const n of [2, 3]) {
     const sender = await launch(`videotestsrc num-buffers=${FRAMES} pattern=ball ! ${CAPS} ! tee name=t ${branches}`,
       { debug: DEBUG, timeoutMs: 60000 })
     t.is(sender.code, 0, sender.out)
-    const sinks = allStats(sender.out, 'qtisocketsink')
+    const sinks = allStoppedStats(sender.out, 'qtisocketsink')
     t.is(sinks.length, n)
     for (const [i, r] of receivers.entries()) {
       const got = await r.wait(30000)
       t.is(got.code, 0, got.out)
       t.deepEqual(sha1s(got.out), sha1s(reference.out), `receiver ${i}`)
-      const src = allStats(got.out, 'qtisocketsrc')[0]!
+      const src = stoppedStats(got.out, 'qtisocketsrc')
       t.is(sinks[i]!.copied, 0)
       t.is(sinks[i]!['bytes-copied'], 0)
       // the producer's pool: a handful of memfds, each crossing once to each receiver
@@ -60,41 +65,24 @@ test('tee to a qtisocketsink and a branch of its own that reads every frame: bot
   const got = await receiver.wait(30000)
   t.deepEqual(sha1s(got.out), sha1s(reference.out))
   t.deepEqual(sha1s(sender.out), sha1s(reference.out))
-  t.is(allStats(sender.out, 'qtisocketsink')[0]!.copied, 0)
+  t.is(stoppedStats(sender.out, 'qtisocketsink').copied, 0)
 })
 
 test('videorate upstream (it copies the frames it repeats): its copies reuse memfds, so few fds cross and no JS call per buffer', async t => {
-  const sock = socketPath('videorate')
-  const rate = 'videorate ! video/x-raw,framerate=45/1'
-  const reference = await launch(`videotestsrc num-buffers=${FRAMES} pattern=ball ! ${CAPS} ! ${rate} ! checksumsink`)
-  const receiver = new Launch(`qtisocketsrc socket=${sock} ! checksumsink`, { debug: DEBUG })
-  await receiver.waitFor(/listening on/)
-  const sender = await launch(`videotestsrc num-buffers=${FRAMES} pattern=ball ! ${CAPS} ! ${rate} ! ` +
-    `qtisocketsink socket=${sock} wait-for-connection=true`, { debug: DEBUG })
-  t.is(sender.code, 0, sender.out)
-  const got = await receiver.wait(30000)
-  const frames = sha1s(reference.out)
-  t.true(frames.length > FRAMES, 'videorate repeated frames')
-  t.deepEqual(sha1s(got.out), frames)
-  const stats = allStats(sender.out, 'qtisocketsink')[0]!
-  t.true(stats['fds-sent'] <= 16, `fds-sent ${stats['fds-sent']} for ${frames.length} buffers`)
-  t.true(stats['js-calls'] <= 20, `js-calls ${stats['js-calls']} for ${frames.length} buffers`)
+  const { want, got, stats } = await oneHop('videorate', 'videorate ! video/x-raw,framerate=45/1')
+  t.true(want.length > FRAMES, 'videorate repeated frames')
+  t.deepEqual(got, want)
+  t.true(stats['fds-sent']! <= 16, `fds-sent ${stats['fds-sent']} for ${want.length} buffers`)
+  t.true(stats['js-calls']! <= 20, `js-calls ${stats['js-calls']} for ${want.length} buffers`)
 })
 
 test('an upstream that ignores the allocation answer: each buffer is copied, into memfds that are reused (few fds cross, no JS call per buffer)', async t => {
-  const sock = socketPath('copy-reuse')
-  const receiver = new Launch(`qtisocketsrc socket=${sock} ! checksumsink`, { debug: DEBUG })
-  await receiver.waitFor(/listening on/)
-  const reference = await launch(`videotestsrc num-buffers=${FRAMES} pattern=ball ! ${CAPS} ! checksumsink`)
-  const sender = await launch(`videotestsrc num-buffers=${FRAMES} pattern=ball ! ${CAPS} ! identity drop-allocation=true ! ` +
-    `qtisocketsink socket=${sock} wait-for-connection=true`, { debug: DEBUG })
-  t.is(sender.code, 0, sender.out)
-  const got = await receiver.wait(30000)
-  t.deepEqual(sha1s(got.out), sha1s(reference.out))
-  const stats = allStats(sender.out, 'qtisocketsink')[0]!
+  // identity drop-allocation=true does not pass the sink's allocation answer upstream
+  const { want, got, stats } = await oneHop('copy-reuse', 'identity drop-allocation=true')
+  t.deepEqual(got, want)
   t.is(stats.copied, FRAMES)
-  t.true(stats['fds-sent'] <= 20, `fds-sent ${stats['fds-sent']} for ${FRAMES} copies`)
-  t.true(stats['js-calls'] <= 25, `js-calls ${stats['js-calls']} for ${FRAMES} buffers`)
+  t.true(stats['fds-sent']! <= 20, `fds-sent ${stats['fds-sent']} for ${FRAMES} copies`)
+  t.true(stats['js-calls']! <= 25, `js-calls ${stats['js-calls']} for ${FRAMES} buffers`)
 })
 
 for (const [what, middle] of [
@@ -103,18 +91,10 @@ for (const [what, middle] of [
   ['a decoder (jpegdec)', 'jpegenc ! jpegdec'],
 ] as const) {
   test(`${what} upstream: it draws into the sink's memfds, nothing copied, few fds, no JS call per buffer`, async t => {
-    const sock = socketPath('upstream')
-    const reference = await launch(`videotestsrc num-buffers=${FRAMES} pattern=ball ! ${CAPS} ! ${middle} ! checksumsink`)
-    const receiver = new Launch(`qtisocketsrc socket=${sock} ! checksumsink`, { debug: DEBUG })
-    await receiver.waitFor(/listening on/)
-    const sender = await launch(`videotestsrc num-buffers=${FRAMES} pattern=ball ! ${CAPS} ! ${middle} ! ` +
-      `qtisocketsink socket=${sock} wait-for-connection=true`, { debug: DEBUG })
-    t.is(sender.code, 0, sender.out)
-    const got = await receiver.wait(30000)
-    t.deepEqual(sha1s(got.out), sha1s(reference.out))
-    const stats = allStats(sender.out, 'qtisocketsink')[0]!
+    const { want, got, stats } = await oneHop('upstream', middle)
+    t.deepEqual(got, want)
     t.is(stats.copied, 0)
-    t.true(stats['fds-sent'] <= 16, `fds-sent ${stats['fds-sent']} for ${FRAMES} buffers`)
-    t.true(stats['js-calls'] <= 20, `js-calls ${stats['js-calls']} for ${FRAMES} buffers`)
+    t.true(stats['fds-sent']! <= 16, `fds-sent ${stats['fds-sent']} for ${FRAMES} buffers`)
+    t.true(stats['js-calls']! <= 20, `js-calls ${stats['js-calls']} for ${FRAMES} buffers`)
   })
 }

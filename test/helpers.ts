@@ -182,14 +182,22 @@ export function parseChecksums(out: string): Checksum[] {
 }
 
 /** the stats structure a sink or source logs when it stops (GST_DEBUG=qtisocket*:4) */
+/** every stats structure of that element kind a process logged at stop, in order (one per element) */
+export function allStoppedStats(out: string, factory: 'qtisocketsink' | 'qtisocketsrc'): Array<Record<string, number>> {
+  return [...out.matchAll(new RegExp(`${factory}-stats, ([^;]*);`, 'g'))].map(m => {
+    const stats: Record<string, number> = {}
+    for (const [, k, v] of m[1]!.matchAll(/([a-z-]+)=\([a-z0-9]+\)(\d+)/g))
+      stats[k!] = Number(v)
+    return stats
+  })
+}
+
+/** the first element's stats logged at stop */
 export function stoppedStats(out: string, factory: 'qtisocketsink' | 'qtisocketsrc'): Record<string, number> {
-  const m = out.match(new RegExp(`${factory}-stats, ([^;]*);`))
-  if (!m)
+  const first = allStoppedStats(out, factory)[0]
+  if (!first)
     throw new Error(`no ${factory} stats in:\n${out}`)
-  const stats: Record<string, number> = {}
-  for (const [, k, v] of m[1]!.matchAll(/([a-z-]+)=\([a-z0-9]+\)(\d+)/g))
-    stats[k!] = Number(v)
-  return stats
+  return first
 }
 
 export function openFds(pid: number): string[] {
