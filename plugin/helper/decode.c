@@ -120,12 +120,6 @@ structure_ok (const gchar * s, gsize len)
   return TRUE;
 }
 
-static gsize
-pad4 (gsize n)
-{
-  return n + (4 - n % 4) % 4;
-}
-
 /* UTF-8 as TypeScript's decoder takes it and gives it back the same: valid, no NUL, no leading BOM
  * (which its decoder drops) */
 static gboolean
@@ -142,7 +136,6 @@ append_roi (GByteArray * out, const guint8 * body, gsize len)
   QsWireRoi r;
   gsize p, at = out->len;
   guint32 i, record_len;
-  static const guint8 zeros[4];
 
   if (len < sizeof r)
     return FALSE;
@@ -154,8 +147,8 @@ append_roi (GByteArray * out, const guint8 * body, gsize len)
   g_byte_array_set_size (out, out->len + 4);
   g_byte_array_append (out, (const guint8 *) &r, sizeof r);
   g_byte_array_append (out, body + p, r.type_length);
-  g_byte_array_append (out, zeros, (4 - r.type_length % 4) % 4);
-  p += pad4 (r.type_length);
+  qs_append_padding (out, r.type_length);
+  p += qs_pad4 (r.type_length);
   for (i = 0; i < r.n_params; i++) {
     guint32 n;
     if (p + 4 > len)
@@ -165,8 +158,8 @@ append_roi (GByteArray * out, const guint8 * body, gsize len)
         !structure_ok ((const gchar *) body + p + 4, n))
       return FALSE;
     g_byte_array_append (out, body + p, 4 + n);
-    g_byte_array_append (out, zeros, (4 - n % 4) % 4);
-    p += 4 + pad4 (n);
+    qs_append_padding (out, n);
+    p += 4 + qs_pad4 (n);
   }
   if (p != len)                 /* the record must fill the item exactly */
     return FALSE;
@@ -260,9 +253,8 @@ qs_decode_buffer (const guint8 * payload, gsize len, guint n_fds, gboolean cache
     if (!append_roi (out, it.rois[i], it.roi_len[i]))
       goto declined;
   if (it.data) {
-    static const guint8 zeros[4];
     g_byte_array_append (out, it.data, it.data_len);
-    g_byte_array_append (out, zeros, (4 - it.data_len % 4) % 4);
+    qs_append_padding (out, it.data_len);
   }
   if (cached) {
     if (n_fds_named)
@@ -321,7 +313,6 @@ latin1_len (const guint8 * field, gsize size)
 static gboolean
 append_vendor_roi (GByteArray * out, const QsVendorRoiMeta * v)
 {
-  static const guint8 zeros[4];
   QsWireRoi r = { v->id, v->parent_id, v->x, v->y, v->w, v->h, 0, 0 };
   gsize at = out->len, type_at, fixed_at;
   guint32 record_len;
@@ -334,7 +325,7 @@ append_vendor_roi (GByteArray * out, const QsVendorRoiMeta * v)
   type_at = out->len;
   append_latin1 (out, v->label, sizeof v->label);
   r.type_length = out->len - type_at;
-  g_byte_array_append (out, zeros, (4 - r.type_length % 4) % 4);
+  qs_append_padding (out, r.type_length);
   for (i = 0; i < 2; i++) {
     gsize n = params[i] ? latin1_len (params[i], 256) : 0, len_at, j;
     guint32 len;
@@ -348,7 +339,7 @@ append_vendor_roi (GByteArray * out, const QsVendorRoiMeta * v)
     append_latin1 (out, params[i], 256);
     len = out->len - len_at - 4;
     memcpy (out->data + len_at, &len, 4);
-    g_byte_array_append (out, zeros, (4 - len % 4) % 4);
+    qs_append_padding (out, len);
     r.n_params++;
   }
   memcpy (out->data + fixed_at, &r, sizeof r);
@@ -493,9 +484,6 @@ qs_decode_vendor_buffer (const guint8 * payload, gsize len, guint n_fds)
     memcpy (&n, blocks[i] + G_STRUCT_OFFSET (QsVendorText, size), 8);
     g_byte_array_append (out, blocks[i] + G_STRUCT_OFFSET (QsVendorText, contents), n);
   }
-  {
-    static const guint8 zeros[4];
-    g_byte_array_append (out, zeros, (4 - inline_len % 4) % 4);
-  }
+  qs_append_padding (out, inline_len);
   return g_byte_array_free_to_bytes (out);
 }

@@ -14,8 +14,6 @@
 #include <string.h>
 
 
-static const guint8 zeros[4];
-
 /* an item's header; its body is appended by the caller, then item_end pads it */
 static gsize
 item_begin (GByteArray * out, guint32 identity)
@@ -31,14 +29,14 @@ item_end (GByteArray * out, gsize at)
 {
   guint32 length = out->len - at - sizeof (QsWireItem);
   memcpy (out->data + at + G_STRUCT_OFFSET (QsWireItem, length), &length, 4);
-  g_byte_array_append (out, zeros, (4 - length % 4) % 4);
+  qs_append_padding (out, length);
 }
 
 static void
 append_padded (GByteArray * out, const gchar * s, gsize len)
 {
   g_byte_array_append (out, (const guint8 *) s, len);
-  g_byte_array_append (out, zeros, (4 - len % 4) % 4);
+  qs_append_padding (out, len);
 }
 
 /* one ROI_META: the box, its type, its parameters as strings */
@@ -95,8 +93,8 @@ qs_video_layout (QsInstance * inst, GstBuffer * buf, gboolean caps_too, QsWireVi
   return TRUE;
 }
 
-static guint64
-running_time (const GstSegment * seg, GstClockTime ts)
+guint64
+qs_running_time (const GstSegment * seg, GstClockTime ts)
 {
   if (seg->format != GST_FORMAT_TIME || !GST_CLOCK_TIME_IS_VALID (ts))
     return GST_CLOCK_TIME_NONE;
@@ -124,8 +122,8 @@ qs_encode_buffer (QsInstance * inst, const QsEncodeArgs * a, gint * fds, guint *
     .offset_end = GST_BUFFER_OFFSET_END (buf),
     .flags = GST_BUFFER_FLAGS (buf),
     .n_memories = n,
-    .running_pts = running_time (a->segment, GST_BUFFER_PTS (buf)),
-    .running_dts = running_time (a->segment, GST_BUFFER_DTS (buf)),
+    .running_pts = qs_running_time (a->segment, GST_BUFFER_PTS (buf)),
+    .running_dts = qs_running_time (a->segment, GST_BUFFER_DTS (buf)),
     .base_monotonic = a->base_monotonic,
   };
 

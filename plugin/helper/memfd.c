@@ -148,10 +148,7 @@ qs_memfd_allocator_alloc (GstAllocator * allocator, gsize size, GstAllocationPar
 static gpointer
 memfd_map (GstMemory * mem, gsize maxsize, GstMapFlags flags)
 {
-  QsMemfd *m;
-  /* a shared sub-memory maps through the memory it was made from */
-  while (!(m = gst_mini_object_get_qdata (GST_MINI_OBJECT (mem), memfd_quark)) && mem->parent)
-    mem = mem->parent;
+  QsMemfd *m = qs_memory_qdata (mem, memfd_quark);
   return m ? m->map : NULL;
 }
 

@@ -284,6 +284,17 @@ gint qs_socket_listen (const gchar * path, guint mode, dev_t * dev, ino_t * ino,
 /* a region of interest's record in a description: its length, then ROI_META's body */
 #define QS_DESC_ROI (4 + sizeof (QsWireRoi))
 
+/* qdata of a memory, or of the memory it was shared from (a sub-memory maps through its parent):
+ * how the memfd and received-memory allocators find the mapping a memory shares */
+static inline gpointer
+qs_memory_qdata (GstMemory * mem, GQuark quark)
+{
+  gpointer data;
+  while (!(data = gst_mini_object_get_qdata (GST_MINI_OBJECT (mem), quark)) && mem->parent)
+    mem = mem->parent;
+  return data;
+}
+
 static inline QsDesc
 qs_desc_header (const guint8 * d)
 {
@@ -350,6 +361,8 @@ GBytes *qs_encode_buffer (QsInstance * inst, const QsEncodeArgs * a, gint * fds,
 enum { QS_VENDOR_MEDIA_NONE = 0, QS_VENDOR_MEDIA_VIDEO = 1, QS_VENDOR_MEDIA_TENSORS = 2, QS_VENDOR_MEDIA_TEXT = 3 };
 GBytes *qs_encode_vendor_buffer (QsInstance * inst, GstBuffer * buf, gint * fds, guint * n_fds, gint32 * buf_ids,
     guint * n_ids);
+/* a timestamp's running time in the segment (NONE if it has none, or the segment is not in time) */
+guint64 qs_running_time (const GstSegment * seg, GstClockTime ts);
 /* the buffer's video layout: its video meta, or with caps_too the caps' (the vendor's FRAME needs one) */
 gboolean qs_video_layout (QsInstance * inst, GstBuffer * buf, gboolean caps_too, QsWireVideoMeta * v);
 /* sink.c: the id the receiver knows the file of fd by; *fresh when the fd must go with the message */

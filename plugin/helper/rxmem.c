@@ -62,9 +62,7 @@ rx_map (GstMemory * mem, gsize maxsize, GstMapFlags flags)
 
   if (flags & GST_MAP_WRITE)
     return NULL;
-  /* a shared sub-memory maps through the memory it was made from */
-  while (!(c = gst_mini_object_get_qdata (GST_MINI_OBJECT (mem), cached_quark)) && mem->parent)
-    mem = mem->parent;
+  c = qs_memory_qdata (mem, cached_quark);
   return c ? cached_map (c) : NULL;
 }
 

@@ -591,26 +591,12 @@ put_u32 (guint8 * p, guint32 v)
   memcpy (p, &v, 4);
 }
 
-static guint64
-running_time (const GstSegment * seg, GstClockTime ts)
-{
-  if (seg->format != GST_FORMAT_TIME || !GST_CLOCK_TIME_IS_VALID (ts))
-    return GST_CLOCK_TIME_NONE;
-  return gst_segment_to_running_time (seg, GST_FORMAT_TIME, ts);
-}
-
-static gsize
-pad4 (gsize n)
-{
-  return (n + 3) & ~(gsize) 3;
-}
-
 /* a region-of-interest record (QS_DESC_ROI), written at d if d is not NULL; returns its length */
 static gsize
 describe_roi (GstVideoRegionOfInterestMeta * roi, guint8 * d)
 {
   const gchar *type = g_quark_to_string (roi->roi_type);
-  gsize len = QS_DESC_ROI + pad4 (strlen (type));
+  gsize len = QS_DESC_ROI + qs_pad4 (strlen (type));
   guint n_params = 0;
   GList *l;
 
@@ -623,7 +609,7 @@ describe_roi (GstVideoRegionOfInterestMeta * roi, guint8 * d)
       put_u32 (d + len, slen);
       memcpy (d + len + 4, str, slen);
     }
-    len += 4 + pad4 (slen);
+    len += 4 + qs_pad4 (slen);
     g_free (str);
   }
   if (d) {
@@ -731,7 +717,7 @@ describe (GstBaseSink * bsink, QsInstance * inst, QsConn * conn, GstBuffer * buf
   has_layout = qs_video_layout (inst, buf, inst->peer_vendor && n == 1, &layout);
   cache_len = cached ? 8 * n + 4 * inst->forget->len : 0;   /* forgets may grow below: see the end */
   *len = QS_DESC_HEADER + n * QS_DESC_MEM + (has_layout ? QS_DESC_VMETA : 0) + roi_len +
-      pad4 (inline_len);
+      qs_pad4 (inline_len);
   d = g_malloc0 (*len + cache_len + 4 * n);
   /* timing that survives the hop: running times, and where running time 0 is on CLOCK_MONOTONIC */
   GST_OBJECT_LOCK (bsink);
@@ -741,13 +727,13 @@ describe (GstBaseSink * bsink, QsInstance * inst, QsConn * conn, GstBuffer * buf
     QsDesc h = { .id = id, .pts = GST_BUFFER_PTS (buf), .dts = GST_BUFFER_DTS (buf),
       .duration = GST_BUFFER_DURATION (buf), .offset = GST_BUFFER_OFFSET (buf),
       .offset_end = GST_BUFFER_OFFSET_END (buf), .flags = GST_BUFFER_FLAGS (buf), .n_memories = n,
-      .has_video_meta = has_layout, .running_pts = running_time (&seg, GST_BUFFER_PTS (buf)),
-      .running_dts = running_time (&seg, GST_BUFFER_DTS (buf)),
+      .has_video_meta = has_layout, .running_pts = qs_running_time (&seg, GST_BUFFER_PTS (buf)),
+      .running_dts = qs_running_time (&seg, GST_BUFFER_DTS (buf)),
       .base_monotonic = qs_base_monotonic (GST_ELEMENT (bsink)), .n_rois = n_roi, .inline_length = inline_len,
       .fd_naming = mode };
     memcpy (d, &h, sizeof h);
   }
-  at = *len - pad4 (inline_len);
+  at = *len - qs_pad4 (inline_len);
   for (i = 0; i < n; i++) {
     GstMemory *mem = gst_buffer_peek_memory (buf, i);
     QsWireMemory m = { i, QS_MEM_INLINE, 0, mem->size, mem->size };

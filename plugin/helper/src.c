@@ -343,7 +343,7 @@ add_roi (QsInstance * inst, GstBuffer * buf, const guint8 * r)
   g_free (type);
   roi->id = w.id;
   roi->parent_id = w.parent_id;
-  at = QS_DESC_ROI + ((w.type_length + 3) & ~3u);
+  at = QS_DESC_ROI + qs_pad4 (w.type_length);
   for (i = 0; i < w.n_params && at + 4 <= len; i++) {
     guint32 slen = get_u32 (r + at);
     gchar *str = g_strndup ((const gchar *) r + at + 4, MIN (slen, len - at - 4));
@@ -354,7 +354,7 @@ add_roi (QsInstance * inst, GstBuffer * buf, const guint8 * r)
       GST_WARNING_OBJECT (inst->element, "dropped a region-of-interest parameter that does not parse: %s",
           str);
     g_free (str);
-    at += 4 + ((slen + 3) & ~3u);
+    at += 4 + qs_pad4 (slen);
   }
 }
 
@@ -624,7 +624,7 @@ build_buffer (QsInstance * inst, QsConn * conn, GBytes * bytes, gint * fds, guin
       inline_len > len - extras - cache_len)
     return NULL;
   end = len - cache_len;
-  inline_at = end - ((inline_len + 3) & ~3u);
+  inline_at = end - qs_pad4 (inline_len);
   shares = fd_memories (d) > 0;
   used = g_new0 (gboolean, n_fds + 1);
   if (!take_fds (conn, d, len, mode, fds, n_fds, used, problem)) {
@@ -705,7 +705,7 @@ build_buffer (QsInstance * inst, QsConn * conn, GBytes * bytes, gint * fds, guin
       goto bad;
   }
   for (i = 0; i < n_roi; i++) {
-    gsize roi_end = end - ((h.inline_length + 3) & ~3u);
+    gsize roi_end = end - qs_pad4 (h.inline_length);
     guint32 rlen;
     QsWireRoi r;
     if (extras + QS_DESC_ROI > roi_end)

@@ -12,6 +12,21 @@
  * from layout.h (lib/protocol/layout.ts). */
 #define QS_ITEM_IS_OURS(id) (((id) & 0xffff0000u) == QS_ITEM_BASE)
 
+/* n rounded up to a multiple of 4 (item bodies and strings are padded to 4 bytes), for any u32 n */
+static inline guint64
+qs_pad4 (guint64 n)
+{
+  return (n + 3) / 4 * 4;
+}
+
+/* appends the zero bytes that pad n bytes to a multiple of 4 */
+static inline void
+qs_append_padding (GByteArray * out, gsize n)
+{
+  static const guint8 zeros[4];
+  g_byte_array_append (out, zeros, qs_pad4 (n) - n);
+}
+
 static inline gssize
 qs_vendor_item_size (guint32 id)
 {
@@ -32,11 +47,11 @@ qs_items_foreach (const guint8 * p, gsize len, QsItemFunc func, gpointer user_da
         return FALSE;
       memcpy (&blen, p + off + 4, 4);
       /* the body and its padding must be there */
-      if (((guint64) blen + 3) / 4 * 4 > len - off - 8)
+      if (qs_pad4 (blen) > len - off - 8)
         return FALSE;
       if (!func (id, p + off + 8, blen, user_data))
         return FALSE;
-      off += 8 + ((blen + 3u) & ~3u);
+      off += 8 + qs_pad4 (blen);
     } else {
       gssize size = qs_vendor_item_size (id);
       if (size < 0 || (gsize) size > len - off)
