@@ -681,9 +681,10 @@ qs_sink_cache_id (QsInstance * inst, gint fd, gboolean * fresh)
   return c->id;
 }
 
-/* lib/protocol/desc.ts BufferDesc; with the cache section if the receiver caches fds */
+/* The description (lib/protocol/desc.ts BufferDesc, with its cache section) of a buffer that the
+ * native encoder of the vendor's wire left to the element, which says why their wire cannot carry it */
 static guint8 *
-describe (GstBaseSink * bsink, QsInstance * inst, QsConn * conn, GstBuffer * buf, guint64 id, gsize * len)
+describe (GstBaseSink * bsink, QsInstance * inst, GstBuffer * buf, guint64 id, gsize * len)
 {
   guint i, n = gst_buffer_n_memory (buf), n_roi = 0;
   GstSegment seg;
@@ -691,7 +692,7 @@ describe (GstBaseSink * bsink, QsInstance * inst, QsConn * conn, GstBuffer * buf
   gpointer state = NULL;
   gsize roi_len = 0, inline_len = 0, at, cache_len;
   QsWireVideoMeta layout;
-  gboolean cached, has_layout;
+  gboolean has_layout;
   guint mode;
   guint8 *d;
 
@@ -706,16 +707,13 @@ describe (GstBaseSink * bsink, QsInstance * inst, QsConn * conn, GstBuffer * buf
     n_roi++;
   }
 
-  /* how the memories name their fds (lib/protocol/desc.ts): by our cache's ids for a receiver of
-   * 1.2; for the vendor's, by those ids when the buffer comes from a pool (their receiver caches its
-   * fds), else by the fd numbers, every fd going along */
-  cached = inst->peer_cache || inst->peer_vendor;
-  mode = !cached ? 0 : !inst->peer_vendor ? 1 : buf->pool ? 2 : 3;
-  if (cached && conn->serial != inst->fd_cache_serial)
-    cache_reset (inst, conn->serial);
+  /* how the memories name their fds (lib/protocol/desc.ts): by our cache's ids when the buffer comes
+   * from a pool (their receiver caches its fds), else by the fd numbers, every fd going along (the
+   * cache was reset for this connection before the native encoder tried) */
+  mode = buf->pool ? 2 : 3;
   /* their FRAME needs the layout: the caps' one when the buffer has no video meta */
-  has_layout = qs_video_layout (inst, buf, inst->peer_vendor && n == 1, &layout);
-  cache_len = cached ? 8 * n + 4 * inst->forget->len : 0;   /* forgets may grow below: see the end */
+  has_layout = qs_video_layout (inst, buf, n == 1, &layout);
+  cache_len = 8 * n + 4 * inst->forget->len;   /* forgets may grow below: see the end */
   *len = QS_DESC_HEADER + n * QS_DESC_MEM + (has_layout ? QS_DESC_VMETA : 0) + roi_len +
       qs_pad4 (inline_len);
   d = g_malloc0 (*len + cache_len + 4 * n);
@@ -761,26 +759,24 @@ describe (GstBaseSink * bsink, QsInstance * inst, QsConn * conn, GstBuffer * buf
   while ((roi = (GstVideoRegionOfInterestMeta *) gst_buffer_iterate_meta_filtered (buf, &state,
               GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE)))
     at += describe_roi (roi, d + at);
-  if (cached) {
-    /* per memory its id and whether its fd goes along, then the ids the receiver may forget (a
-     * number that named another file before adds its old id: at most one per memory) */
-    at = *len;
-    for (i = 0; i < n; i++) {
-      GstMemory *mem = gst_buffer_peek_memory (buf, i);
-      gboolean fresh = FALSE;
-      if (gst_is_fd_memory (mem) && mode == 3) {
-        put_u32 (d + at, gst_fd_memory_get_fd (mem));   /* not cached: it goes every time */
-        fresh = TRUE;
-      } else if (gst_is_fd_memory (mem)) {
-        put_u32 (d + at, qs_sink_cache_id (inst, gst_fd_memory_get_fd (mem), &fresh));
-      }
-      put_u32 (d + at + 4, fresh);
-      at += 8;
+  /* per memory its id and whether its fd goes along, then the ids the receiver may forget (a number
+   * that named another file before adds its old id: at most one per memory) */
+  at = *len;
+  for (i = 0; i < n; i++) {
+    GstMemory *mem = gst_buffer_peek_memory (buf, i);
+    gboolean fresh = FALSE;
+    if (gst_is_fd_memory (mem) && mode == 3) {
+      put_u32 (d + at, gst_fd_memory_get_fd (mem));     /* not cached: it goes every time */
+      fresh = TRUE;
+    } else if (gst_is_fd_memory (mem)) {
+      put_u32 (d + at, qs_sink_cache_id (inst, gst_fd_memory_get_fd (mem), &fresh));
     }
-    ((QsDesc *) d)->n_forget = inst->forget->len;
-    memcpy (d + at, inst->forget->data, 4 * inst->forget->len);
-    *len = at + 4 * inst->forget->len;
+    put_u32 (d + at + 4, fresh);
+    at += 8;
   }
+  ((QsDesc *) d)->n_forget = inst->forget->len;
+  memcpy (d + at, inst->forget->data, 4 * inst->forget->len);
+  *len = at + 4 * inst->forget->len;
   return d;
 }
 
@@ -872,7 +868,7 @@ send_buffer (GstBaseSink * bsink, QsInstance * inst, GstBuffer * buf)
     desc = NULL;
     goto encoded;
   }
-  desc = describe (bsink, inst, conn, sendbuf, id, &desc_len);
+  desc = describe (bsink, inst, sendbuf, id, &desc_len);
   if (!qs_js_call (inst, QS_HOOK_RENDER, desc, desc_len, NULL, 0, &inst->flushing, &r)) {
     if (g_atomic_int_get (&inst->flushing)) {
       ret = GST_FLOW_FLUSHING;
