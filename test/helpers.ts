@@ -262,6 +262,10 @@ export class Peer {
     }
   }
 
+  kill(signal: NodeJS.Signals = 'SIGTERM'): void {
+    this.child.kill(signal)
+  }
+
   /** writes to its standard input */
   write(text: string): void {
     this.child.stdin!.write(text)

@@ -281,3 +281,21 @@ test('our receiver stopped in the middle of their sender\'s stream: it stops cle
   t.regex(sender.out, /^receiver gone$/m)
   t.notRegex(r.out, /CRITICAL/)
 })
+
+test('our sender to their receiver, text beyond their 1024-byte field: an error saying why, not a message they would misread', async t => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qtisocket-vendor-long-'))
+  const input = path.join(dir, 'in.txt')
+  fs.writeFileSync(input, 'x'.repeat(4000))
+  const sock = socketPath('to-vendor-long-text')
+  const peer = new Peer('vendor_receiver.py', [sock])
+  await peer.waitFor('listening')
+  const sent = await launch(`filesrc location=${input} blocksize=2000 ! text/x-raw,format=utf8 ! qtisocketsink socket=${sock}`,
+    { debug: DEBUG, timeoutMs: 30000 })
+  t.not(sent.code, 0, sent.out)
+  t.regex(sent.out, new RegExp(`Cannot send this buffer to the vendor's qtisocketsrc on "${sock.replace(/[.]/g, '\\.')}": ` +
+    'their text field holds 1024 bytes, this buffer has 2000'))
+  t.is(peer.lines('frame ').length, 0, 'nothing of it reached their receiver')
+  peer.kill()
+  await peer.exited
+  fs.rmSync(dir, { recursive: true })
+})
