@@ -129,11 +129,14 @@ export interface EncodeSpec extends Pick<BufferDesc, 'id' | 'pts' | 'dts' | 'dur
   memories: Array<{ bytes: Uint8Array, fd: boolean, offset?: number }>
   video?: { format: number, width: number, height: number, nPlanes: number, flags: number, offsets: number[], strides: number[] }
   rois?: RoiDesc[]
+  /** the vendor's encoder instead of ours: the template made at set_caps (media: 1 video, 2 tensors,
+   *  3 text; per tensor its dimensions) and, for a frame without video meta, the caps giving its layout */
+  vendor?: { media: number, tensorType?: number, dims?: number[][], caps?: string }
 }
 
 export interface NativeHelper {
   /** tests only: the sink's native encoder (encode.c) on a buffer built from spec */
-  encodeForTest(spec: EncodeSpec): { data: Uint8Array, nFds: number, maxsizes: number[] }
+  encodeForTest(spec: EncodeSpec): { data: Uint8Array | null, nFds: number, maxsizes: number[], bufIds: number[], fds: number[] }
   /** tests only: the receiver's native decoder (decode.c): the description, or null if it leaves the
    *  message to the element; caps: the CAPS body the element took on the connection */
   decodeForTest(payload: Uint8Array, nFds: number, cached: boolean, caps?: Uint8Array): Uint8Array | null

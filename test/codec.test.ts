@@ -3,10 +3,14 @@
 // as that buffer, for thousands of random buffers (memories on fds and inline, cached or not, video
 // metas, regions of interest with parameters, any timestamps and flags); and what TypeScript encodes,
 // the receiver's native decoder (plugin/helper/decode.c) describes exactly as the element would,
-// while of damaged messages it takes only those the element takes, with the same description.
+// while of damaged messages it takes only those the element takes, with the same description. The same
+// for the vendor's wire, one way: what the native encoder writes for their receiver (frames, tensors,
+// text, ROI metas), the reader of their wire our receiver uses reads back as that buffer; the other way,
+// the hostile tests check the native decoder of their wire against the element (QTISOCKET_NATIVE_CHECK).
 import test from 'ava'
 import { EncodeSpec, native } from '../lib/native'
 import { BufferDesc, encodeDesc, MemKind } from '../lib/protocol/desc'
+import { decodeVendor, VendorBuffer, VENDOR_MAX_TENSORS, VENDOR_TEXT_MAX } from '../lib/protocol/vendor'
 import { BufferMessage, decodeMessage, encodeBuffer, encodeCaps } from '../lib/protocol/wire'
 
 /** a small deterministic generator (mulberry32) */
@@ -50,7 +54,9 @@ function randomSpec(r: () => number): EncodeSpec {
   return spec
 }
 
-function check(spec: EncodeSpec, encoded: { data: Uint8Array, nFds: number, maxsizes: number[] }): string | undefined {
+function check(spec: EncodeSpec, encoded: { data: Uint8Array | null, nFds: number, maxsizes: number[] }): string | undefined {
+  if (!encoded.data)
+    return 'nothing encoded'
   const msg = decodeMessage(encoded.data) as BufferMessage
   if (msg.type !== 'buffer')
     return `decoded a ${(msg as { type: string }).type}`
@@ -132,7 +138,7 @@ test('the fd cache: a memory on a memfd names its id, which the FDS item gives t
   const spec: EncodeSpec = { id: 1n, pts: 0n, dts: NONE, duration: NONE, offset: NONE, offsetEnd: NONE, flags: 0,
     baseMonotonic: NONE, cached: true, memories: [{ bytes: new Uint8Array(10), fd: true }, { bytes: new Uint8Array(5), fd: false }] }
   const out = native().encodeForTest(spec)
-  const msg = decodeMessage(out.data) as BufferMessage
+  const msg = decodeMessage(out.data!) as BufferMessage
   t.is(out.nFds, 1)
   t.deepEqual(msg.fdIds, [msg.buffer.memories[0]!.index])
   t.not(msg.buffer.memories[0]!.index, 0)
@@ -230,4 +236,141 @@ test('what TypeScript encodes, the native decoder reads as the element does: 200
   }
   t.is(taken, 2000)
   t.log(`${agreed} damaged messages were still valid, and described alike`)
+})
+
+// ---- the vendor's wire: what the native encoder writes for their receiver, TypeScript's reader of
+// their wire (lib/protocol/vendor.ts, the one our receiver uses) reads back as that buffer ----------
+
+const MEDIA = { video: 1, tensors: 2, text: 3 } as const
+
+/** a random buffer for the vendor's encoder, and whether their wire can carry it (else the native
+ *  encoder leaves it to the element, which says why) */
+function randomVendorSpec(r: () => number): { spec: EncodeSpec, carries: boolean } {
+  const int = (n: number) => Math.floor(r() * n)
+  const u64 = () => r() < 0.2 ? NONE : BigInt(int(2 ** 31)) * BigInt(int(2 ** 20) + 1)
+  const bytes = (n: number) => Uint8Array.from({ length: n }, () => int(256))
+  const spec: EncodeSpec = { id: 0n, pts: u64(), dts: u64(), duration: u64(), offset: NONE, offsetEnd: NONE, flags: 0,
+    baseMonotonic: 0n, cached: false, memories: [] }
+  const odd = r() < 0.15 // a buffer their wire cannot carry
+  const kind = (['video', 'tensors', 'text'] as const)[int(3)]!
+  if (kind === 'text') {
+    spec.memories = Array.from({ length: int(3) + 1 }, () => ({ bytes: bytes(int(odd ? 1200 : 340)), fd: false }))
+    if (odd && r() < 0.5)
+      spec.memories.push({ bytes: bytes(16), fd: true })
+    spec.vendor = { media: MEDIA.text }
+    const total = spec.memories.reduce((n, m) => n + m.bytes.byteLength, 0)
+    return { spec, carries: total <= VENDOR_TEXT_MAX && spec.memories.every(m => !m.fd) }
+  }
+  if (kind === 'video') {
+    // widths by 4, even heights: the caps' NV12 layout is then w x h, then the chroma plane, stride w
+    const [w, h] = [4 * (int(64) + 1), 2 * (int(64) + 1)]
+    spec.memories = Array.from({ length: odd ? 2 : 1 }, () => ({ bytes: bytes(int(20000) + 1), fd: true, offset: int(3) === 0 ? int(4096) : 0 }))
+    spec.vendor = { media: MEDIA.video, caps: `video/x-raw, format=(string)NV12, width=(int)${w}, height=(int)${h}, framerate=(fraction)30/1` }
+    if (r() < 0.5) {
+      const nPlanes = int(4) + 1
+      spec.video = { format: [2, 23, 25, 11][int(4)]!, width: int(4000) + 1, height: int(3000) + 1, nPlanes, flags: int(4),
+        offsets: Array.from({ length: nPlanes }, () => int(2 ** 24)), strides: Array.from({ length: nPlanes }, () => int(8192)) }
+    }
+    const words = ['face', 'person', 'a-label-longer-than-their-31-byte-field', 'car']
+    spec.rois = Array.from({ length: int(3) }, (_, i) => ({ type: words[int(words.length)]!, id: int(1000) - 500, parentId: i - 1,
+      x: int(4000), y: int(3000), w: int(500), h: int(500),
+      params: [r() < 0.7 && `ObjectDetection, confidence=(int)${int(100)}, label=(string)face`,
+        r() < 0.5 && `xtraparams, rank=(int)${int(100)}, note=(string)${'x'.repeat(int(400))}`,
+        r() < 0.3 && 'other, a=(int)1'].filter((p): p is string => !!p) }))
+    return { spec, carries: !odd }
+  }
+  const n = int(VENDOR_MAX_TENSORS) + 1
+  spec.memories = Array.from({ length: n }, () => ({ bytes: bytes(int(4000) + 1), fd: true, offset: int(3) === 0 ? int(512) : 0 }))
+  spec.vendor = { media: MEDIA.tensors, tensorType: int(10) + 1,
+    dims: Array.from({ length: odd ? n + 1 : n }, () => Array.from({ length: int(8) + 1 }, () => int(2000) + 1)) }
+  return { spec, carries: !odd }
+}
+
+function checkVendor(spec: EncodeSpec, encoded: ReturnType<ReturnType<typeof native>['encodeForTest']>): string | undefined {
+  const m = decodeVendor(encoded.data!)
+  if (m.type !== 'buffer')
+    return `decoded a ${m.type}`
+  const b: VendorBuffer = m
+  for (const k of ['pts', 'dts', 'duration'] as const) {
+    if (b[k] !== spec[k])
+      return `${k}: ${b[k]} instead of ${spec[k]}`
+  }
+  // not from a pool: each fd memory names its own fd, and every fd goes along
+  const fdMems = spec.memories.filter(x => x.fd).length
+  if (b.pooled || (b.nFds ?? 0) !== fdMems || encoded.fds.length !== fdMems)
+    return `pooled ${b.pooled}, FD_COUNT ${b.nFds}, ${encoded.fds.length} fds for ${fdMems} fd memories`
+  if (b.bufIds.slice(0, spec.memories.length).join() !== encoded.bufIds.join() ||
+    spec.memories.some((x, i) => x.fd ? encoded.bufIds[i] !== encoded.fds[spec.memories.slice(0, i).filter(y => y.fd).length] : encoded.bufIds[i] !== -1))
+    return `buf_ids ${b.bufIds} (encoder ${encoded.bufIds}, fds ${encoded.fds})`
+  const v = spec.vendor!
+  if (v.media === MEDIA.text) {
+    const text = Buffer.concat(spec.memories.map(x => x.bytes))
+    const block = b.blocks[0]
+    if (b.blocks.length !== 1 || block?.kind !== 'text' || Buffer.compare(Buffer.from(block.bytes), text) !== 0)
+      return 'text differs'
+    return undefined
+  }
+  if (v.media === MEDIA.tensors) {
+    if (b.blocks.length !== spec.memories.length)
+      return `${b.blocks.length} tensors for ${spec.memories.length}`
+    for (const [i, block] of b.blocks.entries()) {
+      const mem = spec.memories[i]!
+      const end = BigInt((mem.offset ?? 0) + mem.bytes.byteLength)
+      if (block.kind !== 'tensor' || block.type !== v.tensorType || block.dimensions.join() !== v.dims![i]!.join() ||
+        block.size !== end || block.maxsize !== BigInt(encoded.maxsizes[i]!))
+        return `tensor ${i}: ${JSON.stringify(block, (_, x) => typeof x === 'bigint' ? String(x) : x)}`
+    }
+    return undefined
+  }
+  const block = b.blocks[0]
+  const mem = spec.memories[0]!
+  const off = mem.offset ?? 0
+  if (b.blocks.length !== 1 || block?.kind !== 'frame')
+    return `${b.blocks.length} blocks for a frame`
+  // their receiver maps the fd from byte 0: the memory's offset is in the plane offsets and the size
+  const caps = /width=\(int\)(\d+), height=\(int\)(\d+)/.exec(v.caps!)!
+  const [w, h] = [Number(caps[1]), Number(caps[2])]
+  const layout = spec.video ?? { format: 23, width: w, height: h, nPlanes: 2, offsets: [0, w * h], strides: [w, w] }
+  if (block.format !== layout.format || block.width !== layout.width || block.height !== layout.height ||
+    block.nPlanes !== layout.nPlanes || layout.offsets.some((o, p) => block.offsets[p] !== BigInt(o + off)) ||
+    layout.strides.some((st, p) => block.strides[p] !== st) || block.size !== BigInt(off + mem.bytes.byteLength) ||
+    block.maxsize !== BigInt(encoded.maxsizes[0]!))
+    return `frame ${JSON.stringify(block, (_, x) => typeof x === 'bigint' ? String(x) : x)}`
+  const rois = spec.rois ?? []
+  if (b.rois.length !== rois.length)
+    return `${b.rois.length} regions of interest instead of ${rois.length}`
+  for (const [i, r] of rois.entries()) {
+    const d = b.rois[i]!
+    // their label field holds 31 bytes; their two parameter fields 255 each, for the two structures they know
+    const want = ['ObjectDetection', 'xtraparams'].map(name => r.params.find(p => p.startsWith(name)))
+      .filter((p): p is string => !!p).map(p => p.slice(0, 255))
+    if (d.type !== r.type.slice(0, 31) || d.id !== r.id || d.parentId !== r.parentId || d.x !== r.x || d.y !== r.y ||
+      d.w !== r.w || d.h !== r.h)
+      return `region ${i}: ${JSON.stringify(d)}`
+    if (d.params.length !== want.length || d.params.some((p, j) => p.replace(/;$/, '') !== want[j]!.replace(/;$/, '')))
+      return `region ${i} parameters: ${JSON.stringify(d.params)} for ${JSON.stringify(want)}`
+  }
+  return undefined
+}
+
+test('what the native encoder writes for the vendor\'s receiver, TypeScript reads back: 2000 random frames, tensors and texts', t => {
+  const r = random(0xfeed)
+  const counts = { carried: 0, refused: 0 }
+  for (let i = 0; i < 2000; i++) {
+    const { spec, carries } = randomVendorSpec(r)
+    const encoded = native().encodeForTest(spec)
+    if (!carries) {
+      counts.refused++
+      if (encoded.data !== null)
+        return t.fail(`buffer ${i}: encoded what their wire cannot carry (${JSON.stringify(spec.vendor)})`)
+      continue
+    }
+    counts.carried++
+    if (encoded.data === null)
+      return t.fail(`buffer ${i}: not encoded (${JSON.stringify(spec.vendor)})`)
+    const problem = checkVendor(spec, encoded)
+    if (problem)
+      return t.fail(`buffer ${i} (${JSON.stringify(spec.vendor)}): ${problem}`)
+  }
+  t.true(counts.carried > 1500 && counts.refused > 100, JSON.stringify(counts))
 })

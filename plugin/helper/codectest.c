@@ -6,8 +6,11 @@
  *   capsItem?: Uint8Array, cached: boolean, forget?: number[],
  *   memories: [{ bytes: Uint8Array, fd: boolean, offset?: number }],
  *   video?: { format, width, height, nPlanes, flags, offsets: number[], strides: number[] },
- *   rois?: [{ type, id, parentId, x, y, w, h, params: string[] }] })
- *   -> { data: Uint8Array, nFds: number, maxsizes: number[] }
+ *   rois?: [{ type, id, parentId, x, y, w, h, params: string[] }],
+ *   vendor?: { media, tensorType, dims: number[][], caps?: string } })
+ *   -> { data: Uint8Array | null, nFds: number, maxsizes: number[], bufIds: number[], fds: number[] }
+ * With `vendor` (the template TypeScript makes at set_caps, and the caps for a frame's layout) it runs
+ * the vendor's encoder instead: data is null where their wire cannot carry the buffer.
  * fd memories are memfds of the sink's allocator holding `bytes` at `offset`.
  * decodeForTest(payload, nFds, cached, caps?): the receiver's native decoder (decode.c) on a payload:
  * the description it makes, or null for what it leaves to the element. */
@@ -85,7 +88,10 @@ static napi_value
 encode_for_test (napi_env env, napi_callback_info info)
 {
   size_t argc = 1;
-  napi_value spec, mems, video, caps, forget, result, data, nfds, maxsizes;
+  napi_value spec, mems, video, caps, forget, result, data, nfds, maxsizes, vendor, ids, sent;
+  gboolean is_vendor = FALSE;
+  gint32 buf_ids[QS_VENDOR_MAX_BLOCKS];
+  guint n_ids = 0;
   QsInstance *inst = g_new0 (QsInstance, 1);
   GstBuffer *buf = gst_buffer_new ();
   GstSegment seg;
@@ -165,11 +171,70 @@ encode_for_test (napi_env env, napi_callback_info info)
     a.forget = inst->forget;
   }
 
-  bytes = qs_encode_buffer (inst, &a, fds, &n_fds);
-  napi_create_arraybuffer (env, g_bytes_get_size (bytes), &out, &data);
-  memcpy (out, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
-  napi_create_typedarray (env, napi_uint8_array, g_bytes_get_size (bytes), data, 0, &data);
+  /* the vendor's wire: the template TypeScript gives at set_caps, and the caps' layout */
+  if (napi_get_named_property (env, spec, "vendor", &vendor) == napi_ok) {
+    napi_valuetype t;
+    napi_typeof (env, vendor, &t);
+    if (t == napi_object) {
+      napi_value dims;
+      uint32_t n_tensors = 0;
+      gchar *vcaps = qs_prop_string (env, vendor, "caps");
+      is_vendor = TRUE;
+      inst->vendor_media = (guint) qs_prop_number (env, vendor, "media", 0);
+      inst->vendor_tensor_type = (guint) qs_prop_number (env, vendor, "tensorType", 0);
+      inst->vendor_dims = g_array_new (FALSE, FALSE, sizeof (gint32));
+      if (napi_get_named_property (env, vendor, "dims", &dims) == napi_ok)
+        napi_get_array_length (env, dims, &n_tensors);
+      inst->vendor_tensors = n_tensors;
+      for (i = 0; i < n_tensors; i++) {
+        napi_value d, x;
+        uint32_t j, nd = 0;
+        gint32 v = 0;
+        napi_get_element (env, dims, i, &d);
+        napi_get_array_length (env, d, &nd);
+        v = (gint32) nd;
+        g_array_append_val (inst->vendor_dims, v);
+        for (j = 0; j < nd; j++) {
+          napi_get_element (env, d, j, &x);
+          napi_get_value_int32 (env, x, &v);
+          g_array_append_val (inst->vendor_dims, v);
+        }
+      }
+      if (vcaps) {
+        GstCaps *c = gst_caps_from_string (vcaps);
+        inst->has_vinfo = c && gst_video_info_from_caps (&inst->vinfo, c);
+        if (c)
+          gst_caps_unref (c);
+        g_free (vcaps);
+      }
+    }
+  }
+
+  if (is_vendor) {
+    bytes = qs_encode_vendor_buffer (inst, buf, fds, &n_fds, buf_ids, &n_ids);
+  } else {
+    bytes = qs_encode_buffer (inst, &a, fds, &n_fds);
+  }
+  if (bytes) {
+    napi_create_arraybuffer (env, g_bytes_get_size (bytes), &out, &data);
+    memcpy (out, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+    napi_create_typedarray (env, napi_uint8_array, g_bytes_get_size (bytes), data, 0, &data);
+  } else {
+    napi_get_null (env, &data);
+  }
   napi_create_uint32 (env, n_fds, &nfds);
+  napi_create_array (env, &ids);
+  for (i = 0; i < n_ids; i++) {
+    napi_value x;
+    napi_create_int32 (env, buf_ids[i], &x);
+    napi_set_element (env, ids, i, x);
+  }
+  napi_create_array (env, &sent);
+  for (i = 0; i < n_fds; i++) {
+    napi_value x;
+    napi_create_int32 (env, fds[i], &x);
+    napi_set_element (env, sent, i, x);
+  }
   napi_create_array (env, &maxsizes);
   for (i = 0; i < gst_buffer_n_memory (buf); i++) {
     napi_value x;
@@ -180,13 +245,17 @@ encode_for_test (napi_env env, napi_callback_info info)
   napi_set_named_property (env, result, "data", data);
   napi_set_named_property (env, result, "nFds", nfds);
   napi_set_named_property (env, result, "maxsizes", maxsizes);
+  napi_set_named_property (env, result, "bufIds", ids);
+  napi_set_named_property (env, result, "fds", sent);
 
-  g_bytes_unref (bytes);
+  if (bytes)
+    g_bytes_unref (bytes);
   if (a.caps_item)
     g_bytes_unref (a.caps_item);
   gst_buffer_unref (buf);
   g_clear_pointer (&inst->fd_cache, g_hash_table_unref);
   g_clear_pointer (&inst->forget, g_array_unref);
+  g_clear_pointer (&inst->vendor_dims, g_array_unref);
   g_free (inst);
   return result;
 }
