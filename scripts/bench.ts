@@ -15,12 +15,14 @@
 // producer's own ("alone") per buffer. Bytes copied per frame are
 // what each qtisocketsink counted (stats); shm counts none. The cases are interleaved and repeated
 // (REPS, default 3); the median is reported. It writes docs/bench.md and docs/bench.png (gnuplot) and
-// prints the table.
+// prints the table. Then users' shapes (tee fan-out, a reading consumer, videorate, inline text, ROI metas),
+// each beside shm, and beside upstream's unixfd and the vendor's C elements where the machine has them
+// (BENCH_UNIXFD_PREFIX, BENCH_VENDOR_PLUGINS: peersNote below).
 import { spawnSync } from 'child_process'
 import * as fs from 'fs'
 import * as os from 'os'
 import * as path from 'path'
-import { allStoppedStats, Launch, sleep, socketPath, stoppedStats } from '../test/helpers'
+import { allStoppedStats, Launch, ROOT, sleep, socketPath, stoppedStats } from '../test/helpers'
 
 interface Case { name: string, unit: string, caps: string, n: number, chain: boolean }
 const FORMATS: Case[] = [
@@ -264,6 +266,7 @@ const SMALL = 'video/x-raw,format=NV12,width=640,height=360,framerate=30/1'
 const SCALE = 'videoscale ! video/x-raw,width=320,height=180'
 const RATE = 'videorate ! video/x-raw,framerate=45/1'
 const SINK = 'sync=false wait-for-connection=true'
+const TEXT64 = 'fakesrc num-buffers=100000 sizetype=fixed sizemax=64 filltype=zero'
 
 async function listening(ls: Launch[]): Promise<void> {
   await Promise.all(ls.map(l => l.waitFor(/listening on/)))
@@ -275,6 +278,88 @@ async function shmSender(produce: string): Promise<{ tx: Launch, sock: string }>
   for (let i = 0; i < 300 && !fs.existsSync(sock); i++)
     await sleep(10)
   return { tx, sock }
+}
+
+// ---- peers: the real elements of ../shared/PEERS.md, where this machine has them (the repo never builds
+// them). BENCH_UNIXFD_PREFIX: the install prefix of a GStreamer >= 1.24 with unixfdsink (else the system's
+// own unixfdsink, when it has one); BENCH_VENDOR_PLUGINS: a folder holding the vendor's
+// libgstqtisocketsink.so and libgstqtisocketsrc.so (built against the system's GStreamer).
+interface Peer { label: string, bin: string, env: Record<string, string> }
+
+function unixfdPeer(): Peer | undefined {
+  const prefix = process.env.BENCH_UNIXFD_PREFIX
+  let peer: Peer
+  if (prefix) {
+    const lib = ['lib/x86_64-linux-gnu', 'lib64', 'lib'].map(d => path.join(prefix, d))
+      .find(d => fs.existsSync(path.join(d, 'gstreamer-1.0')))
+    if (!lib)
+      throw new Error(`BENCH_UNIXFD_PREFIX=${prefix}: no lib*/gstreamer-1.0 folder there`)
+    peer = { label: '', bin: path.join(prefix, 'bin', 'gst-launch-1.0'), env: { LD_LIBRARY_PATH: lib,
+      GST_PLUGIN_SYSTEM_PATH_1_0: path.join(lib, 'gstreamer-1.0'), GST_PLUGIN_PATH: '',
+      GST_PLUGIN_SCANNER: path.join(prefix, 'libexec', 'gstreamer-1.0', 'gst-plugin-scanner'),
+      GST_REGISTRY_1_0: path.join(ROOT, 'build', 'bench-unixfd-registry.bin') } }
+  } else {
+    peer = { label: '', bin: 'gst-launch-1.0', env: {} }
+  }
+  const inspect = path.join(path.dirname(peer.bin), 'gst-inspect-1.0').replace(/^\.\//, '')
+  const env = { ...process.env, ...peer.env }
+  if (spawnSync(inspect, ['--exists', 'unixfdsink'], { env }).status !== 0) {
+    if (prefix)
+      throw new Error(`BENCH_UNIXFD_PREFIX=${prefix}: its gst-inspect-1.0 has no unixfdsink`)
+    return undefined
+  }
+  const version = /GStreamer (\S+)/.exec(spawnSync(peer.bin, ['--version'], { env }).stdout.toString())?.[1] ?? '?'
+  return { ...peer, label: `GStreamer ${version}${prefix ? ', private build' : ''}` }
+}
+
+function vendorPeer(): Peer | undefined {
+  const dir = process.env.BENCH_VENDOR_PLUGINS
+  if (!dir)
+    return undefined
+  if (!fs.existsSync(path.join(dir, 'libgstqtisocketsrc.so')))
+    throw new Error(`BENCH_VENDOR_PLUGINS=${dir}: no libgstqtisocketsrc.so there`)
+  return { label: 'the vendor\'s C elements', bin: 'gst-launch-1.0',
+    env: { GST_PLUGIN_PATH: dir, GST_REGISTRY_1_0: path.join(ROOT, 'build', 'bench-vendor-registry.bin') } }
+}
+
+const UNIXFD = unixfdPeer()
+const VENDOR = vendorPeer()
+
+/** gst-launch-1.0 of a peer's GStreamer (under /usr/bin/time, like launch) */
+const peerLaunch = (peer: Peer, pipeline: string, args: string[] = []) =>
+  new Launch('', { wrap: TIME, argv: [peer.bin, ...args, ...pipeline.trim().split(/\s+/)], env: peer.env })
+
+async function exists(file: string): Promise<void> {
+  for (let i = 0; i < 500 && !fs.existsSync(file); i++)
+    await sleep(10)
+}
+
+/** upstream's unixfdsink (it listens and serves its one client here; a tee for several) to unixfdsrc */
+async function unixfdFanOut(peer: Peer, produce: string, n: number, consumer: string): Promise<Run> {
+  const socks = Array.from({ length: n }, () => socketPath('bench-unixfd'))
+  const sinks = socks.map(sock => `unixfdsink socket-path=${sock} ${SINK}`)
+  const tx = peerLaunch(peer, n === 1 ? `${produce} ! ${sinks[0]}` : `${produce} ! tee name=t ${sinks.map(x => `t. ! queue ! ${x}`).join(' ')}`)
+  for (const sock of socks)
+    await exists(sock)
+  const rxs = socks.map(sock => peerLaunch(peer, `unixfdsrc socket-path=${sock} ! ${consumer}${METER}`, ['-v']))
+  return finish([tx, ...rxs], rxs[n - 1]!, false)
+}
+
+/** the vendor's receiver (it listens); the sender is ours, or theirs with `theirs`. Their receiver takes its
+ *  caps from downstream, not from the sender: `consumer` must begin with the stream's caps */
+async function vendorChain(peer: Peer, produce: string, consumer: string, theirs: boolean): Promise<Run> {
+  const sock = socketPath('bench-vendor')
+  const rx = peerLaunch(peer, `qtisocketsrc socket=${sock} ! ${consumer}${METER}`, ['-v'])
+  await exists(sock)
+  const tx = theirs ? peerLaunch(peer, `${produce} ! qtisocketsink socket=${sock} sync=false`)
+    : launch(`${produce} ! qtisocketsink socket=${sock} ${SINK}`, { debug: 'qtisocketsink:4' })
+  return finish([tx, rx], rx, false)
+}
+
+/** the producer alone (or joined to a consumer) in one process of a peer's GStreamer */
+function peerAlone(peer: Peer, pipeline: string): Promise<Run> {
+  const l = peerLaunch(peer, `${pipeline} ! ${METER}`, ['-v'])
+  return finish([l], l, false)
 }
 
 /** one producer, `n` receivers (each consumer: `consumer` then the meter), through a tee for ours */
@@ -294,25 +379,51 @@ async function fanOut(produce: string, caps: string, n: number, consumer: string
   return finish([tx, ...rxs], rxs[n - 1]!, false)
 }
 
-interface Shape { name: string, unit: string, runs: Array<[string, () => Promise<Run>]> }
+/** a path of a shape: its name, its run, and the row of the same shape whose CPU per buffer is its
+ *  producer's own (the same producer on the same GStreamer: the private build has no ORC, so its
+ *  videotestsrc and videoscale cost more than the system's; "above" compares like with like) */
+type ShapeRun = [string, () => Promise<Run>, string?]
+interface Shape { name: string, unit: string, runs: ShapeRun[] }
+const PRODUCE_HD = `videotestsrc num-buffers=600 ! ${HD}`
+const ALONE = 'producer alone'
+const UNIXFD_ALONE = `producer alone, ${UNIXFD?.label ?? ''}`
+const UNIXFD_JOINED = `joined, ${UNIXFD?.label ?? ''}`
+const alone = (pipeline: string) => { const l = launch(`${pipeline} ! ${METER}`, { args: ['-v'] }); return finish([l], l, false) }
+/** the runs of a shape through upstream's unixfd, when the machine has it: the path, and its producer alone */
+function unixfdRuns(produce: string, n: number, consumer = ''): ShapeRun[] {
+  return UNIXFD ? [[`unixfd (${UNIXFD.label})`, () => unixfdFanOut(UNIXFD, produce, n, consumer), UNIXFD_ALONE],
+    [UNIXFD_ALONE, () => peerAlone(UNIXFD, produce)]] : []
+}
 const SHAPES: Shape[] = [
   { name: 'tee to 2 receivers, 1080p', unit: 'frames/s', runs: [
-    ['qtisocket', () => fanOut(`videotestsrc num-buffers=600 ! ${HD}`, HD, 2, '', false)],
-    ['shm', () => fanOut(`videotestsrc num-buffers=600 ! ${HD}`, HD, 2, '', true)]] },
+    ['qtisocket', () => fanOut(PRODUCE_HD, HD, 2, '', false), ALONE],
+    ['shm', () => fanOut(PRODUCE_HD, HD, 2, '', true), ALONE],
+    [ALONE, () => alone(PRODUCE_HD)],
+    ...unixfdRuns(PRODUCE_HD, 2)] },
   { name: 'tee to 3 receivers, 1080p', unit: 'frames/s', runs: [
-    ['qtisocket', () => fanOut(`videotestsrc num-buffers=600 ! ${HD}`, HD, 3, '', false)],
-    ['shm', () => fanOut(`videotestsrc num-buffers=600 ! ${HD}`, HD, 3, '', true)]] },
+    ['qtisocket', () => fanOut(PRODUCE_HD, HD, 3, '', false), ALONE],
+    ['shm', () => fanOut(PRODUCE_HD, HD, 3, '', true), ALONE],
+    [ALONE, () => alone(PRODUCE_HD)],
+    ...unixfdRuns(PRODUCE_HD, 3)] },
   { name: 'reading consumer (videoscale to 320x180), 1080p', unit: 'frames/s', runs: [
-    ['qtisocket', () => fanOut(`videotestsrc num-buffers=600 ! ${HD}`, HD, 1, `${SCALE} ! `, false)],
-    ['shm', () => fanOut(`videotestsrc num-buffers=600 ! ${HD}`, HD, 1, `${SCALE} ! `, true)],
-    ['joined', () => { const l = launch(`videotestsrc num-buffers=600 ! ${HD} ! ${SCALE} ! ${METER}`, { args: ['-v'] }); return finish([l], l, false) }],
-    ['producer alone', () => { const l = launch(`videotestsrc num-buffers=600 ! ${HD} ! ${METER}`, { args: ['-v'] }); return finish([l], l, false) }]] },
+    ['qtisocket', () => fanOut(PRODUCE_HD, HD, 1, `${SCALE} ! `, false), 'joined'],
+    ['shm', () => fanOut(PRODUCE_HD, HD, 1, `${SCALE} ! `, true), 'joined'],
+    ...(VENDOR ? [[`vendor's receiver (${VENDOR.label}), our sender`, () => vendorChain(VENDOR, PRODUCE_HD, `${HD} ! ${SCALE} ! `, false),
+      'joined'] as ShapeRun] : []),
+    ['joined', () => alone(`${PRODUCE_HD} ! ${SCALE}`), ALONE],
+    [ALONE, () => alone(PRODUCE_HD)],
+    ...(UNIXFD ? [[`unixfd (${UNIXFD.label})`, () => unixfdFanOut(UNIXFD, PRODUCE_HD, 1, `${SCALE} ! `), UNIXFD_JOINED],
+      [UNIXFD_JOINED, () => peerAlone(UNIXFD, `${PRODUCE_HD} ! ${SCALE}`), UNIXFD_ALONE],
+      [UNIXFD_ALONE, () => peerAlone(UNIXFD, PRODUCE_HD)]] as ShapeRun[] : [])] },
   { name: 'videorate upstream (30 to 45 frames/s), 1080p', unit: 'frames/s', runs: [
-    ['qtisocket', () => fanOut(`videotestsrc num-buffers=400 ! ${HD} ! ${RATE}`, HD.replace('30/1', '45/1'), 1, '', false)],
-    ['shm', () => fanOut(`videotestsrc num-buffers=400 ! ${HD} ! ${RATE}`, HD.replace('30/1', '45/1'), 1, '', true)]] },
+    ['qtisocket', () => fanOut(`videotestsrc num-buffers=400 ! ${HD} ! ${RATE}`, HD.replace('30/1', '45/1'), 1, '', false), ALONE],
+    ['shm', () => fanOut(`videotestsrc num-buffers=400 ! ${HD} ! ${RATE}`, HD.replace('30/1', '45/1'), 1, '', true), ALONE],
+    [ALONE, () => alone(`videotestsrc num-buffers=400 ! ${HD} ! ${RATE}`)],
+    ...unixfdRuns(`videotestsrc num-buffers=400 ! ${HD} ! ${RATE}`, 1)] },
   { name: '64-byte text/x-raw from system memory (inline)', unit: 'buffers/s', runs: [
-    ['qtisocket', () => fanOut('fakesrc num-buffers=100000 sizetype=fixed sizemax=64 filltype=zero ! text/x-raw,format=utf8',
-      'text/x-raw', 1, '', false)]] },
+    ['qtisocket', () => fanOut(`${TEXT64} ! text/x-raw,format=utf8`, 'text/x-raw', 1, '', false)],
+    ...(VENDOR ? [[`vendor (${VENDOR.label}) both sides`, () => vendorChain(VENDOR, `${TEXT64} ! text/x-raw,format=utf8`,
+      'text/x-raw,format=utf8 ! ', true)] as ShapeRun] : [])] },
   { name: 'regions of interest on every frame, 640x360', unit: 'frames/s', runs: [
     ['qtisocket', async () => {
       const sock = socketPath('bench-roi')
@@ -337,18 +448,28 @@ async function userShapes(): Promise<string[]> {
       }
     }
   }
-  const lines = ['| shape | path | rate | CPU/buffer, all processes | receiver CPU/buffer | receiver minor faults/buffer | ' +
-    'JS calls/buffer | bytes copied/buffer | fds sent/buffer |', '|---|---|---|---|---|---|---|---|---|']
+  const lines = ['| shape | path | rate | CPU/buffer, all processes | vs qtisocket, same rep | above its base (base) | ' +
+    'receiver CPU/buffer | receiver minor faults/buffer | JS calls/buffer | bytes copied/buffer | fds sent/buffer |',
+  '|---|---|---|---|---|---|---|---|---|---|---|']
   const ms = (x: number) => Number.isNaN(x) ? '-' : `${(1000 * x).toFixed(3)} ms`
   for (const shape of SHAPES) {
-    for (const [p] of shape.runs) {
-      const rs = results.get(`${shape.name}|${p}`) ?? []
+    const rsOf = (p: string) => results.get(`${shape.name}|${p}`) ?? []
+    const cpuOf = (p: string) => median(rsOf(p).map(r => r.cpuPerBuffer))
+    for (const [p, , base] of shape.runs) {
+      const rs = rsOf(p)
       const med = (f: (r: Run) => number) => median(rs.map(f))
       const ours = p === 'qtisocket'
       const per = (f: (r: Run) => number) => ours ? med(r => f(r) / Math.max(r.totals.sent, 1)) : NaN
-      const rx = p === 'joined' || p === 'producer alone' ? NaN : med(r => r.byProcess[r.byProcess.length - 1]!)
+      // the receiver: the last process, when there are several
+      const rx = med(r => r.byProcess.length > 1 ? r.byProcess[r.byProcess.length - 1]! : NaN)
+      const above = base ? `${ms(med(r => r.cpuPerBuffer) - cpuOf(base))} (${base})` : '-'
+      // the machine's speed drifts over minutes: the paths of one rep ran back to back, so the median of
+      // the per-rep ratios is steadier than the ratio of the medians
+      const oursRuns = rsOf('qtisocket')
+      const ratio = p === 'qtisocket' || oursRuns.length !== rs.length ? '-'
+        : `${median(rs.map((r, i) => r.cpuPerBuffer / oursRuns[i]!.cpuPerBuffer)).toFixed(2)}×`
       lines.push(`| ${shape.name} | ${p} | ${Math.round(med(r => r.rate))} ${shape.unit} | ${ms(med(r => r.cpuPerBuffer))} | ` +
-        `${ms(rx)} | ${med(r => r.faults).toFixed(2)} | ${ours ? per(r => r.totals.jsCalls).toFixed(4) : '-'} | ` +
+        `${ratio} | ${above} | ${ms(rx)} | ${med(r => r.faults).toFixed(2)} | ${ours ? per(r => r.totals.jsCalls).toFixed(4) : '-'} | ` +
         `${ours ? Math.round(per(r => r.totals.bytesCopied)) : '-'} | ${ours ? per(r => r.totals.fdsSent).toFixed(4) : '-'} |`)
     }
   }
@@ -430,10 +551,26 @@ hundred to a few thousand buffers, then nothing (seen with and without \`shm-siz
 \`buffer-time\`). So there is no shm figure for 64-byte buffers.
 `
 
+/** what the peers' rows are, and which this run had */
+function peersNote(): string {
+  const had = [UNIXFD && `upstream's unixfdsink/unixfdsrc (${UNIXFD.label})`, VENDOR && VENDOR.label].filter(Boolean)
+  return `Peers in this run: ${had.length ? had.join(', ') : 'none'}. The real elements of ../shared/PEERS.md run ` +
+    'beside ours when the machine has them (the repo never builds them): `BENCH_UNIXFD_PREFIX=<prefix>` names a ' +
+    'GStreamer >= 1.24 install with unixfdsink (otherwise the system\'s own, when it has one), ' +
+    '`BENCH_VENDOR_PLUGINS=<folder>` a folder with the vendor\'s libgstqtisocketsink.so and libgstqtisocketsrc.so. ' +
+    'A private GStreamer is not the system\'s: its rows are compared through "above its base", the CPU per frame ' +
+    'above the same producer (and consumer) in one process of that GStreamer, as well as in all. The vendor\'s ' +
+    'receiver takes its caps from downstream (a caps filter after it); their sender takes fd memory only, so the ' +
+    'reading consumer\'s vendor row has our sender (speaking their wire) and their receiver.\n\n' +
+    'Checked by hand (GStreamer 1.28.6, private build): through a `tee`, unixfdsink copies every frame into its ' +
+    'own shared memory (with `min-memory-size=-1` the same pipeline stops with "Buffer has non-FD memories and ' +
+    'copying is disabled"; without the tee it does not), which its tee rows\' CPU above the producer shows.\n'
+}
+
 async function main(): Promise<void> {
   if (process.env.BENCH_ONLY === 'users') {
     // a quick look at the users' shapes alone (docs are not rewritten)
-    process.stdout.write(`${(await userShapes()).join('\n')}\n`)
+    process.stdout.write(`${(await userShapes()).join('\n')}\n\n${peersNote()}`)
     return
   }
   const results = new Map<string, Run[]>()
@@ -549,7 +686,7 @@ async function main(): Promise<void> {
     'counted by each qtisocketsink (producer hop / relay hop), and so are the fds passed; JS calls per buffer are those ' +
     'of all our elements together, from their stats (start, caps, greeting and the first buffers included). Peak RSS ' +
     'from /usr/bin/time, peak open fds sampled from /proc/<pid>/fd.\n\n![plot](bench.png)\n\n' +
-    `${lines.join('\n')}\n\n${SHM_NOTE}`)
+    `${lines.join('\n')}\n\n${peersNote()}\n${SHM_NOTE}`)
 }
 
 main().catch(e => {
