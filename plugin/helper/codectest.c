@@ -100,13 +100,14 @@ encode_for_test (napi_env env, napi_callback_info info)
   guint n_fds = 0;
   GBytes *bytes;
   void *out;
-  QsEncodeArgs a = { buf, 0, &seg, 0, NULL, FALSE, NULL };
+  QsPeer *peer = qs_peer_new ();
+  QsEncodeArgs a = { buf, 0, &seg, 0, NULL, peer };
 
   napi_get_cb_info (env, info, &argc, &spec, NULL, NULL);
   gst_segment_init (&seg, GST_FORMAT_TIME);
   a.id = qs_prop_bigint (env, spec, "id");
   a.base_monotonic = qs_prop_bigint (env, spec, "baseMonotonic");
-  a.cached = qs_prop_bool (env, spec, "cached");
+  peer->takes_cache = qs_prop_bool (env, spec, "cached");
   GST_BUFFER_PTS (buf) = qs_prop_bigint (env, spec, "pts");
   GST_BUFFER_DTS (buf) = qs_prop_bigint (env, spec, "dts");
   GST_BUFFER_DURATION (buf) = qs_prop_bigint (env, spec, "duration");
@@ -155,10 +156,8 @@ encode_for_test (napi_env env, napi_callback_info info)
     if (napi_get_typedarray_info (env, caps, NULL, &len, &p, NULL, NULL) == napi_ok && p)
       a.caps_item = g_bytes_new (p, len);
   }
-  if (a.cached) {
+  if (peer->takes_cache) {
     uint32_t n_forget = 0;
-    inst->fd_cache = g_hash_table_new_full (NULL, NULL, NULL, g_free);
-    inst->forget = g_array_new (FALSE, FALSE, sizeof (guint32));
     if (napi_get_named_property (env, spec, "forget", &forget) == napi_ok)
       napi_get_array_length (env, forget, &n_forget);
     for (i = 0; i < n_forget; i++) {
@@ -166,9 +165,8 @@ encode_for_test (napi_env env, napi_callback_info info)
       uint32_t id = 0;
       napi_get_element (env, forget, i, &x);
       napi_get_value_uint32 (env, x, &id);
-      g_array_append_val (inst->forget, id);
+      g_array_append_val (peer->forget, id);
     }
-    a.forget = inst->forget;
   }
 
   /* the vendor's wire: the template TypeScript gives at set_caps, and the caps' layout */
@@ -211,7 +209,7 @@ encode_for_test (napi_env env, napi_callback_info info)
   }
 
   if (is_vendor) {
-    bytes = qs_encode_vendor_buffer (inst, buf, fds, &n_fds, buf_ids, &n_ids);
+    bytes = qs_encode_vendor_buffer (inst, peer, buf, fds, &n_fds, buf_ids, &n_ids);
   } else {
     bytes = qs_encode_buffer (inst, &a, fds, &n_fds);
   }
@@ -253,8 +251,7 @@ encode_for_test (napi_env env, napi_callback_info info)
   if (a.caps_item)
     g_bytes_unref (a.caps_item);
   gst_buffer_unref (buf);
-  g_clear_pointer (&inst->fd_cache, g_hash_table_unref);
-  g_clear_pointer (&inst->forget, g_array_unref);
+  qs_peer_unref (peer);
   g_clear_pointer (&inst->vendor_dims, g_array_unref);
   g_free (inst);
   return result;

@@ -78,7 +78,6 @@ qs_constructed (GObject * object)
   inst->element = GST_ELEMENT (object);
   inst->klass = k;
   inst->listen_fd = -1;
-  inst->reader_stop_fd = -1;
   inst->pending_fd = -1;
   inst->acceptor_stop_fd = -1;
   inst->acceptor_wake_fd = -1;
@@ -239,9 +238,9 @@ qs_post_result_messages (QsInstance * inst, const QsJsResult * r)
 }
 
 void
-qs_notify_connected (QsInstance * inst, const gchar * peer)
+qs_notify_connected (QsInstance * inst, volatile gint * flag, const gchar * peer)
 {
-  g_atomic_int_set (&inst->peer_connected, 1);
+  g_atomic_int_set (flag, 1);
   GST_INFO_OBJECT (inst->element, "client connected on %s: %s", inst->path, peer);
   gst_element_post_message (inst->element, gst_message_new_element (GST_OBJECT (inst->element),
           gst_structure_new ("GstQtiSocketConnected", "socket", G_TYPE_STRING, inst->path,
@@ -250,9 +249,9 @@ qs_notify_connected (QsInstance * inst, const gchar * peer)
 }
 
 void
-qs_notify_disconnected (QsInstance * inst, const gchar * reason, guint held)
+qs_notify_disconnected (QsInstance * inst, volatile gint * flag, const gchar * reason, guint held)
 {
-  if (!g_atomic_int_compare_and_exchange (&inst->peer_connected, 1, 0))
+  if (!g_atomic_int_compare_and_exchange (flag, 1, 0))
     return;
   GST_INFO_OBJECT (inst->element, "client disconnected from %s: %s", inst->path, reason);
   gst_element_post_message (inst->element, gst_message_new_element (GST_OBJECT (inst->element),
@@ -362,7 +361,9 @@ qs_instance_stats (QsInstance * inst)
   if (inst->klass->role == QS_ROLE_SINK)
     qs_sink_base_stats (inst, &late, &rendered, &rate);
   g_mutex_lock (&inst->lock);
-  inflight = inst->inflight ? g_hash_table_size (inst->inflight) : 0;
+  inflight = 0;
+  for (guint i = 0; inst->peers && i < inst->peers->len; i++)
+    inflight += g_hash_table_size (((QsPeer *) g_ptr_array_index (inst->peers, i))->inflight);
   if (inst->klass->role == QS_ROLE_SINK)
     s = gst_structure_new ("qtisocketsink-stats",
         "sent", G_TYPE_UINT64, inst->n_sent,

@@ -113,6 +113,7 @@ qs_encode_buffer (QsInstance * inst, const QsEncodeArgs * a, gint * fds, guint *
   guint32 *ids = g_newa (guint32, MAX (n, 1));
   GArray *fresh = g_array_new (FALSE, FALSE, sizeof (guint32));
   gsize at, inline_len = 0;
+  gboolean cached = a->peer && a->peer->takes_cache;
   QsWireBuffer b = {
     .id = a->id,
     .pts = GST_BUFFER_PTS (buf),
@@ -140,14 +141,14 @@ qs_encode_buffer (QsInstance * inst, const QsEncodeArgs * a, gint * fds, guint *
       inline_len += mem->size;
       continue;
     }
-    if (a->cached)
-      ids[i] = qs_sink_cache_id (inst, gst_fd_memory_get_fd (mem), &send);
+    if (cached)
+      ids[i] = qs_sink_cache_id (a->peer, gst_fd_memory_get_fd (mem), &send);
     if (send && *n_fds < QS_MAX_FDS) {
       fds[(*n_fds)++] = gst_fd_memory_get_fd (mem);
-      if (a->cached)
+      if (cached)
         g_array_append_val (fresh, ids[i]);
     }
-    if (!a->cached)
+    if (!cached)
       ids[i] = fd_index++;
   }
 
@@ -198,9 +199,9 @@ qs_encode_buffer (QsInstance * inst, const QsEncodeArgs * a, gint * fds, guint *
     g_byte_array_append (out, (const guint8 *) fresh->data, 4 * fresh->len);
     item_end (out, at);
   }
-  if (a->cached && a->forget && a->forget->len) {
+  if (cached && a->peer->forget && a->peer->forget->len) {
     at = item_begin (out, QS_ITEM_FORGET);
-    g_byte_array_append (out, (const guint8 *) a->forget->data, 4 * a->forget->len);
+    g_byte_array_append (out, (const guint8 *) a->peer->forget->data, 4 * a->peer->forget->len);
     item_end (out, at);
   }
   g_array_unref (fresh);
@@ -248,8 +249,8 @@ encode_vendor_roi (GByteArray * out, GstVideoRegionOfInterestMeta * roi)
 }
 
 GBytes *
-qs_encode_vendor_buffer (QsInstance * inst, GstBuffer * buf, gint * fds, guint * n_fds, gint32 * buf_ids,
-    guint * n_ids)
+qs_encode_vendor_buffer (QsInstance * inst, QsPeer * peer, GstBuffer * buf, gint * fds, guint * n_fds,
+    gint32 * buf_ids, guint * n_ids)
 {
   guint i, n = gst_buffer_n_memory (buf), n_fd_mem = 0;
   gboolean pooled = buf->pool != NULL, fresh_any = FALSE;
@@ -286,7 +287,7 @@ qs_encode_vendor_buffer (QsInstance * inst, GstBuffer * buf, gint * fds, guint *
     if (!gst_is_fd_memory (mem)) {
       info.buf_id[i] = -1;
     } else if (pooled) {
-      info.buf_id[i] = (gint32) qs_sink_cache_id (inst, gst_fd_memory_get_fd (mem), &fresh[i]);
+      info.buf_id[i] = (gint32) qs_sink_cache_id (peer, gst_fd_memory_get_fd (mem), &fresh[i]);
     } else {
       info.buf_id[i] = gst_fd_memory_get_fd (mem);   /* not cached: it goes every time */
       fresh[i] = TRUE;

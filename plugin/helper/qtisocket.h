@@ -159,6 +159,37 @@ void qs_cached_unmap (QsCached * cached);
 #define QS_VENDOR_MAX_BLOCKS QS_LIMIT_VENDOR_BLOCKS
 #define QS_MAX_CACHED QS_LIMIT_CACHED
 
+/* sink: one receiver, and what is kept per receiver: the buffers it holds (each a reference: a
+ * buffer goes back upstream when every receiver it went to has returned it or left), the fd cache of
+ * its connection, what it takes, its reader thread and its counters. With mode=connect the sink has
+ * at most one (the receiver it connected to); with mode=listen, one per receiver that connected. The
+ * tables are under the instance's lock; the cache and flags belong to the streaming thread. */
+typedef struct {
+  gint refcount;
+  guint number;                 /* 1, 2, ...: the order receivers came in, for logs and stats */
+  gchar *name;                  /* what it said it is */
+  QsConn *conn;
+  GThread *reader;
+  gint reader_stop_fd;
+  volatile gint gone;           /* its reader saw it go: to be reaped */
+  volatile gint connected;      /* client-connected announced, client-disconnected not yet */
+  GHashTable *inflight;         /* guint64 id -> GstBuffer it holds */
+  gboolean takes_inline;        /* protocol >= 1.1 */
+  gboolean takes_cache;         /* protocol >= 1.2: fds cached by id */
+  gboolean vendor;              /* the vendor's receiver (it never greeted): their wire */
+  gboolean caps_sent;           /* the CAPS item went on this connection */
+  /* the fd cache (1.2): fd number -> the id it knows the file by; ids it may forget that have not
+   * reached it yet */
+  GHashTable *fd_cache;
+  guint32 next_cache_id;
+  GArray *forget;
+  /* the vendor's RETURN_BUFFER names buf_ids, not buffers: buf_id -> GQueue of the ids of the
+   * messages holding it, oldest first; message id -> blocks not returned yet */
+  GHashTable *vendor_out, *vendor_left;
+  gint64 since;
+  guint64 n_sent, n_released, n_skipped, n_fds_sent;
+} QsPeer;
+
 QsConn *qs_conn_new (gint fd);
 QsConn *qs_conn_ref (QsConn * c);
 void qs_conn_unref (QsConn * c);
@@ -181,30 +212,18 @@ struct _QsInstance {
   ino_t listen_ino;
 
   /* sink */
-  GHashTable *inflight;         /* guint64 id -> GstBuffer */
+  GPtrArray *peers;             /* QsPeer: the receivers served (under lock) */
+  guint n_peers_ever;
+  gboolean skip_slow;           /* a receiver holding max-in-flight misses buffers (else all wait) */
   guint64 next_id;
-  GThread *reader;
-  gint reader_stop_fd;
   gboolean warned_no_receiver;
   gint pending_fd;              /* connected, not greeted yet */
   gint64 pending_since;
-  volatile gint peer_connected; /* client-connected was announced, client-disconnected not yet */
-  gboolean peer_inline;         /* sink: the receiver takes inline memory (protocol >= 1.1) */
-  gboolean peer_cache;          /* sink: the receiver caches fds by id (protocol >= 1.2) */
-  gboolean peer_vendor;         /* sink: the receiver speaks the vendor's wire (it never greeted) */
+  volatile gint peer_connected; /* src: client-connected was announced, client-disconnected not yet */
   gboolean pending_busy;        /* sink: the receiver said it serves another sender: wait */
-  /* sink, the vendor's wire: RETURN_BUFFER names buf_ids, not buffers: buf_id -> GQueue of the ids
-   * of the messages holding it, oldest first; message id -> blocks not returned yet (under lock) */
-  GHashTable *vendor_out, *vendor_left;
   GstVideoInfo vinfo;           /* sink: the caps, when video (the vendor's FRAME needs a layout) */
   gboolean has_vinfo;
   gboolean caps_text;           /* sink: the caps are text/x-raw */
-  /* sink, fd cache (1.2): fd number -> the id the receiver knows its file by, for the connection
-   * fd_cache_serial; ids to forget that have not reached the receiver yet (streaming thread only) */
-  GHashTable *fd_cache;
-  guint64 fd_cache_serial;
-  guint32 next_cache_id;
-  GArray *forget;
   guint max_inflight;
   GstBuffer *prerolled;         /* sent at preroll: not sent again by render */
   GstPad *tee_pad;              /* sink: the sink pad of a tee upstream whose answer we amend (memfd.c) */
@@ -215,7 +234,6 @@ struct _QsInstance {
   guint vendor_tensor_type;
   guint vendor_tensors;
   GArray *vendor_dims;
-  guint64 caps_serial;          /* sink: the connection the caps item last went on (0: not yet) */
 
   /* src */
   GstCaps *caps;                /* caps received in-band */
@@ -232,6 +250,7 @@ struct _QsInstance {
 
   /* stats */
   guint64 n_sent, n_released, n_dropped, n_copied, n_inlined, n_bytes_copied, n_received, n_connections;
+  guint64 n_skipped;            /* sink: buffers receivers missed while they held max-in-flight (skip) */
   guint64 n_fds_sent;           /* sink: fds that went with messages (the fd cache keeps it low) */
   guint64 n_fds_received;       /* src: fds that came with messages */
   guint64 n_released_before;    /* src: releases sent on earlier connections */
@@ -256,8 +275,8 @@ gint qs_wait_fd (QsInstance * inst, gint fd, gint timeout_ms);
 void qs_post_result_messages (QsInstance * inst, const QsJsResult * r);
 /* client-connected / client-disconnected: an element message and a signal (disconnected only once,
  * and only after connected) */
-void qs_notify_connected (QsInstance * inst, const gchar * peer);
-void qs_notify_disconnected (QsInstance * inst, const gchar * reason, guint held);
+void qs_notify_connected (QsInstance * inst, volatile gint * flag, const gchar * peer);
+void qs_notify_disconnected (QsInstance * inst, volatile gint * flag, const gchar * reason, guint held);
 /* unlock raises the flushing flag and wakes the native waits and the JS waits of the element */
 void qs_instance_unlock (QsInstance * inst);
 void qs_instance_unlock_stop (QsInstance * inst);
@@ -352,21 +371,23 @@ typedef struct {
   const GstSegment *segment;
   guint64 base_monotonic;
   GBytes *caps_item;            /* the CAPS item to send with this buffer, or NULL */
-  gboolean cached;              /* the receiver caches fds by id (1.2) */
-  GArray *forget;               /* 1.2: guint32 ids the receiver may forget */
+  QsPeer *peer;                 /* the receiver: with takes_cache, its fd cache names the fds (1.2) */
 } QsEncodeArgs;
 GBytes *qs_encode_buffer (QsInstance * inst, const QsEncodeArgs * a, gint * fds, guint * n_fds);
 /* the vendor's wire, natively: NULL when their wire cannot carry this buffer (the element says why);
  * buf_ids[]: each memory's buf_id (-1: not on an fd) */
 enum { QS_VENDOR_MEDIA_NONE = 0, QS_VENDOR_MEDIA_VIDEO = 1, QS_VENDOR_MEDIA_TENSORS = 2, QS_VENDOR_MEDIA_TEXT = 3 };
-GBytes *qs_encode_vendor_buffer (QsInstance * inst, GstBuffer * buf, gint * fds, guint * n_fds, gint32 * buf_ids,
-    guint * n_ids);
+GBytes *qs_encode_vendor_buffer (QsInstance * inst, QsPeer * peer, GstBuffer * buf, gint * fds, guint * n_fds,
+    gint32 * buf_ids, guint * n_ids);
 /* a timestamp's running time in the segment (NONE if it has none, or the segment is not in time) */
 guint64 qs_running_time (const GstSegment * seg, GstClockTime ts);
 /* the buffer's video layout: its video meta, or with caps_too the caps' (the vendor's FRAME needs one) */
 gboolean qs_video_layout (QsInstance * inst, GstBuffer * buf, gboolean caps_too, QsWireVideoMeta * v);
 /* sink.c: the id the receiver knows the file of fd by; *fresh when the fd must go with the message */
-guint32 qs_sink_cache_id (QsInstance * inst, gint fd, gboolean * fresh);
+guint32 qs_sink_cache_id (QsPeer * peer, gint fd, gboolean * fresh);
+/* sink.c: a receiver's state, empty (no connection yet); and its end */
+QsPeer *qs_peer_new (void);
+void qs_peer_unref (QsPeer * peer);
 /* a tee upstream of the sink: its allocation answer offers memfds (at start, and when asked); and no
  * longer, once the sink stops */
 void qs_amend_tee (QsInstance * inst);

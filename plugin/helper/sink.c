@@ -1,6 +1,6 @@
 /* qtisocketsink's native half: trampolines for the GstBaseSink vfuncs, connecting (with the
- * interruptible wait of wait-for-connection=true), the in-flight table of buffers the receiver holds,
- * and the reader thread that releases them when the receiver returns them or goes away. The
+ * interruptible wait of wait-for-connection=true), the receivers served (QsPeer: the buffers each
+ * holds, its fd cache, the reader thread that releases them when it returns them or goes away). The
  * TypeScript element decides what each message says (lib/elements/qtisocketsink.ts). */
 #include "qtisocket.h"
 #include "wire.h"
@@ -27,29 +27,72 @@ prop_bool (QsInstance * inst, const gchar * name)
   return v && G_VALUE_HOLDS_BOOLEAN (v) && g_value_get_boolean (v);
 }
 
+static GHashTable *
+inflight_table (void)
+{
+  return g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, (GDestroyNotify) gst_buffer_unref);
+}
+
+QsPeer *
+qs_peer_new (void)
+{
+  QsPeer *p = g_new0 (QsPeer, 1);
+  p->refcount = 1;
+  p->reader_stop_fd = -1;
+  p->inflight = inflight_table ();
+  p->fd_cache = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  p->forget = g_array_new (FALSE, FALSE, sizeof (guint32));
+  p->since = g_get_monotonic_time ();
+  return p;
+}
+
+static QsPeer *
+peer_ref (QsPeer * p)
+{
+  g_atomic_int_inc (&p->refcount);
+  return p;
+}
+
+void
+qs_peer_unref (QsPeer * p)
+{
+  if (!p || !g_atomic_int_dec_and_test (&p->refcount))
+    return;
+  g_hash_table_unref (p->inflight);
+  g_hash_table_unref (p->fd_cache);
+  g_array_unref (p->forget);
+  g_clear_pointer (&p->vendor_out, g_hash_table_unref);
+  g_clear_pointer (&p->vendor_left, g_hash_table_unref);
+  if (p->reader_stop_fd >= 0)
+    close (p->reader_stop_fd);
+  if (p->conn)
+    qs_conn_unref (p->conn);
+  g_free (p->name);
+  g_free (p);
+}
+
 void
 qs_sink_instance_init (QsInstance * inst)
 {
-  inst->inflight = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free,
-      (GDestroyNotify) gst_buffer_unref);
+  inst->peers = g_ptr_array_new_with_free_func ((GDestroyNotify) qs_peer_unref);
   inst->max_inflight = DEFAULT_MAX_INFLIGHT;
 }
 
-/* drops every buffer the receiver held; returns how many */
+/* drops every buffer a receiver held; returns how many */
 static guint
-release_all (QsInstance * inst)
+release_all (QsInstance * inst, QsPeer * peer)
 {
   GHashTable *old;
   guint n;
   g_mutex_lock (&inst->lock);
-  old = inst->inflight;
-  inst->inflight = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free,
-      (GDestroyNotify) gst_buffer_unref);
+  old = peer->inflight;
+  peer->inflight = inflight_table ();
   n = g_hash_table_size (old);
   inst->n_released += n;
-  if (inst->vendor_out) {
-    g_hash_table_remove_all (inst->vendor_out);
-    g_hash_table_remove_all (inst->vendor_left);
+  peer->n_released += n;
+  if (peer->vendor_out) {
+    g_hash_table_remove_all (peer->vendor_out);
+    g_hash_table_remove_all (peer->vendor_left);
   }
   g_cond_broadcast (&inst->cond);
   g_mutex_unlock (&inst->lock);
@@ -60,24 +103,24 @@ release_all (QsInstance * inst)
 /* The vendor's receiver returns buf_ids, one per memory block: the message holding a buf_id that
  * went out first is the one it returns (a buffer pushed twice holds it twice). Under inst->lock. */
 static void
-vendor_hold (QsInstance * inst, const gint32 * buf_ids, guint n_ids, guint64 id)
+vendor_hold (QsPeer * peer, const gint32 * buf_ids, guint n_ids, guint64 id)
 {
   guint i, n = 0;
-  if (!inst->vendor_out) {
-    inst->vendor_out = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) g_queue_free);
-    inst->vendor_left = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  if (!peer->vendor_out) {
+    peer->vendor_out = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) g_queue_free);
+    peer->vendor_left = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   }
   for (i = 0; i < n_ids; i++) {
     GQueue *q;
     if (buf_ids[i] < 0)
       continue;                 /* not on an fd */
-    q = g_hash_table_lookup (inst->vendor_out, GINT_TO_POINTER (buf_ids[i]));
+    q = g_hash_table_lookup (peer->vendor_out, GINT_TO_POINTER (buf_ids[i]));
     if (!q)
-      g_hash_table_insert (inst->vendor_out, GINT_TO_POINTER (buf_ids[i]), (q = g_queue_new ()));
+      g_hash_table_insert (peer->vendor_out, GINT_TO_POINTER (buf_ids[i]), (q = g_queue_new ()));
     g_queue_push_tail (q, g_memdup2 (&id, sizeof id));
     n++;
   }
-  g_hash_table_insert (inst->vendor_left, g_memdup2 (&id, sizeof id), GUINT_TO_POINTER (n));
+  g_hash_table_insert (peer->vendor_left, g_memdup2 (&id, sizeof id), GUINT_TO_POINTER (n));
 }
 
 /* the buf_ids of a description's fd memories (its cache section: per memory id, fresh) */
@@ -96,33 +139,51 @@ desc_buf_ids (const guint8 * desc, gsize len, gint32 * buf_ids)
   return i;
 }
 
-/* RETURN_BUFFER(buf_id): the buffer whose last block it was goes back upstream */
+/* a receiver gave buffer id back: it goes upstream once no other receiver holds it */
 static void
-vendor_return (QsInstance * inst, gint32 bid)
+give_back (QsInstance * inst, QsPeer * peer, const guint64 * id)
 {
-  GQueue *q;
-  guint64 *id = NULL;
-  GstBuffer *buf = NULL;
   gpointer key = NULL;
-
+  GstBuffer *buf = NULL;
   g_mutex_lock (&inst->lock);
-  q = inst->vendor_out ? g_hash_table_lookup (inst->vendor_out, GINT_TO_POINTER (bid)) : NULL;
-  if (q && (id = g_queue_pop_head (q))) {
-    guint left = GPOINTER_TO_UINT (g_hash_table_lookup (inst->vendor_left, id));
-    if (left > 1) {
-      g_hash_table_insert (inst->vendor_left, g_memdup2 (id, sizeof *id), GUINT_TO_POINTER (left - 1));
-    } else {
-      g_hash_table_remove (inst->vendor_left, id);
-      if (g_hash_table_steal_extended (inst->inflight, id, &key, (gpointer *) & buf)) {
-        inst->n_released++;
-        g_cond_broadcast (&inst->cond);
-      }
-    }
+  if (g_hash_table_steal_extended (peer->inflight, id, &key, (gpointer *) & buf)) {
+    inst->n_released++;
+    peer->n_released++;
+    g_cond_broadcast (&inst->cond);
   }
   g_mutex_unlock (&inst->lock);
   g_free (key);
-  if (buf)
+  if (buf) {
+    GST_LOG_OBJECT (inst->element, "receiver %u returned buffer %" G_GUINT64_FORMAT, peer->number, *id);
     gst_buffer_unref (buf);
+  } else {
+    GST_WARNING_OBJECT (inst->element, "receiver %u returned unknown buffer %" G_GUINT64_FORMAT, peer->number,
+        *id);
+  }
+}
+
+/* RETURN_BUFFER(buf_id): the buffer whose last block it was goes back */
+static void
+vendor_return (QsInstance * inst, QsPeer * peer, gint32 bid)
+{
+  GQueue *q;
+  guint64 *id = NULL;
+  gboolean last = FALSE;
+
+  g_mutex_lock (&inst->lock);
+  q = peer->vendor_out ? g_hash_table_lookup (peer->vendor_out, GINT_TO_POINTER (bid)) : NULL;
+  if (q && (id = g_queue_pop_head (q))) {
+    guint left = GPOINTER_TO_UINT (g_hash_table_lookup (peer->vendor_left, id));
+    if (left > 1) {
+      g_hash_table_insert (peer->vendor_left, g_memdup2 (id, sizeof *id), GUINT_TO_POINTER (left - 1));
+    } else {
+      g_hash_table_remove (peer->vendor_left, id);
+      last = TRUE;
+    }
+  }
+  g_mutex_unlock (&inst->lock);
+  if (last)
+    give_back (inst, peer, id);
   else if (!id)
     GST_DEBUG_OBJECT (inst->element, "the receiver returned buf_id %d, which it does not hold", bid);
   g_free (id);
@@ -130,6 +191,7 @@ vendor_return (QsInstance * inst, gint32 bid)
 
 typedef struct {
   QsInstance *inst;
+  QsPeer *peer;
   gint32 n_fds;                 /* the vendor's FD_COUNT before RETURN_BUFFER */
   gboolean disconnect;          /* the vendor's receiver paused: it takes nothing more */
 } Releases;
@@ -138,7 +200,6 @@ static gboolean
 on_release_item (guint32 id, const guint8 * body, gsize len, gpointer user_data)
 {
   Releases *rs = user_data;
-  QsInstance *inst = rs->inst;
   guint32 count, i;
   if (id == QS_VENDOR_FD_COUNT) {
     memcpy (&rs->n_fds, body, 4);
@@ -148,7 +209,7 @@ on_release_item (guint32 id, const guint8 * body, gsize len, gpointer user_data)
     for (i = 0; rs->n_fds > 0 && i < (guint32) MIN (rs->n_fds, QS_VENDOR_MAX_BLOCKS); i++) {
       gint32 bid;
       memcpy (&bid, body + 4 * i, 4);
-      vendor_return (inst, bid);
+      vendor_return (rs->inst, rs->peer, bid);
     }
     return TRUE;
   }
@@ -164,23 +225,9 @@ on_release_item (guint32 id, const guint8 * body, gsize len, gpointer user_data)
   if (count > (len - 8) / 8)
     return FALSE;
   for (i = 0; i < count; i++) {
-    gint64 bid;
-    gpointer key = NULL;
-    GstBuffer *buf = NULL;
+    guint64 bid;
     memcpy (&bid, body + 8 + 8 * i, 8);
-    g_mutex_lock (&inst->lock);
-    if (g_hash_table_steal_extended (inst->inflight, &bid, &key, (gpointer *) & buf)) {
-      inst->n_released++;
-      g_cond_broadcast (&inst->cond);
-    }
-    g_mutex_unlock (&inst->lock);
-    g_free (key);
-    if (buf) {
-      GST_LOG_OBJECT (inst->element, "receiver returned buffer %" G_GINT64_FORMAT, bid);
-      gst_buffer_unref (buf);
-    } else {
-      GST_WARNING_OBJECT (inst->element, "receiver returned unknown buffer %" G_GINT64_FORMAT, bid);
-    }
+    give_back (rs->inst, rs->peer, &bid);
   }
   return TRUE;
 }
@@ -194,7 +241,7 @@ has_only_releases (guint32 id, const guint8 * body, gsize len, gpointer user_dat
 
 typedef struct {
   QsInstance *inst;
-  QsConn *conn;                 /* the reader's own reference, taken before it starts */
+  QsPeer *peer;                 /* the reader's own reference, taken before it starts */
 } ReaderArgs;
 
 static gpointer
@@ -202,14 +249,15 @@ reader_main (gpointer data)
 {
   ReaderArgs *args = data;
   QsInstance *inst = args->inst;
-  QsConn *conn = args->conn;
+  QsPeer *peer = args->peer;
+  QsConn *conn = peer->conn;
   gboolean gone = FALSE;
-  Releases rs = { inst, 0, FALSE };
+  Releases rs = { inst, peer, 0, FALSE };
 
   g_free (args);
 
   for (;;) {
-    struct pollfd p[2] = { {conn->fd, POLLIN, 0}, {inst->reader_stop_fd, POLLIN, 0} };
+    struct pollfd p[2] = { {conn->fd, POLLIN, 0}, {peer->reader_stop_fd, POLLIN, 0} };
     guint8 *payload;
     gint fds[QS_MAX_FDS];
     guint n_fds = 0, i;
@@ -229,15 +277,15 @@ reader_main (gpointer data)
     if (n < 0 && errno == EAGAIN)
       continue;
     if (n <= 0) {
-      GST_INFO_OBJECT (inst->element, "receiver closed the connection (%s)",
+      GST_INFO_OBJECT (inst->element, "receiver %u closed the connection (%s)", peer->number,
           n == 0 ? "end of stream" : g_strerror (errno));
       gone = TRUE;
       break;
     }
     rs.n_fds = 0;
     if (!qs_items_foreach (payload, n, on_release_item, &rs)) {
-      GST_WARNING_OBJECT (inst->element, "malformed message from the receiver (%" G_GSSIZE_FORMAT
-          " bytes): ignored", n);
+      GST_WARNING_OBJECT (inst->element, "malformed message from receiver %u (%" G_GSSIZE_FORMAT
+          " bytes): ignored", peer->number, n);
     } else if (!qs_items_foreach (payload, n, has_only_releases, NULL)) {
       qs_js_post (inst, QS_HOOK_PEER_MESSAGE, payload, n, 0);
     }
@@ -253,61 +301,100 @@ reader_main (gpointer data)
   if (gone) {
     guint n;
     qs_conn_kill (conn);
-    n = release_all (inst);
-    GST_INFO_OBJECT (inst->element, "receiver gone: released the %u buffers it held", n);
-    qs_notify_disconnected (inst, "the receiver went away", n);
+    n = release_all (inst, peer);
+    GST_INFO_OBJECT (inst->element, "receiver gone: released the %u buffers it held (receiver %u)", n, peer->number);
+    qs_notify_disconnected (inst, &peer->connected, "the receiver went away", n);
+    g_atomic_int_set (&peer->gone, 1);
     /* never waits for JS: the streaming thread joins this thread to reconnect */
     qs_js_post (inst, QS_HOOK_DISCONNECTED, NULL, 0, n);
   }
-  qs_conn_unref (conn);
+  qs_peer_unref (peer);
   return NULL;
 }
 
-/* stops the reader and forgets the connection; in-flight buffers are released */
+/* stops a receiver's reader and closes its connection; what it held is released */
+static void
+end_peer (QsInstance * inst, QsPeer * peer, const gchar * reason)
+{
+  guint64 one = 1;
+  if (peer->conn)
+    qs_conn_kill (peer->conn);
+  if (peer->reader) {
+    if (write (peer->reader_stop_fd, &one, sizeof one) < 0)
+      GST_WARNING_OBJECT (inst->element, "cannot stop the reader: %s", g_strerror (errno));
+    g_thread_join (peer->reader);
+    peer->reader = NULL;
+  }
+  qs_notify_disconnected (inst, &peer->connected, reason, release_all (inst, peer));
+}
+
+/* forgets every receiver (their readers stopped); in-flight buffers are released */
 static void
 disconnect (QsInstance * inst)
 {
-  guint64 one = 1;
-  QsConn *conn;
-  GThread *reader;
+  GPtrArray *peers;
+  guint i;
 
   g_mutex_lock (&inst->lock);
-  conn = inst->conn;
-  inst->conn = NULL;
-  reader = inst->reader;
-  inst->reader = NULL;
+  peers = inst->peers;
+  inst->peers = g_ptr_array_new_with_free_func ((GDestroyNotify) qs_peer_unref);
   g_mutex_unlock (&inst->lock);
-
-  if (conn)
-    qs_conn_kill (conn);
-  if (reader) {
-    if (write (inst->reader_stop_fd, &one, sizeof one) < 0)
-      GST_WARNING_OBJECT (inst->element, "cannot stop the reader: %s", g_strerror (errno));
-    g_thread_join (reader);
-  }
-  if (inst->reader_stop_fd >= 0) {
-    close (inst->reader_stop_fd);
-    inst->reader_stop_fd = -1;
-  }
-  if (conn)
-    qs_conn_unref (conn);
+  for (i = 0; i < peers->len; i++)
+    end_peer (inst, g_ptr_array_index (peers, i), "disconnected by the sink");
+  g_ptr_array_unref (peers);
   close_pending (inst);
-  qs_notify_disconnected (inst, "disconnected by the sink", release_all (inst));
 }
 
 void
 qs_sink_instance_clear (QsInstance * inst)
 {
   gst_buffer_replace (&inst->prerolled, NULL);
-  disconnect (inst);
-  g_clear_pointer (&inst->inflight, g_hash_table_unref);
-  g_clear_pointer (&inst->fd_cache, g_hash_table_unref);
-  g_clear_pointer (&inst->forget, g_array_unref);
+  if (inst->peers)
+    disconnect (inst);
+  g_clear_pointer (&inst->peers, g_ptr_array_unref);
   g_clear_pointer (&inst->caps_item, g_bytes_unref);
   g_clear_pointer (&inst->vendor_dims, g_array_unref);
-  inst->fd_cache_serial = 0;
-  g_clear_pointer (&inst->vendor_out, g_hash_table_unref);
-  g_clear_pointer (&inst->vendor_left, g_hash_table_unref);
+}
+
+/* the receivers served now, each with a reference */
+static GPtrArray *
+peers_snapshot (QsInstance * inst)
+{
+  GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) qs_peer_unref);
+  guint i;
+  g_mutex_lock (&inst->lock);
+  for (i = 0; i < inst->peers->len; i++)
+    g_ptr_array_add (out, peer_ref (g_ptr_array_index (inst->peers, i)));
+  g_mutex_unlock (&inst->lock);
+  return out;
+}
+
+/* A receiver that greeted (takes: QS_TAKES_*) is served from now on: its reader starts */
+static QsPeer *
+add_peer (QsInstance * inst, gint fd, gint takes, const gchar * name)
+{
+  QsPeer *peer = qs_peer_new ();
+  ReaderArgs *args = g_new (ReaderArgs, 1);
+
+  peer->conn = qs_conn_new (fd);
+  peer->takes_inline = (takes & QS_TAKES_INLINE) != 0;
+  peer->takes_cache = (takes & QS_TAKES_CACHE) != 0;
+  peer->vendor = (takes & QS_TAKES_VENDOR) != 0;
+  peer->name = g_strdup (name ? name : "?");
+  peer->reader_stop_fd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
+  qs_notify_connected (inst, &peer->connected, peer->name);
+  g_mutex_lock (&inst->lock);
+  peer->number = ++inst->n_peers_ever;
+  inst->n_connections++;
+  g_ptr_array_add (inst->peers, peer_ref (peer));
+  g_cond_broadcast (&inst->cond);
+  g_mutex_unlock (&inst->lock);
+  /* the connection is handed over now: a stop racing the thread's start must not find it gone */
+  args->inst = inst;
+  args->peer = peer_ref (peer);
+  peer->reader = g_thread_new ("qtisocketsink-reader", reader_main, args);
+  qs_peer_unref (peer);
+  return peer;
 }
 
 typedef enum { CONNECTED, NOT_CONNECTED, FAILED, FLUSHING } ConnectResult;
@@ -323,9 +410,10 @@ close_pending (QsInstance * inst)
 /* A connection whose greeting has not come yet is kept from buffer to buffer. Our receiver greets at
  * once when it accepts, even while it serves another sender ("busy": then a second greeting comes
  * when it is free). A receiver that stays silent for GREETING_GRACE_MS is the vendor's: we speak
- * their wire to it. Never blocks longer than the grace. */
+ * their wire to it. Never blocks longer than the grace. On CONNECTED, *takes and *name say what the
+ * receiver takes and who it is. */
 static ConnectResult
-poll_greeting (QsInstance * inst)
+poll_greeting (QsInstance * inst, gint * takes, gchar ** name)
 {
   QsJsResult r = { 0 };
   guint8 *payload = NULL;
@@ -382,10 +470,8 @@ poll_greeting (QsInstance * inst)
       res = sent ? CONNECTED : NOT_CONNECTED;
   }
   if (res == CONNECTED) {
-    qs_notify_connected (inst, r.peer ? r.peer : "?");
-    inst->peer_inline = (r.takes & QS_TAKES_INLINE) != 0;
-    inst->peer_cache = (r.takes & QS_TAKES_CACHE) != 0;
-    inst->peer_vendor = (r.takes & QS_TAKES_VENDOR) != 0;
+    *takes = r.takes;
+    *name = g_strdup (r.peer ? r.peer : "?");
   }
   g_free (payload);
   qs_js_result_clear (&r);
@@ -398,6 +484,8 @@ static ConnectResult
 try_connect (QsInstance * inst)
 {
   ConnectResult res;
+  gint takes = 0;
+  gchar *name = NULL;
 
   if (inst->pending_fd < 0) {
     gint fd = qs_socket_connect (inst->path);
@@ -424,34 +512,39 @@ try_connect (QsInstance * inst)
     inst->pending_busy = FALSE;
   }
 
-  res = poll_greeting (inst);
+  res = poll_greeting (inst, &takes, &name);
   if (res != CONNECTED)
     return res;
-  g_mutex_lock (&inst->lock);
-  inst->conn = qs_conn_new (inst->pending_fd);
+  add_peer (inst, inst->pending_fd, takes, name);
   inst->pending_fd = -1;
-  inst->n_connections++;
-  inst->reader_stop_fd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
-  g_mutex_unlock (&inst->lock);
   inst->warned_no_receiver = FALSE;
-  {
-    /* the connection is handed over now: a stop racing the thread's start must not find it gone */
-    ReaderArgs *args = g_new (ReaderArgs, 1);
-    args->inst = inst;
-    args->conn = qs_conn_ref (inst->conn);
-    inst->reader = g_thread_new ("qtisocketsink-reader", reader_main, args);
-  }
+  g_free (name);
   GST_INFO_OBJECT (inst->element, "connected to the receiver on %s", inst->path);
   return CONNECTED;
+}
+
+/* mode=connect: the one receiver, if it is still there */
+static gboolean
+connected (QsInstance * inst)
+{
+  gboolean yes;
+  g_mutex_lock (&inst->lock);
+  yes = inst->peers->len > 0;
+  if (yes) {
+    QsPeer *p = g_ptr_array_index (inst->peers, 0);
+    yes = !p->conn->dead && !g_atomic_int_get (&p->gone);
+  }
+  g_mutex_unlock (&inst->lock);
+  return yes;
 }
 
 /* streaming thread: makes sure we have a live connection; waits (interruptibly) if asked to */
 static ConnectResult
 ensure_connected (QsInstance * inst)
 {
-  if (inst->conn && !inst->conn->dead)
+  if (connected (inst))
     return CONNECTED;
-  if (inst->conn)
+  if (inst->peers->len)
     disconnect (inst);
   for (;;) {
     ConnectResult res = try_connect (inst);
@@ -463,6 +556,7 @@ ensure_connected (QsInstance * inst)
       return FLUSHING;
   }
 }
+
 
 /* copy_into(METADATA) leaves out the metas tied to the memory layout (the video meta among them); our
  * copy has the very layout of the original, memory for memory, so they stay true: copy them too */
@@ -527,21 +621,21 @@ typedef enum { AS_IS, INLINE, INTO_MEMFD } How;
  * to a receiver that takes inline memory), or copied into a sealed memfd (counted). The same buffer when
  * nothing needs copying; describe() sends inline whatever is not fd memory. */
 static GstBuffer *
-shareable_buffer (QsInstance * inst, GstBuffer * buf)
+shareable_buffer (QsInstance * inst, QsPeer * peer, GstBuffer * buf)
 {
   guint i, n = gst_buffer_n_memory (buf);
   gsize inline_bytes = 0, copied_bytes = 0;
   How *how = g_newa (How, MAX (n, 1));
   gboolean any_inline = FALSE, any_copy = FALSE, rebuild = FALSE;
   /* the vendor's text travels inside the message, whatever memory it is in */
-  gboolean all_inline = inst->peer_vendor && inst->caps_text;
+  gboolean all_inline = peer->vendor && inst->caps_text;
   GstBuffer *copy;
 
   for (i = 0; i < n; i++) {
     GstMemory *mem = gst_buffer_peek_memory (buf, i);
     if (!all_inline && shareable_memory (mem)) {
       how[i] = AS_IS;
-    } else if (all_inline || (inst->peer_inline && inline_bytes + mem->size <= QS_INLINE_MAX)) {
+    } else if (all_inline || (peer->takes_inline && inline_bytes + mem->size <= QS_INLINE_MAX)) {
       how[i] = INLINE;
       inline_bytes += mem->size;
       any_inline = TRUE;
@@ -629,36 +723,25 @@ typedef struct {
 } Cached;
 
 /* Everything cached so far is forgotten (the ids go to the receiver with the next message): after a
- * message with new fds that did not go out, or on a new connection. */
+ * message with new fds that did not go out. */
 static void
-cache_reset (QsInstance * inst, guint64 serial)
+cache_reset (QsPeer * peer)
 {
   GHashTableIter it;
   Cached *c;
-  if (!inst->fd_cache) {
-    inst->fd_cache = g_hash_table_new_full (NULL, NULL, NULL, g_free);
-    inst->forget = g_array_new (FALSE, FALSE, sizeof (guint32));
-  }
-  if (serial != inst->fd_cache_serial) {
-    /* a new receiver knows none of our ids */
-    g_array_set_size (inst->forget, 0);
-    g_hash_table_remove_all (inst->fd_cache);
-    inst->fd_cache_serial = serial;
-    return;
-  }
-  g_hash_table_iter_init (&it, inst->fd_cache);
+  g_hash_table_iter_init (&it, peer->fd_cache);
   while (g_hash_table_iter_next (&it, NULL, (gpointer *) & c))
-    g_array_append_val (inst->forget, c->id);
-  g_hash_table_remove_all (inst->fd_cache);
+    g_array_append_val (peer->forget, c->id);
+  g_hash_table_remove_all (peer->fd_cache);
 }
 
 /* The id the receiver knows the file of fd by; *fresh when the fd must go with the message: the
  * first time, or when the number now names another file (the old id is then forgotten). */
 guint32
-qs_sink_cache_id (QsInstance * inst, gint fd, gboolean * fresh)
+qs_sink_cache_id (QsPeer * peer, gint fd, gboolean * fresh)
 {
   struct stat st;
-  Cached *c = g_hash_table_lookup (inst->fd_cache, GINT_TO_POINTER (fd));
+  Cached *c = g_hash_table_lookup (peer->fd_cache, GINT_TO_POINTER (fd));
 
   if (fstat (fd, &st) != 0)
     memset (&st, 0, sizeof st);
@@ -667,16 +750,16 @@ qs_sink_cache_id (QsInstance * inst, gint fd, gboolean * fresh)
     return c->id;
   }
   if (c) {
-    g_array_append_val (inst->forget, c->id);
+    g_array_append_val (peer->forget, c->id);
   } else {
     c = g_new (Cached, 1);
-    g_hash_table_insert (inst->fd_cache, GINT_TO_POINTER (fd), c);
+    g_hash_table_insert (peer->fd_cache, GINT_TO_POINTER (fd), c);
   }
   c->dev = st.st_dev;
   c->ino = st.st_ino;
-  if (++inst->next_cache_id == 0)
-    ++inst->next_cache_id;
-  c->id = inst->next_cache_id;
+  if (++peer->next_cache_id == 0)
+    ++peer->next_cache_id;
+  c->id = peer->next_cache_id;
   *fresh = TRUE;
   return c->id;
 }
@@ -684,7 +767,7 @@ qs_sink_cache_id (QsInstance * inst, gint fd, gboolean * fresh)
 /* The description (lib/protocol/desc.ts BufferDesc, with its cache section) of a buffer that the
  * native encoder of the vendor's wire left to the element, which says why their wire cannot carry it */
 static guint8 *
-describe (GstBaseSink * bsink, QsInstance * inst, GstBuffer * buf, guint64 id, gsize * len)
+describe (GstBaseSink * bsink, QsInstance * inst, QsPeer * peer, GstBuffer * buf, guint64 id, gsize * len)
 {
   guint i, n = gst_buffer_n_memory (buf), n_roi = 0;
   GstSegment seg;
@@ -708,12 +791,11 @@ describe (GstBaseSink * bsink, QsInstance * inst, GstBuffer * buf, guint64 id, g
   }
 
   /* how the memories name their fds (lib/protocol/desc.ts): by our cache's ids when the buffer comes
-   * from a pool (their receiver caches its fds), else by the fd numbers, every fd going along (the
-   * cache was reset for this connection before the native encoder tried) */
+   * from a pool (their receiver caches its fds), else by the fd numbers, every fd going along */
   mode = buf->pool ? 2 : 3;
   /* their FRAME needs the layout: the caps' one when the buffer has no video meta */
   has_layout = qs_video_layout (inst, buf, n == 1, &layout);
-  cache_len = 8 * n + 4 * inst->forget->len;   /* forgets may grow below: see the end */
+  cache_len = 8 * n + 4 * peer->forget->len;   /* forgets may grow below: see the end */
   *len = QS_DESC_HEADER + n * QS_DESC_MEM + (has_layout ? QS_DESC_VMETA : 0) + roi_len +
       qs_pad4 (inline_len);
   d = g_malloc0 (*len + cache_len + 4 * n);
@@ -769,106 +851,83 @@ describe (GstBaseSink * bsink, QsInstance * inst, GstBuffer * buf, guint64 id, g
       put_u32 (d + at, gst_fd_memory_get_fd (mem));     /* not cached: it goes every time */
       fresh = TRUE;
     } else if (gst_is_fd_memory (mem)) {
-      put_u32 (d + at, qs_sink_cache_id (inst, gst_fd_memory_get_fd (mem), &fresh));
+      put_u32 (d + at, qs_sink_cache_id (peer, gst_fd_memory_get_fd (mem), &fresh));
     }
     put_u32 (d + at + 4, fresh);
     at += 8;
   }
-  ((QsDesc *) d)->n_forget = inst->forget->len;
-  memcpy (d + at, inst->forget->data, 4 * inst->forget->len);
-  *len = at + 4 * inst->forget->len;
+  ((QsDesc *) d)->n_forget = peer->forget->len;
+  memcpy (d + at, peer->forget->data, 4 * peer->forget->len);
+  *len = at + 4 * peer->forget->len;
   return d;
 }
 
+/* One buffer to one receiver. Backpressure: a receiver holding max-in-flight of our buffers makes
+ * the sink wait (slow-receiver=wait) or misses this buffer (skip, counted for it). */
 static GstFlowReturn
-send_buffer (GstBaseSink * bsink, QsInstance * inst, GstBuffer * buf)
+send_to_peer (GstBaseSink * bsink, QsInstance * inst, QsPeer * peer, GstBuffer * buf, guint64 id)
 {
   QsJsResult r = { 0 };
   GstBuffer *sendbuf;
   guint8 *desc = NULL;
   gsize desc_len = 0;
-  guint64 id;
   gint fds[QS_MAX_FDS];
   gint32 buf_ids[QS_VENDOR_MAX_BLOCKS];
   guint n_fds = 0, n_ids = 0, i;
-  QsConn *conn;
+  QsConn *conn = peer->conn;
   GstFlowReturn ret = GST_FLOW_OK;
   gboolean shares = FALSE, sent = FALSE;
 
-  switch (ensure_connected (inst)) {
-    case CONNECTED:
-      break;
-    case NOT_CONNECTED:
-      g_mutex_lock (&inst->lock);
-      inst->n_dropped++;
-      g_mutex_unlock (&inst->lock);
-      GST_LOG_OBJECT (bsink, "no receiver: dropped %" GST_PTR_FORMAT, buf);
-      return GST_FLOW_OK;
-    case FLUSHING:
-      return GST_FLOW_FLUSHING;
-    case FAILED:
-      return GST_FLOW_ERROR;
-  }
-
-  /* backpressure: the receiver holds too many of our buffers */
   g_mutex_lock (&inst->lock);
-  while (inst->conn && !inst->conn->dead && !g_atomic_int_get (&inst->flushing) &&
-      g_hash_table_size (inst->inflight) >= inst->max_inflight)
-    g_cond_wait (&inst->cond, &inst->lock);
-  conn = inst->conn ? qs_conn_ref (inst->conn) : NULL;
-  id = ++inst->next_id;
-  g_mutex_unlock (&inst->lock);
-  if (g_atomic_int_get (&inst->flushing)) {
-    if (conn)
-      qs_conn_unref (conn);
-    return GST_FLOW_FLUSHING;
+  if (inst->skip_slow && g_hash_table_size (peer->inflight) >= inst->max_inflight) {
+    peer->n_skipped++;
+    inst->n_skipped++;
+    g_mutex_unlock (&inst->lock);
+    GST_LOG_OBJECT (bsink, "receiver %u holds %u buffers: it misses buffer %" G_GUINT64_FORMAT, peer->number,
+        inst->max_inflight, id);
+    return GST_FLOW_OK;
   }
-  if (!conn || conn->dead) {
-    if (conn)
-      qs_conn_unref (conn);
+  while (!conn->dead && !g_atomic_int_get (&inst->flushing) &&
+      g_hash_table_size (peer->inflight) >= inst->max_inflight)
+    g_cond_wait (&inst->cond, &inst->lock);
+  g_mutex_unlock (&inst->lock);
+  if (g_atomic_int_get (&inst->flushing))
+    return GST_FLOW_FLUSHING;
+  if (conn->dead) {
     g_mutex_lock (&inst->lock);
     inst->n_dropped++;
     g_mutex_unlock (&inst->lock);
-    return GST_FLOW_OK;         /* the receiver left while we waited: reconnect on the next buffer */
+    return GST_FLOW_OK;         /* the receiver left while we waited */
   }
 
-  sendbuf = shareable_buffer (inst, buf);
+  sendbuf = shareable_buffer (inst, peer, buf);
   if (!sendbuf) {
-    qs_conn_unref (conn);
     GST_ELEMENT_ERROR (bsink, RESOURCE, NO_SPACE_LEFT, ("Cannot copy the buffer into shared memory"),
         (NULL));
     return GST_FLOW_ERROR;
   }
-  if (!inst->peer_vendor) {
+  if (!peer->vendor) {
     /* our wire: encoded natively, every buffer (encode.c) */
     GstSegment seg;
-    QsEncodeArgs a = { sendbuf, id, &seg, qs_base_monotonic (GST_ELEMENT (bsink)), NULL, inst->peer_cache,
-      inst->forget };
+    QsEncodeArgs a = { sendbuf, id, &seg, qs_base_monotonic (GST_ELEMENT (bsink)), NULL, peer };
     GST_OBJECT_LOCK (bsink);
     seg = bsink->segment;
     GST_OBJECT_UNLOCK (bsink);
-    if (inst->peer_cache && conn->serial != inst->fd_cache_serial)
-      cache_reset (inst, conn->serial);
-    a.forget = inst->forget;
     /* caps go in-band with the first buffer of each connection and after every change */
-    if (inst->caps_serial != conn->serial)
+    if (!peer->caps_sent)
       a.caps_item = inst->caps_item;
     r.data = qs_encode_buffer (inst, &a, fds, &n_fds);
     inst->n_native++;           /* stats' fast-path: encoded without a call into JavaScript */
-    desc = NULL;
     goto encoded;
   }
   /* the vendor's wire: encoded natively too (encode.c); what their wire cannot carry goes to the
    * element, which says why */
-  if (conn->serial != inst->fd_cache_serial)
-    cache_reset (inst, conn->serial);
-  r.data = qs_encode_vendor_buffer (inst, sendbuf, fds, &n_fds, buf_ids, &n_ids);
+  r.data = qs_encode_vendor_buffer (inst, peer, sendbuf, fds, &n_fds, buf_ids, &n_ids);
   if (r.data) {
     inst->n_native++;
-    desc = NULL;
     goto encoded;
   }
-  desc = describe (bsink, inst, sendbuf, id, &desc_len);
+  desc = describe (bsink, inst, peer, sendbuf, id, &desc_len);
   if (!qs_js_call (inst, QS_HOOK_RENDER, desc, desc_len, NULL, 0, &inst->flushing, &r)) {
     if (g_atomic_int_get (&inst->flushing)) {
       ret = GST_FLOW_FLUSHING;
@@ -903,48 +962,88 @@ encoded:
     shares |= gst_is_fd_memory (gst_buffer_peek_memory (sendbuf, i));
   if (shares) {
     g_mutex_lock (&inst->lock);
-    g_hash_table_insert (inst->inflight, g_memdup2 (&id, sizeof id), gst_buffer_ref (sendbuf));
-    if (inst->peer_vendor)
-      vendor_hold (inst, buf_ids, n_ids, id);
+    g_hash_table_insert (peer->inflight, g_memdup2 (&id, sizeof id), gst_buffer_ref (sendbuf));
+    if (peer->vendor)
+      vendor_hold (peer, buf_ids, n_ids, id);
     g_mutex_unlock (&inst->lock);
   }
   g_mutex_lock (&conn->lock);
   if (conn->dead || qs_socket_send (conn->fd, g_bytes_get_data (r.data, NULL),
           g_bytes_get_size (r.data), fds, n_fds) < 0) {
     gint err = errno;
+    gpointer key = NULL;
+    GstBuffer *held = NULL;
     g_mutex_unlock (&conn->lock);
     g_mutex_lock (&inst->lock);
-    g_hash_table_remove (inst->inflight, &id);
-    if (inst->vendor_left)
-      g_hash_table_remove (inst->vendor_left, &id);
+    g_hash_table_steal_extended (peer->inflight, &id, &key, (gpointer *) & held);
+    if (peer->vendor_left)
+      g_hash_table_remove (peer->vendor_left, &id);
     inst->n_dropped++;
     g_mutex_unlock (&inst->lock);
-    GST_INFO_OBJECT (bsink, "send failed (%s): receiver gone", g_strerror (err));
+    g_free (key);
+    if (held)
+      gst_buffer_unref (held);
+    GST_INFO_OBJECT (bsink, "send to receiver %u failed (%s): it is gone", peer->number, g_strerror (err));
     qs_conn_kill (conn);        /* the reader sees it and reports */
   } else {
     g_mutex_unlock (&conn->lock);
     g_mutex_lock (&inst->lock);
     inst->n_sent++;
+    peer->n_sent++;
     inst->n_fds_sent += n_fds;
-    if (!shares)
+    peer->n_fds_sent += n_fds;
+    if (!shares) {
       inst->n_released++;       /* held by nobody: released as it is sent */
+      peer->n_released++;
+    }
     g_mutex_unlock (&inst->lock);
-    if (inst->forget)
-      g_array_set_size (inst->forget, 0);       /* they reached the receiver */
-    if (!inst->peer_vendor)
-      inst->caps_serial = conn->serial;
+    g_array_set_size (peer->forget, 0); /* they reached the receiver */
+    if (!peer->vendor)
+      peer->caps_sent = TRUE;
     sent = TRUE;
     GST_LOG_OBJECT (bsink, "sent buffer %" G_GUINT64_FORMAT " with %u fds", id, n_fds);
   }
 
 done:
   /* the fds of a message that did not go out are not cached at the receiver: start afresh */
-  if (!sent && inst->peer_cache && inst->fd_cache && inst->fd_cache_serial == conn->serial)
-    cache_reset (inst, conn->serial);
+  if (!sent)
+    cache_reset (peer);
   g_free (desc);
   gst_buffer_unref (sendbuf);
-  qs_conn_unref (conn);
   qs_js_result_clear (&r);
+  return ret;
+}
+
+static GstFlowReturn
+send_buffer (GstBaseSink * bsink, QsInstance * inst, GstBuffer * buf)
+{
+  GPtrArray *peers;
+  GstFlowReturn ret = GST_FLOW_OK;
+  guint64 id;
+  guint i;
+
+  switch (ensure_connected (inst)) {
+    case CONNECTED:
+      break;
+    case NOT_CONNECTED:
+      g_mutex_lock (&inst->lock);
+      inst->n_dropped++;
+      g_mutex_unlock (&inst->lock);
+      GST_LOG_OBJECT (bsink, "no receiver: dropped %" GST_PTR_FORMAT, buf);
+      return GST_FLOW_OK;
+    case FLUSHING:
+      return GST_FLOW_FLUSHING;
+    case FAILED:
+      return GST_FLOW_ERROR;
+  }
+
+  peers = peers_snapshot (inst);
+  g_mutex_lock (&inst->lock);
+  id = ++inst->next_id;
+  g_mutex_unlock (&inst->lock);
+  for (i = 0; i < peers->len && ret == GST_FLOW_OK; i++)
+    ret = send_to_peer (bsink, inst, g_ptr_array_index (peers, i), buf, id);
+  g_ptr_array_unref (peers);
   return ret;
 }
 
@@ -1026,7 +1125,10 @@ qs_sink_set_caps (GstBaseSink * bsink, GstCaps * caps)
   /* the CAPS item of our wire, sent with the next buffer; what the vendor's wire makes of them */
   g_clear_pointer (&inst->caps_item, g_bytes_unref);
   inst->caps_item = r.data ? g_bytes_ref (r.data) : NULL;
-  inst->caps_serial = 0;
+  g_mutex_lock (&inst->lock);
+  for (guint i = 0; i < inst->peers->len; i++)
+    ((QsPeer *) g_ptr_array_index (inst->peers, i))->caps_sent = FALSE;
+  g_mutex_unlock (&inst->lock);
   inst->vendor_media = QS_VENDOR_MEDIA_NONE;
   g_clear_pointer (&inst->vendor_dims, g_array_unref);
   if (r.vendor && r.vendor->len >= 3) {
@@ -1046,16 +1148,21 @@ qs_sink_event (GstBaseSink * bsink, GstEvent * event)
 {
   QsInstance *inst = qs_instance_get (bsink);
 
-  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS && inst->conn && !inst->conn->dead) {
+  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS) {
+    GPtrArray *peers = peers_snapshot (inst);
     QsJsResult r = { 0 };
-    if (qs_js_call (inst, QS_HOOK_EOS, NULL, 0, NULL, 0, &inst->flushing, &r) && r.data) {
-      g_mutex_lock (&inst->conn->lock);
-      if (qs_socket_send (inst->conn->fd, g_bytes_get_data (r.data, NULL),
-              g_bytes_get_size (r.data), NULL, 0) < 0)
-        GST_INFO_OBJECT (bsink, "could not send EOS: %s", g_strerror (errno));
-      g_mutex_unlock (&inst->conn->lock);
+    if (peers->len && qs_js_call (inst, QS_HOOK_EOS, NULL, 0, NULL, 0, &inst->flushing, &r) && r.data) {
+      for (guint i = 0; i < peers->len; i++) {
+        QsConn *conn = ((QsPeer *) g_ptr_array_index (peers, i))->conn;
+        g_mutex_lock (&conn->lock);
+        if (!conn->dead && qs_socket_send (conn->fd, g_bytes_get_data (r.data, NULL),
+                g_bytes_get_size (r.data), NULL, 0) < 0)
+          GST_INFO_OBJECT (bsink, "could not send EOS: %s", g_strerror (errno));
+        g_mutex_unlock (&conn->lock);
+      }
     }
     qs_js_result_clear (&r);
+    g_ptr_array_unref (peers);
   }
   return inst->klass->parent_sink_event (bsink, event);
 }

@@ -112,7 +112,7 @@ drop_connection (QsInstance * inst, const gchar * reason)
     g_mutex_unlock (&conn->lock);
     qs_conn_unref (conn);
   }
-  qs_notify_disconnected (inst, reason, 0);
+  qs_notify_disconnected (inst, &inst->peer_connected, reason, 0);
 }
 
 void
@@ -1176,7 +1176,7 @@ qs_create (GstPushSrc * psrc, GstBuffer ** outbuf)
     g_free (payload);
     qs_post_result_messages (inst, &r);
     if (r.peer)
-      qs_notify_connected (inst, r.peer);
+      qs_notify_connected (inst, &inst->peer_connected, r.peer);
 
   answered:
     ret = GST_FLOW_OK;
