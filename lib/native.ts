@@ -69,6 +69,8 @@ export interface HookResult {
   error?: string
   /** sink, START: how many buffers the receiver may hold */
   maxInFlight?: number
+  /** sink, START: a receiver holding maxInFlight misses buffers instead of making the sink wait */
+  skipSlow?: boolean
   /** sink, HANDSHAKE: what the receiver takes (Takes bits) */
   takes?: number
   /** src, MESSAGE: `caps` are only a hint (the vendor's wire): downstream decides */
@@ -142,7 +144,7 @@ export interface NativeHelper {
   decodeForTest(payload: Uint8Array, nFds: number, cached: boolean, caps?: Uint8Array): Uint8Array | null
   defineElement(def: ElementDefinition): void
   registerElement(plugin: bigint, factory: string, rank: number, gtype: bigint): boolean
-  /** src: binds and listens; null, or why it failed */
+  /** binds and listens (the src; the sink with mode=listen); null, or why it failed */
   listen(ptr: number, socketPath: string): string | null
   getProperty(ptr: number, name: string): string | boolean | number | null | undefined
   log(ptr: number, level: LogLevel, message: string): void

@@ -52,6 +52,22 @@ test('recipe (b): the second process finds the ball, draws its box over the fram
   t.true(at(x! - 1, y! + (h! >> 1)) < 50, 'between box and ball: background')
 })
 
+test('recipe (c): one camera process serves a recorder, a viewer that comes and goes and a slower inference stage; the camera\'s pipeline never changes, nothing is copied', t => {
+  const r = recipe('serve.sh')
+  t.is(r.code, 0, r.out)
+  t.regex(r.out, /camera: qtisocketsink-stats, .*bytes-copied=\(guint64\)0,.*connections=\(guint64\)4,/)
+  // the recorder, there from the first frame, got all 240; the viewers lost nothing while they watched
+  t.regex(r.out, /recorder: qtisocketsrc-stats, received=\(guint64\)240, returned=\(guint64\)240,/)
+  t.regex(r.out, /receiver 1 \(qtisocket-ts [\d.]+\) left: sent 240, returned 240, skipped 0/)
+  t.regex(r.out, /receiver 3 \(qtisocket-ts [\d.]+\) left: sent \d+, returned \d+, skipped 0/)
+  t.regex(r.out, /receiver 4 \(qtisocket-ts [\d.]+\) left: sent \d+, returned \d+, skipped 0/)
+  // the inference stage (5 frames/s) missed what it could not take
+  const skipped = Number(/camera: .*skipped=\(guint64\)(\d+)/.exec(r.out)?.[1])
+  const inferred = Number(/inference: qtisocketsrc-stats, received=\(guint64\)(\d+)/.exec(r.out)?.[1])
+  t.true(skipped > 100 && inferred < 60, `skipped ${skipped}, inference received ${inferred}`)
+  t.regex(r.out, /Duration: 0:00:0[78]\./)
+})
+
 test('recipes: tensors (one memory per tensor) and subtitles cross between processes with their timing', t => {
   const r = recipe('tensors-and-text.sh')
   t.is(r.code, 0, r.out)

@@ -15,7 +15,7 @@
  */
 import { AUTHOR, CAPS, SIGNALS, SOCKET_PROPERTY, SocketElementImpl } from '../element'
 import { GstBase } from '../gst'
-import { HookResult, LogLevel, Takes } from '../native'
+import { HookResult, LogLevel, native, Takes } from '../native'
 import { BufferDesc, decodeDesc, MemKind } from '../protocol/desc'
 import { encodeVendorBuffer, VENDOR_MAX_BLOCKS, VENDOR_TEXT_MAX, VendorBlock } from '../protocol/vendor'
 import { decodeMessage, encodeCaps, encodeEos, encodeHello, FEATURE_BUSY, MINOR_FD_CACHE, MINOR_INLINE, PROTOCOL_MAJOR,
@@ -35,6 +35,8 @@ class Impl extends SocketElementImpl {
   private eosSent = false
   /** the receiver is the vendor's qtisocketsrc (it never greeted): we speak their wire */
   private vendor = false
+  /** mode=listen: serving every receiver that connects */
+  private listening = false
 
   override onStop(): void {
     this.caps = undefined
@@ -53,6 +55,11 @@ class Impl extends SocketElementImpl {
   }
 
   override onDisconnected(held: number): HookResult | undefined {
+    if (this.listening) {
+      // serving many: receivers come and go; the others do not notice
+      this.log(LogLevel.Info, `a receiver left ${this.path}; released the ${held} buffers it held`)
+      return undefined
+    }
     if (this.eosSent) {
       this.log(LogLevel.Info, `receiver on ${this.path} closed after end-of-stream`)
       return undefined
@@ -70,7 +77,24 @@ class Impl extends SocketElementImpl {
     if (problem)
       return { error: problem }
     this.eosSent = false
-    return { path: this.path, maxInFlight: this.prop<number>('max-in-flight') }
+    this.listening = this.prop<string>('mode') === 'listen'
+    if (this.listening) {
+      const error = native().listen(this.ptr, this.path)
+      if (error)
+        return { error: `Cannot listen on "${this.path}": ${error}` }
+      this.log(LogLevel.Info, `listening on ${this.path}`)
+    }
+    const slow = this.prop<string>('slow-receiver')
+    return { path: this.path, maxInFlight: this.prop<number>('max-in-flight'),
+      skipSlow: slow === 'skip' || (slow === 'auto' && this.listening) }
+  }
+
+  override validateProperty(name: string, value: string | null): string | undefined {
+    if (name === 'mode' && value !== 'connect' && value !== 'listen')
+      return `mode must be "connect" or "listen", not "${value}"`
+    if (name === 'slow-receiver' && value !== 'auto' && value !== 'wait' && value !== 'skip')
+      return `slow-receiver must be "auto", "wait" or "skip", not "${value}"`
+    return super.validateProperty(name, value)
   }
 
   override onHandshake(data: Buffer | undefined, silent: boolean): HookResult {
@@ -221,12 +245,25 @@ export const sinkSpec = {
       writable: true, blurb: 'Wait (interruptibly) for a receiver instead of dropping buffers while none is connected' },
     { name: 'max-in-flight', nick: 'Max in flight', type: 'uint' as const, default: 16, min: 1, max: 1024,
       writable: true, mutableReady: true,
-      blurb: 'Buffers the receiver may hold before the sink waits for one to come back' },
+      blurb: 'Buffers a receiver may hold before the sink waits for one to come back (or, with slow-receiver ' +
+        'skip, before that receiver misses buffers)' },
+    { name: 'mode', nick: 'Mode', type: 'string' as const, default: 'connect', writable: true, mutableReady: true,
+      blurb: '"connect": connect to the one qtisocketsrc listening on the socket (the vendor\'s roles); "listen": ' +
+        'bind the socket and serve every qtisocketsrc mode=connect that connects, each from its join point' },
+    { name: 'slow-receiver', nick: 'Slow receiver', type: 'string' as const, default: 'auto', writable: true,
+      mutableReady: true,
+      blurb: 'A receiver holding max-in-flight buffers: "wait" (the sink waits for it), "skip" (it misses buffers ' +
+        'until it returns some, counted), "auto" (skip in mode=listen, wait in mode=connect)' },
+    { name: 'perms', nick: 'Permissions', type: 'uint' as const, default: 0o600, min: 0, max: 0o777,
+      writable: true, mutableReady: true,
+      blurb: 'mode=listen: permissions of the socket file: who may connect (default 0600: this user only)' },
     { name: 'stats', nick: 'Statistics', type: 'structure' as const,
       blurb: 'Counters: sent (buffers sent), returned (given back by the receiver), in-flight (held by it now), ' +
         'dropped (too late, or no receiver), late (too late), rendered, average-rate (GstBaseSink\'s), ' +
         'copied (buffers copied into a memfd), inlined (sent inside the message), bytes-copied, connections, ' +
-        'fds-sent, js-calls (calls into TypeScript), fast-path (buffers described without one)' },
+        'fds-sent, js-calls (calls into TypeScript), fast-path (buffers described without one), skipped (buffers ' +
+        'receivers missed, slow-receiver skip), receivers (served now); and per receiver served, receiver-N: its sent, ' +
+        'returned, in-flight, skipped, fds-sent and who it is' },
   ],
   impl: Impl,
 }

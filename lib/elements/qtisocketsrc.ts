@@ -45,6 +45,12 @@ class Impl extends SocketElementImpl {
     this.cached = false
   }
 
+  override validateProperty(name: string, value: string | null): string | undefined {
+    if (name === 'mode' && value !== 'connect' && value !== 'listen')
+      return `mode must be "listen" or "connect", not "${value}"`
+    return super.validateProperty(name, value)
+  }
+
   /** a sender connected: our greeting; a busy one waits for the one we serve, our state stays that one's */
   override onConnected(busy: boolean): HookResult {
     if (busy)
@@ -71,6 +77,11 @@ class Impl extends SocketElementImpl {
     const problem = this.takeSocketPath()
     if (problem)
       return { error: problem }
+    if (this.prop<string>('mode') === 'connect') {
+      // the sender listens (qtisocketsink mode=listen): the helper connects, and again after each end
+      this.log(LogLevel.Info, `connecting to ${this.path}`)
+      return { path: this.path }
+    }
     const error = native().listen(this.ptr, this.path)
     if (error)
       return { error: `Cannot listen on "${this.path}": ${error}` }
@@ -238,6 +249,9 @@ export const srcSpec = {
     { name: 'perms', nick: 'Permissions', type: 'uint' as const, default: 0o600, min: 0, max: 0o777,
       writable: true, mutableReady: true,
       blurb: 'Permissions of the socket file: who may connect (write permission) (default 0600: this user only)' },
+    { name: 'mode', nick: 'Mode', type: 'string' as const, default: 'listen', writable: true, mutableReady: true,
+      blurb: '"listen": bind the socket and serve the qtisocketsink that connects (the vendor\'s roles); "connect": ' +
+        'connect to a qtisocketsink mode=listen (retrying while nobody listens, and after each sender\'s end)' },
     { name: 'timeout', nick: 'Timeout', type: 'uint64' as const, default: 1000, min: 0, max: 0xffffffff,
       writable: true,
       blurb: 'Wake-up interval in ms: after this long without a message, post a "GstQtiSocketSrcTimeout" ' +

@@ -364,7 +364,7 @@ qs_instance_stats (QsInstance * inst)
   inflight = 0;
   for (guint i = 0; inst->peers && i < inst->peers->len; i++)
     inflight += g_hash_table_size (((QsPeer *) g_ptr_array_index (inst->peers, i))->inflight);
-  if (inst->klass->role == QS_ROLE_SINK)
+  if (inst->klass->role == QS_ROLE_SINK) {
     s = gst_structure_new ("qtisocketsink-stats",
         "sent", G_TYPE_UINT64, inst->n_sent,
         "returned", G_TYPE_UINT64, inst->n_released,
@@ -379,8 +379,21 @@ qs_instance_stats (QsInstance * inst)
         "connections", G_TYPE_UINT64, inst->n_connections,
         "fds-sent", G_TYPE_UINT64, inst->n_fds_sent,
         "js-calls", G_TYPE_UINT64, inst->n_js_calls,
-        "fast-path", G_TYPE_UINT64, inst->n_native, NULL);
-  else {
+        "fast-path", G_TYPE_UINT64, inst->n_native,
+        "skipped", G_TYPE_UINT64, inst->n_skipped,
+        "receivers", G_TYPE_UINT, inst->peers ? inst->peers->len : 0, NULL);
+    /* each receiver served now: its own counters */
+    for (guint i = 0; inst->peers && i < inst->peers->len; i++) {
+      QsPeer *p = g_ptr_array_index (inst->peers, i);
+      gchar *name = g_strdup_printf ("receiver-%u", p->number);
+      gchar *v = g_strdup_printf ("sent %" G_GUINT64_FORMAT ", returned %" G_GUINT64_FORMAT ", in-flight %u, skipped %"
+          G_GUINT64_FORMAT ", fds-sent %" G_GUINT64_FORMAT ", peer %s", p->n_sent, p->n_released,
+          g_hash_table_size (p->inflight), p->n_skipped, p->n_fds_sent, p->name);
+      gst_structure_set (s, name, G_TYPE_STRING, v, NULL);
+      g_free (name);
+      g_free (v);
+    }
+  } else {
     s = gst_structure_new ("qtisocketsrc-stats",
         "received", G_TYPE_UINT64, inst->n_received,
         "returned", G_TYPE_UINT64,

@@ -72,6 +72,7 @@ typedef struct {
   gint max_inflight;             /* sink, START: buffers the receiver may hold (0: not said) */
   gint takes;                   /* sink, HANDSHAKE: what the receiver takes (QS_TAKES_*) */
   gboolean caps_hint;           /* src, MESSAGE: the caps are only a hint (the vendor's wire) */
+  gboolean skip_slow;           /* sink, START: a receiver holding max-in-flight misses buffers */
   gint mode;                    /* src: QsMode, when the element has read a greeting (-1: not said) */
   GArray *vendor;               /* sink, SET_CAPS: the vendor's template: media, tensor type, n tensors,
                                  * then per tensor n and its dimensions */
@@ -403,6 +404,8 @@ void qs_sink_instance_init (QsInstance * inst);
 void qs_sink_instance_clear (QsInstance * inst);
 void qs_src_instance_clear (QsInstance * inst);
 gboolean qs_src_listen (QsInstance * inst, const gchar * path, gchar ** error);
+/* sink, mode=listen: binds the socket (perms, stale-socket takeover as the src's) */
+gboolean qs_sink_listen (QsInstance * inst, const gchar * path, gchar ** error);
 GstStructure *qs_instance_stats (QsInstance * inst);
 void qs_instance_stop (QsInstance * inst);
 

@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,6 +20,7 @@
 #define DEFAULT_MAX_INFLIGHT 16
 
 static void close_pending (QsInstance * inst);
+static void stop_listener (QsInstance * inst);
 
 static gboolean
 prop_bool (QsInstance * inst, const gchar * name)
@@ -305,6 +307,11 @@ reader_main (gpointer data)
     GST_INFO_OBJECT (inst->element, "receiver gone: released the %u buffers it held (receiver %u)", n, peer->number);
     qs_notify_disconnected (inst, &peer->connected, "the receiver went away", n);
     g_atomic_int_set (&peer->gone, 1);
+    if (inst->acceptor_wake_fd >= 0) {
+      guint64 one = 1;          /* mode=listen: the listener reaps it */
+      if (write (inst->acceptor_wake_fd, &one, sizeof one) < 0)
+        GST_WARNING_OBJECT (inst->element, "cannot wake the listener: %s", g_strerror (errno));
+    }
     /* never waits for JS: the streaming thread joins this thread to reconnect */
     qs_js_post (inst, QS_HOOK_DISCONNECTED, NULL, 0, n);
   }
@@ -349,6 +356,7 @@ void
 qs_sink_instance_clear (QsInstance * inst)
 {
   gst_buffer_replace (&inst->prerolled, NULL);
+  stop_listener (inst);
   if (inst->peers)
     disconnect (inst);
   g_clear_pointer (&inst->peers, g_ptr_array_unref);
@@ -364,7 +372,8 @@ peers_snapshot (QsInstance * inst)
   guint i;
   g_mutex_lock (&inst->lock);
   for (i = 0; i < inst->peers->len; i++)
-    g_ptr_array_add (out, peer_ref (g_ptr_array_index (inst->peers, i)));
+    if (!g_atomic_int_get (&((QsPeer *) g_ptr_array_index (inst->peers, i))->gone))
+      g_ptr_array_add (out, peer_ref (g_ptr_array_index (inst->peers, i)));
   g_mutex_unlock (&inst->lock);
   return out;
 }
@@ -557,6 +566,236 @@ ensure_connected (QsInstance * inst)
   }
 }
 
+
+/* ---- mode=listen: the sink binds the socket and serves every receiver that connects and greets --
+ * An acceptor thread accepts, reads each greeting (the element answers it), and hands the receiver
+ * over to add_peer; it also reaps the receivers whose readers saw them go. A receiver that does not
+ * greet within LISTEN_GREETING_MS, or greets wrongly, is disconnected with a warning; the others are
+ * not disturbed. */
+#define LISTEN_GREETING_MS 5000
+
+static gboolean
+listening (QsInstance * inst)
+{
+  return inst->listen_fd >= 0;
+}
+
+static void
+unlisten (QsInstance * inst)
+{
+  struct stat st;
+  if (inst->listen_fd < 0)
+    return;
+  close (inst->listen_fd);
+  inst->listen_fd = -1;
+  /* remove the socket file only if it is still ours */
+  if (inst->path && stat (inst->path, &st) == 0 && st.st_dev == inst->listen_dev && st.st_ino == inst->listen_ino)
+    unlink (inst->path);
+}
+
+gboolean
+qs_sink_listen (QsInstance * inst, const gchar * path, gchar ** error)
+{
+  const GValue *perms = qs_instance_prop (inst, "perms");
+  gint fd;
+  unlisten (inst);
+  fd = qs_socket_listen (path, perms && G_VALUE_HOLDS_UINT (perms) ? g_value_get_uint (perms) : 0600,
+      &inst->listen_dev, &inst->listen_ino, error);
+  if (fd < 0)
+    return FALSE;
+  inst->listen_fd = fd;
+  g_free (inst->path);
+  inst->path = g_strdup (path);
+  return TRUE;
+}
+
+/* the receivers whose readers saw them go: out of the list, readers joined */
+static void
+reap (QsInstance * inst)
+{
+  GPtrArray *gone = g_ptr_array_new_with_free_func ((GDestroyNotify) qs_peer_unref);
+  guint i;
+  g_mutex_lock (&inst->lock);
+  for (i = 0; i < inst->peers->len;) {
+    QsPeer *p = g_ptr_array_index (inst->peers, i);
+    if (g_atomic_int_get (&p->gone)) {
+      g_ptr_array_add (gone, peer_ref (p));
+      g_ptr_array_remove_index (inst->peers, i);
+    } else {
+      i++;
+    }
+  }
+  g_mutex_unlock (&inst->lock);
+  for (i = 0; i < gone->len; i++) {
+    QsPeer *p = g_ptr_array_index (gone, i);
+    end_peer (inst, p, "the receiver went away");
+    GST_INFO_OBJECT (inst->element, "receiver %u (%s) left: sent %" G_GUINT64_FORMAT ", returned %"
+        G_GUINT64_FORMAT ", skipped %" G_GUINT64_FORMAT, p->number, p->name, p->n_sent, p->n_released, p->n_skipped);
+  }
+  g_ptr_array_unref (gone);
+}
+
+typedef struct {
+  gint fd;
+  gint64 since;
+} Pending;
+
+/* a connected receiver's greeting: TRUE when it is settled (served, or refused and closed) */
+static gboolean
+take_greeting (QsInstance * inst, gint fd)
+{
+  QsJsResult r = { 0 };
+  guint8 *payload = NULL;
+  gint fds[QS_MAX_FDS];
+  guint n_fds = 0, i;
+  gssize n = qs_socket_recv (fd, &payload, fds, &n_fds);
+
+  for (i = 0; i < n_fds; i++)
+    close (fds[i]);
+  if (n < 0 && errno == EAGAIN)
+    return FALSE;
+  if (n <= 0) {
+    GST_INFO_OBJECT (inst->element, "a receiver left %s before greeting", inst->path);
+    close (fd);
+    return TRUE;
+  }
+  if (!qs_js_call (inst, QS_HOOK_HANDSHAKE, payload, n, NULL, 0, &inst->acceptor_stopping, &r)) {
+    close (fd);
+  } else if (r.error || (r.takes & QS_TAKES_BUSY)) {
+    /* a receiver that greets wrongly is refused; the sink serves on (our greeting goes back, so
+     * that it can say why too) */
+    if (r.data)
+      qs_socket_send (fd, g_bytes_get_data (r.data, NULL), g_bytes_get_size (r.data), NULL, 0);
+    GST_ELEMENT_WARNING (inst->element, STREAM, FAILED, ("%s: disconnected it",
+            r.error ? r.error : "A receiver said it serves another sender"), (NULL));
+    close (fd);
+  } else if (r.data && qs_socket_send (fd, g_bytes_get_data (r.data, NULL), g_bytes_get_size (r.data), NULL,
+          0) < 0) {
+    close (fd);
+  } else {
+    QsPeer *p;
+    qs_post_result_messages (inst, &r);
+    p = add_peer (inst, fd, r.takes & ~QS_TAKES_VENDOR, r.peer);
+    GST_INFO_OBJECT (inst->element, "receiver %u (%s) joined on %s", p->number, p->name, inst->path);
+  }
+  g_free (payload);
+  qs_js_result_clear (&r);
+  return TRUE;
+}
+
+static gpointer
+listener_main (gpointer data)
+{
+  QsInstance *inst = data;
+  GArray *pending = g_array_new (FALSE, FALSE, sizeof (Pending));
+  guint i;
+
+  for (;;) {
+    struct pollfd *p = g_newa (struct pollfd, 3 + pending->len);
+    gint64 now = g_get_monotonic_time (), next = -1;
+    guint64 v;
+    gint timeout = -1;
+
+    if (g_atomic_int_get (&inst->acceptor_stopping))
+      break;
+    p[0] = (struct pollfd) { inst->listen_fd, POLLIN, 0 };
+    p[1] = (struct pollfd) { inst->acceptor_stop_fd, POLLIN, 0 };
+    p[2] = (struct pollfd) { inst->acceptor_wake_fd, POLLIN, 0 };
+    for (i = 0; i < pending->len; i++) {
+      Pending *q = &g_array_index (pending, Pending, i);
+      p[3 + i] = (struct pollfd) { q->fd, POLLIN, 0 };
+      if (next < 0 || q->since + LISTEN_GREETING_MS * 1000 < next)
+        next = q->since + LISTEN_GREETING_MS * 1000;
+    }
+    if (next >= 0)
+      timeout = MAX (0, (next - now + 999) / 1000);
+    if (poll (p, 3 + pending->len, timeout) < 0 && errno != EINTR)
+      break;
+    if (p[1].revents)
+      break;
+    if (p[2].revents && read (inst->acceptor_wake_fd, &v, sizeof v) >= 0)
+      reap (inst);
+    /* greetings, and receivers silent too long (from the last: removals keep the others' places) */
+    now = g_get_monotonic_time ();
+    for (i = pending->len; i-- > 0;) {
+      Pending *q = &g_array_index (pending, Pending, i);
+      gboolean settled = FALSE;
+      if (p[3 + i].revents)
+        settled = take_greeting (inst, q->fd);
+      if (!settled && now >= q->since + LISTEN_GREETING_MS * 1000) {
+        GST_ELEMENT_WARNING (inst->element, STREAM, FAILED, ("A receiver connected to \"%s\" and did not greet "
+                "within %d s: disconnected it", inst->path, LISTEN_GREETING_MS / 1000), (NULL));
+        close (q->fd);
+        settled = TRUE;
+      }
+      if (settled)
+        g_array_remove_index (pending, i);
+    }
+    if (p[0].revents) {
+      Pending q = { accept4 (inst->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK), g_get_monotonic_time () };
+      if (q.fd >= 0)
+        g_array_append_val (pending, q);
+    }
+  }
+  for (i = 0; i < pending->len; i++)
+    close (g_array_index (pending, Pending, i).fd);
+  g_array_unref (pending);
+  return NULL;
+}
+
+static void
+start_listener (QsInstance * inst)
+{
+  inst->acceptor_stop_fd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
+  inst->acceptor_wake_fd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
+  inst->acceptor_stopping = 0;
+  inst->acceptor = g_thread_new ("qtisocketsink-listen", listener_main, inst);
+}
+
+static void
+stop_listener (QsInstance * inst)
+{
+  guint64 one = 1;
+  if (inst->acceptor) {
+    g_atomic_int_set (&inst->acceptor_stopping, 1);
+    if (write (inst->acceptor_stop_fd, &one, sizeof one) < 0)
+      GST_WARNING_OBJECT (inst->element, "cannot stop the listener: %s", g_strerror (errno));
+    qs_js_wake_waiters ();
+    g_thread_join (inst->acceptor);
+    inst->acceptor = NULL;
+  }
+  if (inst->acceptor_stop_fd >= 0)
+    close (inst->acceptor_stop_fd);
+  if (inst->acceptor_wake_fd >= 0)
+    close (inst->acceptor_wake_fd);
+  inst->acceptor_stop_fd = inst->acceptor_wake_fd = -1;
+  unlisten (inst);
+}
+
+/* mode=listen, streaming thread: whether a receiver is served; with wait-for-connection, waits
+ * (interruptibly) for one */
+static ConnectResult
+any_receiver (QsInstance * inst)
+{
+  gboolean wait = prop_bool (inst, "wait-for-connection");
+  ConnectResult res = NOT_CONNECTED;
+  g_mutex_lock (&inst->lock);
+  for (;;) {
+    guint i;
+    for (i = 0; i < inst->peers->len && res != CONNECTED; i++)
+      if (!g_atomic_int_get (&((QsPeer *) g_ptr_array_index (inst->peers, i))->gone))
+        res = CONNECTED;
+    if (res == CONNECTED || !wait)
+      break;
+    if (g_atomic_int_get (&inst->flushing)) {
+      res = FLUSHING;
+      break;
+    }
+    g_cond_wait (&inst->cond, &inst->lock);
+  }
+  g_mutex_unlock (&inst->lock);
+  return res;
+}
 
 /* copy_into(METADATA) leaves out the metas tied to the memory layout (the video meta among them); our
  * copy has the very layout of the original, memory for memory, so they stay true: copy them too */
@@ -1022,7 +1261,7 @@ send_buffer (GstBaseSink * bsink, QsInstance * inst, GstBuffer * buf)
   guint64 id;
   guint i;
 
-  switch (ensure_connected (inst)) {
+  switch (listening (inst) ? any_receiver (inst) : ensure_connected (inst)) {
     case CONNECTED:
       break;
     case NOT_CONNECTED:
@@ -1091,6 +1330,9 @@ qs_sink_start (GstBaseSink * bsink)
   inst->path = g_strdup (r.path);
   if (r.max_inflight > 0)
     inst->max_inflight = r.max_inflight;
+  inst->skip_slow = r.skip_slow;
+  if (listening (inst))
+    start_listener (inst);      /* mode=listen: the element bound the socket */
   inst->warned_no_receiver = FALSE;
   inst->next_id = 0;
   qs_js_result_clear (&r);
@@ -1104,6 +1346,7 @@ qs_sink_stop (GstBaseSink * bsink)
   QsInstance *inst = qs_instance_get (bsink);
   gst_buffer_replace (&inst->prerolled, NULL);
   qs_forget_tee (inst);
+  stop_listener (inst);
   disconnect (inst);
   qs_instance_stop (inst);
   return TRUE;

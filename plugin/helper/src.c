@@ -896,12 +896,56 @@ serve (QsInstance * inst, gint fd)
   return TRUE;
 }
 
+/* mode=connect: connects to the sender (a qtisocketsink mode=listen), retrying every
+ * RECONNECT_MS while nobody listens, and again once the connection ended */
+#define RECONNECT_MS 20
+
+static gpointer
+connector_main (QsInstance * inst)
+{
+  gboolean said = FALSE;
+  for (;;) {
+    struct pollfd p[2] = { {inst->acceptor_stop_fd, POLLIN, 0}, {inst->acceptor_wake_fd, POLLIN, 0} };
+    gboolean busy;
+    guint64 v;
+    if (g_atomic_int_get (&inst->acceptor_stopping))
+      break;
+    g_mutex_lock (&inst->lock);
+    busy = inst->conn != NULL;
+    g_mutex_unlock (&inst->lock);
+    if (!busy) {
+      gint fd = qs_socket_connect (inst->path);
+      if (fd >= 0) {
+        GST_INFO_OBJECT (inst->element, "connected to the sender on %s", inst->path);
+        said = FALSE;
+        if (!serve (inst, fd))
+          break;
+        continue;
+      }
+      if (!said)
+        GST_INFO_OBJECT (inst->element, "no sender listens on %s (%s): retrying", inst->path, g_strerror (errno));
+      said = TRUE;
+    }
+    /* the connection's end (or a stop) wakes us; while nobody listens, try again soon */
+    if (poll (p, 2, busy ? -1 : RECONNECT_MS) < 0 && errno != EINTR)
+      break;
+    if (p[0].revents)
+      break;
+    if (p[1].revents && read (inst->acceptor_wake_fd, &v, sizeof v) < 0)
+      GST_LOG_OBJECT (inst->element, "spurious wake-up");
+  }
+  return NULL;
+}
+
 static gpointer
 acceptor_main (gpointer data)
 {
   QsInstance *inst = data;
   GQueue waiting = G_QUEUE_INIT;        /* fds of the senders greeted as busy, in order */
   gint fd;
+
+  if (inst->listen_fd < 0)
+    return connector_main (inst);
 
   for (;;) {
     struct pollfd p[3] = { {inst->listen_fd, POLLIN, 0}, {inst->acceptor_stop_fd, POLLIN, 0},
@@ -1233,7 +1277,13 @@ qs_src_start (GstBaseSrc * bsrc)
   QsInstance *inst = qs_instance_get (bsrc);
   QsJsResult r = { 0 };
   gboolean ok = qs_js_call (inst, QS_HOOK_START, NULL, 0, NULL, 0, NULL, &r) && !r.error &&
-      inst->listen_fd >= 0;
+      (inst->listen_fd >= 0 || r.path);
+  if (ok && inst->listen_fd < 0) {
+    /* mode=connect: the sender listens */
+    g_free (inst->path);
+    inst->path = g_strdup (r.path);
+    inst->first_logged = FALSE;
+  }
   if (ok)
     start_acceptor (inst);
   else
