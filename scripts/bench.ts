@@ -384,6 +384,25 @@ async function fanOut(produce: string, caps: string, n: number, consumer: string
  *  videotestsrc and videoscale cost more than the system's; "above" compares like with like) */
 type ShapeRun = [string, () => Promise<Run>, string?]
 interface Shape { name: string, unit: string, runs: ShapeRun[] }
+
+/** one qtisocketsink mode=listen serving `n` receivers (mode=connect, started first: they retry) */
+async function listenFanOut(produce: string, n: number): Promise<Run> {
+  const sock = socketPath('bench-listen')
+  const rxs = Array.from({ length: n }, () => launch(`qtisocketsrc socket=${sock} mode=connect ! ${METER}`,
+    { debug: 'qtisocketsrc:4', args: ['-v'] }))
+  await Promise.all(rxs.map(r => r.waitFor(/no sender listens on/)))
+  const tx = launch(`${produce} ! qtisocketsink socket=${sock} mode=listen ${SINK}`, { debug: 'qtisocketsink:4' })
+  return finish([tx, ...rxs], rxs[n - 1]!, false)
+}
+
+/** upstream's unixfdsink serving `n` unixfdsrc clients itself (no tee) */
+async function unixfdServe(peer: Peer, produce: string, n: number): Promise<Run> {
+  const sock = socketPath('bench-unixfd-serve')
+  const tx = peerLaunch(peer, `${produce} ! unixfdsink socket-path=${sock} ${SINK}`)
+  await exists(sock)
+  const rxs = Array.from({ length: n }, () => peerLaunch(peer, `unixfdsrc socket-path=${sock} ! ${METER}`, ['-v']))
+  return finish([tx, ...rxs], rxs[n - 1]!, false)
+}
 const PRODUCE_HD = `videotestsrc num-buffers=600 ! ${HD}`
 const ALONE = 'producer alone'
 const UNIXFD_ALONE = `producer alone, ${UNIXFD?.label ?? ''}`
@@ -405,6 +424,12 @@ const SHAPES: Shape[] = [
     ['shm', () => fanOut(PRODUCE_HD, HD, 3, '', true), ALONE],
     [ALONE, () => alone(PRODUCE_HD)],
     ...unixfdRuns(PRODUCE_HD, 3)] },
+  { name: '3 receivers on one listening sink (no tee), 1080p', unit: 'frames/s', runs: [
+    ['qtisocket', () => listenFanOut(PRODUCE_HD, 3), ALONE],
+    ['shm', () => fanOut(PRODUCE_HD, HD, 3, '', true), ALONE],
+    [ALONE, () => alone(PRODUCE_HD)],
+    ...(UNIXFD ? [[`unixfd (${UNIXFD.label})`, () => unixfdServe(UNIXFD, PRODUCE_HD, 3), UNIXFD_ALONE],
+      [UNIXFD_ALONE, () => peerAlone(UNIXFD, PRODUCE_HD)]] as ShapeRun[] : [])] },
   { name: 'reading consumer (videoscale to 320x180), 1080p', unit: 'frames/s', runs: [
     ['qtisocket', () => fanOut(PRODUCE_HD, HD, 1, `${SCALE} ! `, false), 'joined'],
     ['shm', () => fanOut(PRODUCE_HD, HD, 1, `${SCALE} ! `, true), 'joined'],
@@ -437,8 +462,10 @@ const SHAPES: Shape[] = [
 
 async function userShapes(): Promise<string[]> {
   const results = new Map<string, Run[]>()
+  // BENCH_SHAPE=<part of a name>: those shapes only (with BENCH_ONLY=users, for a quick look)
+  const shapes = SHAPES.filter(sh => !process.env.BENCH_SHAPE || sh.name.includes(process.env.BENCH_SHAPE))
   for (let rep = 0; rep < REPS; rep++) {
-    for (const shape of SHAPES) {
+    for (const shape of shapes) {
       for (const [path, go] of shape.runs) {
         const r = await go()
         const k = `${shape.name}|${path}`
@@ -452,7 +479,7 @@ async function userShapes(): Promise<string[]> {
     'receiver CPU/buffer | receiver minor faults/buffer | JS calls/buffer | bytes copied/buffer | fds sent/buffer |',
   '|---|---|---|---|---|---|---|---|---|---|---|']
   const ms = (x: number) => Number.isNaN(x) ? '-' : `${(1000 * x).toFixed(3)} ms`
-  for (const shape of SHAPES) {
+  for (const shape of shapes) {
     const rsOf = (p: string) => results.get(`${shape.name}|${p}`) ?? []
     const cpuOf = (p: string) => median(rsOf(p).map(r => r.cpuPerBuffer))
     for (const [p, , base] of shape.runs) {
