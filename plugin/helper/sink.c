@@ -691,7 +691,7 @@ listener_main (gpointer data)
   guint i;
 
   for (;;) {
-    struct pollfd *p = g_newa (struct pollfd, 3 + pending->len);
+    struct pollfd *p = g_new (struct pollfd, 3 + pending->len);
     gint64 now = g_get_monotonic_time (), next = -1;
     guint64 v;
     gint timeout = -1;
@@ -709,10 +709,10 @@ listener_main (gpointer data)
     }
     if (next >= 0)
       timeout = MAX (0, (next - now + 999) / 1000);
-    if (poll (p, 3 + pending->len, timeout) < 0 && errno != EINTR)
+    if ((poll (p, 3 + pending->len, timeout) < 0 && errno != EINTR) || p[1].revents) {
+      g_free (p);
       break;
-    if (p[1].revents)
-      break;
+    }
     if (p[2].revents && read (inst->acceptor_wake_fd, &v, sizeof v) >= 0)
       reap (inst);
     /* greetings, and receivers silent too long (from the last: removals keep the others' places) */
@@ -736,6 +736,7 @@ listener_main (gpointer data)
       if (q.fd >= 0)
         g_array_append_val (pending, q);
     }
+    g_free (p);
   }
   for (i = 0; i < pending->len; i++)
     close (g_array_index (pending, Pending, i).fd);
