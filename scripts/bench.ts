@@ -22,7 +22,7 @@ import { spawnSync } from 'child_process'
 import * as fs from 'fs'
 import * as os from 'os'
 import * as path from 'path'
-import { allStoppedStats, Launch, ROOT, sleep, socketPath, stoppedStats } from '../test/helpers'
+import { allStoppedStats, Launch, PLUGIN_PATH, ROOT, sleep, socketPath, stoppedStats } from '../test/helpers'
 
 interface Case { name: string, unit: string, caps: string, n: number, chain: boolean }
 const FORMATS: Case[] = [
@@ -324,6 +324,10 @@ function vendorPeer(): Peer | undefined {
 
 const UNIXFD = unixfdPeer()
 const VENDOR = vendorPeer()
+/** our elements loaded by the peer's GStreamer (the shim is built against 1.22; 1.x keeps its ABI): the
+ *  same producer and consumers as unixfd's rows, so that the two compare like with like */
+const OURS_ON_UNIXFD: Peer | undefined = UNIXFD && { label: UNIXFD.label, bin: UNIXFD.bin, env: { ...UNIXFD.env,
+  GST_PLUGIN_PATH: PLUGIN_PATH, GST_REGISTRY_1_0: path.join(ROOT, 'build', 'bench-ours-on-unixfd-registry.bin') } }
 
 /** gst-launch-1.0 of a peer's GStreamer (under /usr/bin/time, like launch) */
 const peerLaunch = (peer: Peer, pipeline: string, args: string[] = []) =>
@@ -385,13 +389,15 @@ async function fanOut(produce: string, caps: string, n: number, consumer: string
 type ShapeRun = [string, () => Promise<Run>, string?]
 interface Shape { name: string, unit: string, runs: ShapeRun[] }
 
-/** one qtisocketsink mode=listen serving `n` receivers (mode=connect, started first: they retry) */
-async function listenFanOut(produce: string, n: number): Promise<Run> {
+/** one qtisocketsink mode=listen serving `n` receivers (mode=connect, started first: they retry); on the
+ *  system's GStreamer, or on a peer's */
+async function listenFanOut(produce: string, n: number, peer?: Peer): Promise<Run> {
   const sock = socketPath('bench-listen')
-  const rxs = Array.from({ length: n }, () => launch(`qtisocketsrc socket=${sock} mode=connect ! ${METER}`,
-    { debug: 'qtisocketsrc:4', args: ['-v'] }))
+  const start = (pipeline: string, debug: string, args: string[] = []) => peer
+    ? peerLaunch({ ...peer, env: { ...peer.env, GST_DEBUG: debug } }, pipeline, args) : launch(pipeline, { debug, args })
+  const rxs = Array.from({ length: n }, () => start(`qtisocketsrc socket=${sock} mode=connect ! ${METER}`, 'qtisocketsrc:4', ['-v']))
   await Promise.all(rxs.map(r => r.waitFor(/no sender listens on/)))
-  const tx = launch(`${produce} ! qtisocketsink socket=${sock} mode=listen ${SINK}`, { debug: 'qtisocketsink:4' })
+  const tx = start(`${produce} ! qtisocketsink socket=${sock} mode=listen ${SINK}`, 'qtisocketsink:4')
   return finish([tx, ...rxs], rxs[n - 1]!, false)
 }
 
@@ -429,6 +435,7 @@ const SHAPES: Shape[] = [
     ['shm', () => fanOut(PRODUCE_HD, HD, 3, '', true), ALONE],
     [ALONE, () => alone(PRODUCE_HD)],
     ...(UNIXFD ? [[`unixfd (${UNIXFD.label})`, () => unixfdServe(UNIXFD, PRODUCE_HD, 3), UNIXFD_ALONE],
+      [`qtisocket on ${UNIXFD.label}`, () => listenFanOut(PRODUCE_HD, 3, OURS_ON_UNIXFD), UNIXFD_ALONE],
       [UNIXFD_ALONE, () => peerAlone(UNIXFD, PRODUCE_HD)]] as ShapeRun[] : [])] },
   { name: 'reading consumer (videoscale to 320x180), 1080p', unit: 'frames/s', runs: [
     ['qtisocket', () => fanOut(PRODUCE_HD, HD, 1, `${SCALE} ! `, false), 'joined'],
