@@ -1387,6 +1387,28 @@ qs_sink_set_caps (GstBaseSink * bsink, GstCaps * caps)
   return ok;
 }
 
+/* End-of-stream sent: give the receivers a moment (bounded, interruptible) to take the last buffers
+ * and return them. Closing a socket whose releases are still unread makes the receiver's next read
+ * fail (ECONNRESET): it would lose the tail of the stream and its end. */
+#define EOS_DRAIN_MS 2000
+
+static void
+drain (QsInstance * inst)
+{
+  gint64 deadline = g_get_monotonic_time () + EOS_DRAIN_MS * G_TIME_SPAN_MILLISECOND;
+  g_mutex_lock (&inst->lock);
+  while (!g_atomic_int_get (&inst->flushing)) {
+    gboolean held = FALSE;
+    for (guint i = 0; i < inst->peers->len && !held; i++) {
+      QsPeer *p = g_ptr_array_index (inst->peers, i);
+      held = !p->conn->dead && g_hash_table_size (p->inflight) > 0;
+    }
+    if (!held || !g_cond_wait_until (&inst->cond, &inst->lock, deadline))
+      break;
+  }
+  g_mutex_unlock (&inst->lock);
+}
+
 static gboolean
 qs_sink_event (GstBaseSink * bsink, GstEvent * event)
 {
@@ -1406,6 +1428,8 @@ qs_sink_event (GstBaseSink * bsink, GstEvent * event)
       }
     }
     qs_js_result_clear (&r);
+    if (peers->len)
+      drain (inst);
     g_ptr_array_unref (peers);
   }
   return inst->klass->parent_sink_event (bsink, event);

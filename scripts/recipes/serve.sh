@@ -5,7 +5,7 @@
 # slow-receiver=skip (the default when listening): the inference stage, slower than the camera, misses
 # frames while it holds max-in-flight of them; the recorder and the viewer lose nothing.
 #   camera:    videotestsrc is-live=true ! video/x-raw,format=NV12 ! qtisocketsink socket=S mode=listen
-#   recorder:  qtisocketsrc socket=S mode=connect ! queue ! videoconvert ! x264enc ! mp4mux ! filesink   (-e)
+#   recorder:  qtisocketsrc socket=S mode=connect ! videoconvert ! queue ! x264enc ! mp4mux ! filesink   (-e)
 #   viewer:    qtisocketsrc socket=S mode=connect ! videoconvert ! autovideosink   (here: fakesink, twice)
 #   inference: qtisocketsrc socket=S mode=connect ! <a model taking 200 ms a frame> ! fakesink
 source "$(dirname "$0")/common.sh"
@@ -21,22 +21,32 @@ camera=$!
 PIDS+=("$camera")
 wait_listening "$WORK/camera.log"
 
-GST_DEBUG=qtisocketsrc:4 gst-launch-1.0 -e qtisocketsrc socket="$SOCK" mode=connect ! queue ! videoconvert \
+# wait_joined N: until the camera serves its Nth consumer
+wait_joined() {
+  for _ in $(seq 200); do grep -q "receiver $1 .* joined" "$WORK/camera.log" && return 0; sleep 0.05; done
+  echo "consumer $1 did not join: $(cat "$WORK/camera.log")" >&2
+  return 1
+}
+
+GST_DEBUG=qtisocketsrc:4 gst-launch-1.0 -e qtisocketsrc socket="$SOCK" mode=connect ! videoconvert ! queue \
   ! x264enc speed-preset=ultrafast ! mp4mux ! filesink location="$WORK/recorded.mp4" > "$WORK/recorder.log" 2>&1 &
 recorder=$!
 PIDS+=("$recorder")
+wait_joined 1
 
 sleep 1
 GST_DEBUG=qtisocketsrc:4 gst-launch-1.0 qtisocketsrc socket="$SOCK" mode=connect ! identity sleep-time=200000 \
   ! fakesink > "$WORK/inference.log" 2>&1 &
 inference=$!
 PIDS+=("$inference")
+wait_joined 2
 
 # the viewer: opened for 2 s, closed (killed, as a window closed hard), opened again until the end
 for round in 1 2; do
   gst-launch-1.0 qtisocketsrc socket="$SOCK" mode=connect ! videoconvert ! fakesink > "$WORK/viewer-$round.log" 2>&1 &
   viewer=$!
   PIDS+=("$viewer")
+  wait_joined $((round + 2))
   if [ "$round" = 1 ]; then sleep 2; kill -9 "$viewer"; wait "$viewer" 2>/dev/null || true; sleep 0.5; fi
 done
 
