@@ -269,7 +269,7 @@ listen_socket (napi_env env, napi_callback_info info)
   QS_NAPI_CALL (env, napi_get_cb_info (env, info, &argc, argv, NULL, NULL), NULL);
   inst = qs_instance_get (arg_pointer (env, argv[0]));
   napi_get_value_string_utf8 (env, argv[1], path, sizeof path, &len);
-  if (inst->klass->role == QS_ROLE_SINK ? qs_sink_listen (inst, path, &error) : qs_src_listen (inst, path, &error)) {
+  if (inst->klass->role == QS_ROLE_SINK ? qs_instance_listen (inst, path, &error) : qs_src_listen (inst, path, &error)) {
     napi_get_null (env, &result);
   } else {
     napi_create_string_utf8 (env, error, NAPI_AUTO_LENGTH, &result);

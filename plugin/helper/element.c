@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -272,6 +273,68 @@ qs_instance_unlock (QsInstance * inst)
   g_cond_broadcast (&inst->cond);
   g_mutex_unlock (&inst->lock);
   qs_js_wake_waiters ();
+}
+
+/* Binds the socket for a listening element (the src; the sink with mode=listen): the `perms`
+ * property, the stale-socket takeover (channel.c); the path is kept to remove the file at the end */
+gboolean
+qs_instance_listen (QsInstance * inst, const gchar * path, gchar ** error)
+{
+  const GValue *perms = qs_instance_prop (inst, "perms");
+  gint fd;
+  qs_instance_unlisten (inst);
+  fd = qs_socket_listen (path, perms && G_VALUE_HOLDS_UINT (perms) ? g_value_get_uint (perms) : 0600,
+      &inst->listen_dev, &inst->listen_ino, error);
+  if (fd < 0)
+    return FALSE;
+  inst->listen_fd = fd;
+  g_free (inst->path);
+  inst->path = g_strdup (path);
+  return TRUE;
+}
+
+void
+qs_instance_unlisten (QsInstance * inst)
+{
+  struct stat st;
+  if (inst->listen_fd < 0)
+    return;
+  close (inst->listen_fd);
+  inst->listen_fd = -1;
+  /* remove the socket file only if it is still ours */
+  if (inst->path && stat (inst->path, &st) == 0 && st.st_dev == inst->listen_dev && st.st_ino == inst->listen_ino)
+    unlink (inst->path);
+}
+
+/* The thread that accepts peers (or, the src with mode=connect, connects): the eventfds that stop it
+ * and wake it, then the thread */
+void
+qs_instance_start_acceptor (QsInstance * inst, const gchar * name, GThreadFunc func)
+{
+  inst->acceptor_stop_fd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
+  inst->acceptor_wake_fd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
+  inst->acceptor_stopping = 0;
+  inst->acceptor = g_thread_new (name, func, inst);
+}
+
+/* Stops and joins it (a JS call it waits on is given up), and closes its eventfds */
+void
+qs_instance_stop_acceptor (QsInstance * inst)
+{
+  guint64 one = 1;
+  if (inst->acceptor) {
+    g_atomic_int_set (&inst->acceptor_stopping, 1);
+    if (write (inst->acceptor_stop_fd, &one, sizeof one) < 0)
+      GST_WARNING_OBJECT (inst->element, "cannot stop the acceptor: %s", g_strerror (errno));
+    qs_js_wake_waiters ();
+    g_thread_join (inst->acceptor);
+    inst->acceptor = NULL;
+  }
+  if (inst->acceptor_stop_fd >= 0)
+    close (inst->acceptor_stop_fd);
+  if (inst->acceptor_wake_fd >= 0)
+    close (inst->acceptor_wake_fd);
+  inst->acceptor_stop_fd = inst->acceptor_wake_fd = -1;
 }
 
 void

@@ -404,8 +404,12 @@ void qs_sink_instance_init (QsInstance * inst);
 void qs_sink_instance_clear (QsInstance * inst);
 void qs_src_instance_clear (QsInstance * inst);
 gboolean qs_src_listen (QsInstance * inst, const gchar * path, gchar ** error);
-/* sink, mode=listen: binds the socket (perms, stale-socket takeover as the src's) */
-gboolean qs_sink_listen (QsInstance * inst, const gchar * path, gchar ** error);
+/* element.c, both roles: binding the socket (perms, stale-socket takeover) and letting it go (its
+ * file removed if still ours); the acceptor thread's start and stop (with its eventfds) */
+gboolean qs_instance_listen (QsInstance * inst, const gchar * path, gchar ** error);
+void qs_instance_unlisten (QsInstance * inst);
+void qs_instance_start_acceptor (QsInstance * inst, const gchar * name, GThreadFunc func);
+void qs_instance_stop_acceptor (QsInstance * inst);
 GstStructure *qs_instance_stats (QsInstance * inst);
 void qs_instance_stop (QsInstance * inst);
 

@@ -580,35 +580,6 @@ listening (QsInstance * inst)
   return inst->listen_fd >= 0;
 }
 
-static void
-unlisten (QsInstance * inst)
-{
-  struct stat st;
-  if (inst->listen_fd < 0)
-    return;
-  close (inst->listen_fd);
-  inst->listen_fd = -1;
-  /* remove the socket file only if it is still ours */
-  if (inst->path && stat (inst->path, &st) == 0 && st.st_dev == inst->listen_dev && st.st_ino == inst->listen_ino)
-    unlink (inst->path);
-}
-
-gboolean
-qs_sink_listen (QsInstance * inst, const gchar * path, gchar ** error)
-{
-  const GValue *perms = qs_instance_prop (inst, "perms");
-  gint fd;
-  unlisten (inst);
-  fd = qs_socket_listen (path, perms && G_VALUE_HOLDS_UINT (perms) ? g_value_get_uint (perms) : 0600,
-      &inst->listen_dev, &inst->listen_ino, error);
-  if (fd < 0)
-    return FALSE;
-  inst->listen_fd = fd;
-  g_free (inst->path);
-  inst->path = g_strdup (path);
-  return TRUE;
-}
-
 /* the receivers whose readers saw them go: out of the list, readers joined */
 static void
 reap (QsInstance * inst)
@@ -745,32 +716,10 @@ listener_main (gpointer data)
 }
 
 static void
-start_listener (QsInstance * inst)
-{
-  inst->acceptor_stop_fd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
-  inst->acceptor_wake_fd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
-  inst->acceptor_stopping = 0;
-  inst->acceptor = g_thread_new ("qtisocketsink-listen", listener_main, inst);
-}
-
-static void
 stop_listener (QsInstance * inst)
 {
-  guint64 one = 1;
-  if (inst->acceptor) {
-    g_atomic_int_set (&inst->acceptor_stopping, 1);
-    if (write (inst->acceptor_stop_fd, &one, sizeof one) < 0)
-      GST_WARNING_OBJECT (inst->element, "cannot stop the listener: %s", g_strerror (errno));
-    qs_js_wake_waiters ();
-    g_thread_join (inst->acceptor);
-    inst->acceptor = NULL;
-  }
-  if (inst->acceptor_stop_fd >= 0)
-    close (inst->acceptor_stop_fd);
-  if (inst->acceptor_wake_fd >= 0)
-    close (inst->acceptor_wake_fd);
-  inst->acceptor_stop_fd = inst->acceptor_wake_fd = -1;
-  unlisten (inst);
+  qs_instance_stop_acceptor (inst);
+  qs_instance_unlisten (inst);
 }
 
 /* mode=listen, streaming thread: whether a receiver is served; with wait-for-connection, waits
@@ -1333,7 +1282,7 @@ qs_sink_start (GstBaseSink * bsink)
     inst->max_inflight = r.max_inflight;
   inst->skip_slow = r.skip_slow;
   if (listening (inst))
-    start_listener (inst);      /* mode=listen: the element bound the socket */
+    qs_instance_start_acceptor (inst, "qtisocketsink-listen", listener_main); /* mode=listen: the element bound the socket */
   inst->warned_no_receiver = FALSE;
   inst->next_id = 0;
   qs_js_result_clear (&r);

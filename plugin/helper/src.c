@@ -19,7 +19,6 @@
 static GQuark release_quark;
 
 static gpointer acceptor_main (gpointer data);
-static void stop_acceptor (QsInstance * inst);
 
 /* one per received buffer, shared by its memories: the release goes out when the last one is freed */
 typedef struct {
@@ -118,26 +117,14 @@ drop_connection (QsInstance * inst, const gchar * reason)
 void
 qs_src_instance_clear (QsInstance * inst)
 {
-  stop_acceptor (inst);
+  qs_instance_stop_acceptor (inst);
   drop_connection (inst, "the receiver stopped");
   g_clear_pointer (&inst->hello, g_bytes_unref);
   g_clear_pointer (&inst->hello_busy, g_bytes_unref);
-  if (inst->acceptor_stop_fd >= 0)
-    close (inst->acceptor_stop_fd);
   if (inst->conn_ready_fd >= 0)
     close (inst->conn_ready_fd);
-  if (inst->acceptor_wake_fd >= 0)
-    close (inst->acceptor_wake_fd);
-  inst->acceptor_stop_fd = inst->conn_ready_fd = inst->acceptor_wake_fd = -1;
-  if (inst->listen_fd >= 0) {
-    struct stat st;
-    close (inst->listen_fd);
-    inst->listen_fd = -1;
-    /* remove the socket file only if it is still ours */
-    if (inst->path && stat (inst->path, &st) == 0 && st.st_dev == inst->listen_dev &&
-        st.st_ino == inst->listen_ino)
-      unlink (inst->path);
-  }
+  inst->conn_ready_fd = -1;
+  qs_instance_unlisten (inst);
   GST_OBJECT_LOCK (inst->element);
   gst_clear_caps (&inst->caps);
   GST_OBJECT_UNLOCK (inst->element);
@@ -146,28 +133,18 @@ qs_src_instance_clear (QsInstance * inst)
 gboolean
 qs_src_listen (QsInstance * inst, const gchar * path, gchar ** error)
 {
-  const GValue *perms = qs_instance_prop (inst, "perms");
-  gint fd;
   qs_src_instance_clear (inst);
-  fd = qs_socket_listen (path, perms && G_VALUE_HOLDS_UINT (perms) ? g_value_get_uint (perms) : 0600,
-      &inst->listen_dev, &inst->listen_ino, error);
-  if (fd < 0)
+  if (!qs_instance_listen (inst, path, error))
     return FALSE;
-  inst->listen_fd = fd;
   inst->first_logged = FALSE;
-  g_free (inst->path);
-  inst->path = g_strdup (path);
   return TRUE;
 }
 
 static void
 start_acceptor (QsInstance * inst)
 {
-  inst->acceptor_stop_fd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
-  inst->acceptor_wake_fd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
   inst->conn_ready_fd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
-  inst->acceptor_stopping = 0;
-  inst->acceptor = g_thread_new ("qtisocketsrc-accept", acceptor_main, inst);
+  qs_instance_start_acceptor (inst, "qtisocketsrc-accept", acceptor_main);
 }
 
 /* a DMA-BUF is an anonymous inode whose link reads "/dmabuf:<name>" ("anon_inode:dmabuf" before
@@ -896,6 +873,17 @@ serve (QsInstance * inst, gint fd)
   return TRUE;
 }
 
+/* whether a sender is being served */
+static gboolean
+serving (QsInstance * inst)
+{
+  gboolean yes;
+  g_mutex_lock (&inst->lock);
+  yes = inst->conn != NULL;
+  g_mutex_unlock (&inst->lock);
+  return yes;
+}
+
 /* mode=connect: connects to the sender (a qtisocketsink mode=listen), retrying every
  * RECONNECT_MS while nobody listens, and again once the connection ended */
 #define RECONNECT_MS 20
@@ -910,9 +898,7 @@ connector_main (QsInstance * inst)
     guint64 v;
     if (g_atomic_int_get (&inst->acceptor_stopping))
       break;
-    g_mutex_lock (&inst->lock);
-    busy = inst->conn != NULL;
-    g_mutex_unlock (&inst->lock);
+    busy = serving (inst);
     if (!busy) {
       gint fd = qs_socket_connect (inst->path);
       if (fd >= 0) {
@@ -956,9 +942,7 @@ acceptor_main (gpointer data)
 
     if (g_atomic_int_get (&inst->acceptor_stopping))
       break;
-    g_mutex_lock (&inst->lock);
-    busy = inst->conn != NULL;
-    g_mutex_unlock (&inst->lock);
+    busy = serving (inst);
     if (!busy && !g_queue_is_empty (&waiting)) {
       struct pollfd w = { GPOINTER_TO_INT (g_queue_pop_head (&waiting)), POLLIN, 0 };
       g_atomic_int_add (&inst->n_waiting, -1);
@@ -983,9 +967,7 @@ acceptor_main (gpointer data)
     fd = accept4 (inst->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (fd < 0)
       continue;                 /* the sender gave up meanwhile */
-    g_mutex_lock (&inst->lock);
-    busy = inst->conn != NULL;
-    g_mutex_unlock (&inst->lock);
+    busy = serving (inst);
     if (busy || !g_queue_is_empty (&waiting)) {
       GST_INFO_OBJECT (inst->element, "a sender connected on %s: busy with another, it waits", inst->path);
       if (!greet (inst, fd, TRUE)) {
@@ -1004,20 +986,6 @@ acceptor_main (gpointer data)
     close (fd);
   g_atomic_int_set (&inst->n_waiting, 0);
   return NULL;
-}
-
-static void
-stop_acceptor (QsInstance * inst)
-{
-  guint64 one = 1;
-  if (!inst->acceptor)
-    return;
-  g_atomic_int_set (&inst->acceptor_stopping, 1);
-  if (write (inst->acceptor_stop_fd, &one, sizeof one) < 0)
-    GST_WARNING_OBJECT (inst->element, "cannot stop the acceptor: %s", g_strerror (errno));
-  qs_js_wake_waiters ();
-  g_thread_join (inst->acceptor);
-  inst->acceptor = NULL;
 }
 
 static QsConn *
