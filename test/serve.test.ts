@@ -194,3 +194,25 @@ test('receivers that greet a listening sink wrongly (garbage, another major vers
   t.is(sha1s(got.out).length, frames)
   t.is(stoppedStats(sent.out, 'qtisocketsink').connections, 1)
 })
+
+test('an upstream that ignores the allocation answer, two receivers: each buffer is copied into a memfd once, not once per receiver, and both get every frame', async t => {
+  const sock = socketPath('serve-copy')
+  const frames = 60
+  const receivers = [0, 1].map(() => new Launch(`qtisocketsrc socket=${sock} mode=connect ! checksumsink`, { debug: DEBUG }))
+  await Promise.all(receivers.map(r => r.waitFor(/no sender listens on/)))
+  // identity drop-allocation=true does not pass the sink's allocation answer upstream: system memory
+  const sender = new Launch(`videotestsrc num-buffers=${frames} pattern=ball ! ${CAPS} ! identity drop-allocation=true ! ` +
+    `qtisocketsink socket=${sock} mode=listen wait-for-connection=true slow-receiver=wait`, { debug: DEBUG })
+  await sender.waitFor(/receiver 2 .* joined/)
+  const sent = await sender.wait(60000)
+  t.is(sent.code, 0, sent.out)
+  const stats = stoppedStats(sent.out, 'qtisocketsink')
+  const got = await Promise.all(receivers.map(r => r.wait(30000)))
+  const counts = got.map(g => sha1s(g.out).length)
+  // the one that joined second may have missed the first frames; every buffer was copied once
+  t.is(Math.max(...counts), frames)
+  t.is(stats.sent, counts[0]! + counts[1]!)
+  t.true(Math.min(...counts) > frames / 2, `${counts}`)
+  t.is(stats.copied, frames, 'one copy per buffer')
+  t.is(stats['bytes-copied'], frames * 320 * 240 * 3 / 2)
+})

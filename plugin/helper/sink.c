@@ -1051,10 +1051,18 @@ describe (GstBaseSink * bsink, QsInstance * inst, QsPeer * peer, GstBuffer * buf
   return d;
 }
 
+/* What makes a buffer shareable depends only on whether the receiver takes inline memory and whether
+ * it is the vendor's: each such kind of receiver gets its shareable buffer made once per buffer (a copy
+ * into a memfd is not made again for each receiver) */
+#define SHAREABLE_KINDS 4
+#define SHAREABLE_KIND(peer) ((peer)->takes_inline | ((peer)->vendor << 1))
+
 /* One buffer to one receiver. Backpressure: a receiver holding max-in-flight of our buffers makes
- * the sink wait (slow-receiver=wait) or misses this buffer (skip, counted for it). */
+ * the sink wait (slow-receiver=wait) or misses this buffer (skip, counted for it). shareable: the
+ * buffer made shareable for each kind of receiver so far (filled here, unreffed by the caller). */
 static GstFlowReturn
-send_to_peer (GstBaseSink * bsink, QsInstance * inst, QsPeer * peer, GstBuffer * buf, guint64 id)
+send_to_peer (GstBaseSink * bsink, QsInstance * inst, QsPeer * peer, GstBuffer * buf, guint64 id,
+    GstBuffer ** shareable)
 {
   QsJsResult r = { 0 };
   GstBuffer *sendbuf;
@@ -1089,7 +1097,9 @@ send_to_peer (GstBaseSink * bsink, QsInstance * inst, QsPeer * peer, GstBuffer *
     return GST_FLOW_OK;         /* the receiver left while we waited */
   }
 
-  sendbuf = shareable_buffer (inst, peer, buf);
+  if (!shareable[SHAREABLE_KIND (peer)])
+    shareable[SHAREABLE_KIND (peer)] = shareable_buffer (inst, peer, buf);
+  sendbuf = shareable[SHAREABLE_KIND (peer)] ? gst_buffer_ref (shareable[SHAREABLE_KIND (peer)]) : NULL;
   if (!sendbuf) {
     GST_ELEMENT_ERROR (bsink, RESOURCE, NO_SPACE_LEFT, ("Cannot copy the buffer into shared memory"),
         (NULL));
@@ -1207,6 +1217,7 @@ static GstFlowReturn
 send_buffer (GstBaseSink * bsink, QsInstance * inst, GstBuffer * buf)
 {
   GPtrArray *peers;
+  GstBuffer *shareable[SHAREABLE_KINDS] = { NULL };
   GstFlowReturn ret = GST_FLOW_OK;
   guint64 id;
   guint i;
@@ -1231,7 +1242,9 @@ send_buffer (GstBaseSink * bsink, QsInstance * inst, GstBuffer * buf)
   id = ++inst->next_id;
   g_mutex_unlock (&inst->lock);
   for (i = 0; i < peers->len && ret == GST_FLOW_OK; i++)
-    ret = send_to_peer (bsink, inst, g_ptr_array_index (peers, i), buf, id);
+    ret = send_to_peer (bsink, inst, g_ptr_array_index (peers, i), buf, id, shareable);
+  for (i = 0; i < SHAREABLE_KINDS; i++)
+    gst_clear_buffer (&shareable[i]);
   g_ptr_array_unref (peers);
   return ret;
 }
