@@ -143,8 +143,15 @@ export const CAPS = 'video/x-raw(ANY); neural-network/tensors; text/x-raw'
 export abstract class SocketElementImpl extends ElementImpl {
   private refusedPath?: string
   protected path = ''
+  /** the string properties that take one of a few words, and the words (the default first) */
+  protected readonly words: Readonly<Record<string, readonly string[]>> = {}
 
   override validateProperty(name: string, value: string | null): string | undefined {
+    const words = this.words[name]
+    if (words && !words.includes(value ?? '')) {
+      const quoted = words.map(w => `"${w}"`)
+      return `${name} must be ${quoted.slice(0, -1).join(', ')} or ${quoted.at(-1)}, not "${value}"`
+    }
     if (name !== 'socket')
       return undefined
     const problem = value === null ? undefined : socketPathProblem(value)

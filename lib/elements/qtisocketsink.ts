@@ -37,6 +37,7 @@ class Impl extends SocketElementImpl {
   private vendor = false
   /** mode=listen: serving every receiver that connects */
   private listening = false
+  protected override readonly words = { 'mode': ['connect', 'listen'], 'slow-receiver': ['auto', 'wait', 'skip'] }
 
   override onStop(): void {
     this.caps = undefined
@@ -89,13 +90,6 @@ class Impl extends SocketElementImpl {
       skipSlow: slow === 'skip' || (slow === 'auto' && this.listening) }
   }
 
-  override validateProperty(name: string, value: string | null): string | undefined {
-    if (name === 'mode' && value !== 'connect' && value !== 'listen')
-      return `mode must be "connect" or "listen", not "${value}"`
-    if (name === 'slow-receiver' && value !== 'auto' && value !== 'wait' && value !== 'skip')
-      return `slow-receiver must be "auto", "wait" or "skip", not "${value}"`
-    return super.validateProperty(name, value)
-  }
 
   override onHandshake(data: Buffer | undefined, silent: boolean): HookResult {
     if (!data && silent) {

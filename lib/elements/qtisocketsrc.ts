@@ -38,17 +38,12 @@ class Impl extends SocketElementImpl {
   /** the caps of the vendor's stream were negotiated with downstream */
   private vendorCaps = false
   private caps?: string
+  protected override readonly words = { mode: ['listen', 'connect'] }
 
   override onStop(): void {
     this.caps = undefined
     this.greeted = false
     this.cached = false
-  }
-
-  override validateProperty(name: string, value: string | null): string | undefined {
-    if (name === 'mode' && value !== 'connect' && value !== 'listen')
-      return `mode must be "listen" or "connect", not "${value}"`
-    return super.validateProperty(name, value)
   }
 
   /** a sender connected: our greeting; a busy one waits for the one we serve, our state stays that one's */
