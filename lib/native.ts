@@ -54,6 +54,8 @@ export enum Mode {
   OursCached = 2,
   /** the vendor's wire, once the caps of its stream are set */
   Vendor = 3,
+  /** upstream's unixfd wire, once its caps came */
+  Unixfd = 4,
 }
 
 /** What a hook returns to the helper; every field is optional. */
@@ -71,6 +73,8 @@ export interface HookResult {
   maxInFlight?: number
   /** sink, START: a receiver holding maxInFlight misses buffers instead of making the sink wait */
   skipSlow?: boolean
+  /** both, START: wire=unixfd (upstream GStreamer's unixfd wire) */
+  unixfd?: boolean
   /** sink, HANDSHAKE: what the receiver takes (Takes bits) */
   takes?: number
   /** src, MESSAGE: `caps` are only a hint (the vendor's wire): downstream decides */
@@ -134,6 +138,9 @@ export interface EncodeSpec extends Pick<BufferDesc, 'id' | 'pts' | 'dts' | 'dur
   /** the vendor's encoder instead of ours: the template made at set_caps (media: 1 video, 2 tensors,
    *  3 text; per tensor its dimensions) and, for a frame without video meta, the caps giving its layout */
   vendor?: { media: number, tensorType?: number, dims?: number[][], caps?: string }
+  /** upstream's unixfd encoder instead of ours (NEW_BUFFER), with the sink's latency */
+  unixfd?: boolean
+  latency?: bigint
 }
 
 export interface NativeHelper {
@@ -142,10 +149,14 @@ export interface NativeHelper {
   /** tests only: the receiver's native decoder (decode.c): the description, or null if it leaves the
    *  message to the element; caps: the CAPS body the element took on the connection */
   decodeForTest(payload: Uint8Array, nFds: number, cached: boolean, caps?: Uint8Array): Uint8Array | null
+  /** tests only: the receiver's native decoder of upstream's unixfd wire: a NEW_BUFFER command's
+   *  description, or null if it leaves the command to the element */
+  decodeUnixfdForTest(command: Uint8Array, nFds: number): Uint8Array | null
   defineElement(def: ElementDefinition): void
   registerElement(plugin: bigint, factory: string, rank: number, gtype: bigint): boolean
-  /** binds and listens (the src; the sink with mode=listen); null, or why it failed */
-  listen(ptr: number, socketPath: string): string | null
+  /** binds and listens (the src; the sink with mode=listen); null, or why it failed; stream: a stream
+   *  socket, for upstream's unixfd wire */
+  listen(ptr: number, socketPath: string, stream?: boolean): string | null
   getProperty(ptr: number, name: string): string | boolean | number | null | undefined
   log(ptr: number, level: LogLevel, message: string): void
   /** pipelines for Node programs (lib/pipeline.ts): addresses are numbers */

@@ -7,11 +7,13 @@
 // for the vendor's wire, one way: what the native encoder writes for their receiver (frames, tensors,
 // text, ROI metas), the reader of their wire our receiver uses reads back as that buffer; the other way,
 // the hostile tests check the native decoder of their wire against the element (QTISOCKET_NATIVE_CHECK).
+// For upstream's unixfd wire, both ways (the end of this file).
 import test from 'ava'
 import { EncodeSpec, native } from '../lib/native'
 import { BufferDesc, encodeDesc, MemKind } from '../lib/protocol/desc'
 import { decodeVendor, VendorBuffer, VENDOR_MAX_TENSORS, VENDOR_TEXT_MAX } from '../lib/protocol/vendor'
-import { BufferMessage, decodeMessage, encodeBuffer, encodeCaps } from '../lib/protocol/wire'
+import { decodeUnixfd, encodeNewBuffer, encodeVideoMeta } from '../lib/protocol/unixfd'
+import { BufferMessage, decodeMessage, encodeBuffer, encodeCaps, ProtocolError } from '../lib/protocol/wire'
 
 /** a small deterministic generator (mulberry32) */
 function random(seed: number): () => number {
@@ -373,4 +375,128 @@ test('what the native encoder writes for the vendor\'s receiver, TypeScript read
       return t.fail(`buffer ${i} (${JSON.stringify(spec.vendor)}): ${problem}`)
   }
   t.true(counts.carried > 1500 && counts.refused > 100, JSON.stringify(counts))
+})
+
+// ---- upstream GStreamer's unixfd wire: what the native encoder writes for their receiver, TypeScript's
+// reader of their wire (lib/protocol/unixfd.ts, the one our receiver uses) reads back; what their sink
+// writes (random NEW_BUFFER commands with video metas and metas we skip), the native decoder describes
+// exactly as the element does, and of damaged commands it takes only those the element takes ---------
+
+test('what the native encoder writes for upstream\'s unixfdsrc, TypeScript reads back: 1000 random buffers, timestamps as instants on CLOCK_MONOTONIC', t => {
+  const r = random(16)
+  const int = (n: number) => Math.floor(r() * n)
+  for (let i = 0; i < 1000; i++) {
+    const spec = randomSpec(r)
+    spec.unixfd = true
+    spec.rois = undefined
+    spec.capsItem = undefined
+    spec.latency = r() < 0.3 ? NONE : BigInt(int(1e8))
+    if (spec.baseMonotonic === NONE)
+      spec.baseMonotonic = BigInt(int(2 ** 40))
+    const allFd = spec.memories.every(m => m.fd)
+    const encoded = native().encodeForTest(spec)
+    if (!allFd) {
+      t.is(encoded.data, null, `buffer ${i}: a memory not on an fd cannot go on their wire`)
+      continue
+    }
+    if (!encoded.data)
+      return t.fail(`buffer ${i}: not encoded`)
+    const msg = decodeUnixfd(encoded.data, encoded.nFds)
+    if (msg.type !== 'buffer')
+      return t.fail(`buffer ${i}: read as ${msg.type}`)
+    const b = msg.buffer
+    const instant = (ts: bigint) => ts === NONE ? NONE : ts + spec.baseMonotonic + (spec.latency === NONE ? 0n : spec.latency!)
+    const problem = b.id !== spec.id ? 'id' : b.pts !== instant(spec.pts) ? 'pts' : b.dts !== instant(spec.dts) ? 'dts'
+      : b.duration !== spec.duration ? 'duration' : b.offset !== spec.offset || b.offsetEnd !== spec.offsetEnd ? 'offsets'
+        : b.flags !== spec.flags ? 'flags' : b.memories.length !== spec.memories.length ? 'memories'
+          : encoded.nFds !== spec.memories.length ? 'one fd per memory'
+            : b.memories.some((m, j) => m.size !== BigInt(spec.memories[j]!.bytes.byteLength) ||
+              m.offset !== BigInt(spec.memories[j]!.offset ?? 0) || m.kind !== MemKind.Fd) ? 'memory spans'
+              : (spec.video === undefined) !== (b.video === undefined) ? 'video meta'
+                : spec.video && (b.video!.format !== spec.video.format || b.video!.width !== spec.video.width ||
+                  b.video!.nPlanes !== spec.video.nPlanes || b.video!.flags !== spec.video.flags ||
+                  spec.video.offsets.some((o, j) => BigInt(o) !== b.video!.offsets[j]) ||
+                  spec.video.strides.some((s, j) => s !== b.video!.strides[j])) ? 'video meta fields' : undefined
+    if (problem)
+      return t.fail(`buffer ${i}: ${problem} differ`)
+  }
+  t.pass()
+})
+
+/** a NEW_BUFFER command as their sink writes it, at random: memories, a video meta or not, metas we skip */
+function randomUnixfd(r: () => number): { command: Uint8Array, nFds: number } {
+  const int = (n: number) => Math.floor(r() * n)
+  const u64 = () => r() < 0.2 ? NONE : BigInt(int(2 ** 31)) * BigInt(int(2 ** 20) + 1)
+  const nMem = int(5)
+  const metas: Uint8Array[] = []
+  for (let k = 0; k < int(4); k++) {
+    if (r() < 0.5) {
+      const nPlanes = int(4) + 1
+      metas.push(encodeVideoMeta({ format: [2, 23, 25, 11][int(4)]!, width: int(4000) + 1, height: int(3000) + 1, nPlanes,
+        flags: int(4), offsets: Array.from({ length: nPlanes }, () => BigInt(int(2 ** 24))),
+        strides: Array.from({ length: nPlanes }, () => int(8192)) }))
+    } else {
+      // a meta we do not carry (GstReferenceTimestampMeta, a custom one): skipped
+      const name = Buffer.from(['GstReferenceTimestampMeta', 'MyCustomMeta', 'GstAudioMeta'][int(3)]!)
+      const body = Uint8Array.from({ length: int(40) }, () => int(256))
+      const m = new Uint8Array(8 + name.byteLength + 2 + body.byteLength)
+      const v = new DataView(m.buffer)
+      v.setUint32(0, m.byteLength, true)
+      v.setUint32(4, name.byteLength, true)
+      m.set(name, 8)
+      m.set(body, 10 + name.byteLength)
+      metas.push(m)
+    }
+  }
+  const command = encodeNewBuffer({ id: BigInt(int(2 ** 40)), pts: u64(), dts: u64(), duration: u64(), offset: u64(),
+    offsetEnd: u64(), flags: int(2 ** 16) << 4, type: int(2),
+    memories: Array.from({ length: nMem }, () => ({ size: BigInt(int(2 ** 22)), offset: BigInt(int(2 ** 16)) })), metas })
+  return { command, nFds: r() < 0.95 ? nMem : nMem + 1 }
+}
+
+function unixfdAnswer(command: Uint8Array, nFds: number): Uint8Array | null {
+  try {
+    const msg = decodeUnixfd(command, nFds)
+    return msg.type === 'buffer' ? encodeDesc(msg.buffer, nFds) : null
+  } catch (e) {
+    if (e instanceof ProtocolError)
+      return null
+    throw e
+  }
+}
+
+test('what upstream\'s unixfdsink writes, the native decoder reads as the element does: 2000 commands, 20000 damaged ones taken only with the element\'s very answer', t => {
+  const r = random(61)
+  let agreed = 0
+  for (let i = 0; i < 2000; i++) {
+    const { command, nFds } = randomUnixfd(r)
+    const want = unixfdAnswer(command, nFds)
+    const got = native().decodeUnixfdForTest(command, nFds)
+    t.deepEqual(got && Buffer.from(got), want && Buffer.from(want), `command ${i}`)
+    for (let j = 0; j < 10; j++) {
+      const bad = Uint8Array.from(command)
+      const what = Math.floor(r() * 3)
+      let damaged: Uint8Array = bad
+      if (what === 0) {
+        for (let k = 0; k < 1 + Math.floor(r() * 3); k++)
+          bad[Math.floor(r() * bad.byteLength)]! ^= 1 << Math.floor(r() * 8)
+      } else if (what === 1) {
+        damaged = bad.subarray(0, Math.floor(r() * bad.byteLength))
+      } else {
+        const at = Math.floor(r() * bad.byteLength)
+        damaged = Uint8Array.from([...bad.subarray(0, at), ...Array.from({ length: 4 }, () => Math.floor(r() * 256)), ...bad.subarray(at)])
+      }
+      const native2 = native().decodeUnixfdForTest(damaged, nFds)
+      const element = unixfdAnswer(damaged, nFds)
+      if ((native2 === null) !== (element === null) ||
+          (native2 && Buffer.compare(Buffer.from(native2), Buffer.from(element!)) !== 0)) {
+        t.fail(`command ${i}, damage ${j} (${what}): the native decoder ${native2 ? 'took' : 'refused'} what the element ` +
+          `${element ? 'takes' : 'refuses'}${native2 && element ? ', describing it otherwise' : ''}`)
+        return
+      }
+      if (native2)
+        agreed++
+    }
+  }
+  t.log(`${agreed} damaged commands were still valid, and described alike`)
 })

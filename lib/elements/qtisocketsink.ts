@@ -37,7 +37,8 @@ class Impl extends SocketElementImpl {
   private vendor = false
   /** mode=listen: serving every receiver that connects */
   private listening = false
-  protected override readonly words = { 'mode': ['connect', 'listen'], 'slow-receiver': ['auto', 'wait', 'skip'] }
+  protected override readonly words = { 'mode': ['connect', 'listen'], 'slow-receiver': ['auto', 'wait', 'skip'],
+    'wire': ['auto', 'unixfd'] }
 
   override onStop(): void {
     this.caps = undefined
@@ -78,16 +79,18 @@ class Impl extends SocketElementImpl {
     if (problem)
       return { error: problem }
     this.eosSent = false
-    this.listening = this.prop<string>('mode') === 'listen'
+    // upstream's unixfd wire: their receivers connect, so the sink listens (on a stream socket)
+    const unixfd = this.prop<string>('wire') === 'unixfd'
+    this.listening = unixfd || this.prop<string>('mode') === 'listen'
     if (this.listening) {
-      const error = native().listen(this.ptr, this.path)
+      const error = native().listen(this.ptr, this.path, unixfd)
       if (error)
         return { error: `Cannot listen on "${this.path}": ${error}` }
-      this.log(LogLevel.Info, `listening on ${this.path}`)
+      this.log(LogLevel.Info, `listening on ${this.path}${unixfd ? ' (upstream\'s unixfd wire)' : ''}`)
     }
     const slow = this.prop<string>('slow-receiver')
     return { path: this.path, maxInFlight: this.prop<number>('max-in-flight'),
-      skipSlow: slow === 'skip' || (slow === 'auto' && this.listening) }
+      skipSlow: slow === 'skip' || (slow === 'auto' && this.listening), unixfd }
   }
 
 
@@ -244,6 +247,9 @@ export const sinkSpec = {
     { name: 'mode', nick: 'Mode', type: 'string' as const, default: 'connect', writable: true, mutableReady: true,
       blurb: '"connect": connect to the one qtisocketsrc listening on the socket (the vendor\'s roles); "listen": ' +
         'bind the socket and serve every qtisocketsrc mode=connect that connects, each from its join point' },
+    { name: 'wire', nick: 'Wire', type: 'string' as const, default: 'auto', writable: true, mutableReady: true,
+      blurb: '"auto": ours, or the vendor\'s to a receiver that does not greet; "unixfd": upstream GStreamer\'s unixfd ' +
+        'wire: listen and serve any number of stock unixfdsrc (1.24+), as unixfdsink does (`mode` does not apply)' },
     { name: 'slow-receiver', nick: 'Slow receiver', type: 'string' as const, default: 'auto', writable: true,
       mutableReady: true,
       blurb: 'A receiver holding max-in-flight buffers: "wait" (the sink waits for it), "skip" (it misses buffers ' +

@@ -18,6 +18,7 @@ import { AUTHOR, CAPS, SIGNALS, SOCKET_PROPERTY, SocketElementImpl } from '../el
 import { GstBase } from '../gst'
 import { Action, HookResult, LogLevel, Mode, native } from '../native'
 import { BufferDesc, encodeDesc, MemKind } from '../protocol/desc'
+import { decodeUnixfd } from '../protocol/unixfd'
 import { decodeVendor, looksVendor, VendorBlock, VIDEO_FORMATS } from '../protocol/vendor'
 import { BufferMessage, decodeMessage, FEATURE_BUSY, MINOR_FD_CACHE, structureProblem, encodeHello, PROTOCOL_MAJOR, PROTOCOL_MINOR, ProtocolError } from '../protocol/wire'
 
@@ -38,7 +39,9 @@ class Impl extends SocketElementImpl {
   /** the caps of the vendor's stream were negotiated with downstream */
   private vendorCaps = false
   private caps?: string
-  protected override readonly words = { mode: ['listen', 'connect'] }
+  /** wire=unixfd: the sender is upstream GStreamer's unixfdsink, we connect to it */
+  private unixfd = false
+  protected override readonly words = { mode: ['listen', 'connect'], wire: ['auto', 'unixfd'] }
 
   override onStop(): void {
     this.caps = undefined
@@ -48,6 +51,12 @@ class Impl extends SocketElementImpl {
 
   /** a sender connected: our greeting; a busy one waits for the one we serve, our state stays that one's */
   override onConnected(busy: boolean): HookResult {
+    if (this.unixfd) {
+      // their sink greets nobody and speaks first: its caps
+      this.greeted = false
+      this.caps = undefined
+      return {}
+    }
     if (busy)
       return { data: encodeHello(FEATURE_BUSY) }
     this.greeted = false
@@ -60,6 +69,12 @@ class Impl extends SocketElementImpl {
 
   /** the sender went away (errno of the read; 0 if it closed) */
   override onDisconnected(errno: number): HookResult {
+    if (this.unixfd && (errno === EPROTO || errno === EMSGSIZE)) {
+      return { warning: `The sender on "${this.path}" (upstream's unixfd wire) broke the framing (${errno === EPROTO
+        ? 'a command cut short, or too many fds' : 'a command beyond 16 MiB'}): disconnected it; connecting again` }
+    }
+    if (this.unixfd)
+      return { warning: `The sender on "${this.path}" (upstream's unixfd wire) disconnected without end-of-stream; connecting again` }
     if (errno === EPROTO || errno === EMSGSIZE) {
       return { warning: `The sender on "${this.path}" broke the framing (${errno === EPROTO
         ? 'a record of another size than announced, or fds on a length record' : 'a length beyond 16 MiB'}): ` +
@@ -72,6 +87,13 @@ class Impl extends SocketElementImpl {
     const problem = this.takeSocketPath()
     if (problem)
       return { error: problem }
+    this.unixfd = this.prop<string>('wire') === 'unixfd'
+    if (this.unixfd) {
+      // upstream's unixfdsink listens and serves any number of receivers: the helper connects, and
+      // again after each end
+      this.log(LogLevel.Info, `connecting to ${this.path} (upstream's unixfd wire)`)
+      return { path: this.path, unixfd: true }
+    }
     if (this.prop<string>('mode') === 'connect') {
       // the sender listens (qtisocketsink mode=listen): the helper connects, and again after each end
       this.log(LogLevel.Info, `connecting to ${this.path}`)
@@ -87,6 +109,8 @@ class Impl extends SocketElementImpl {
   /** a message from the sender that the native decoder left to us (a greeting, end-of-stream, new
    *  caps, anything malformed), with nFds fds */
   override onMessage(data: Buffer, nFds: number): HookResult {
+    if (this.unixfd)
+      return this.unixfdMessage(data, nFds)
     if (!this.greeted && !this.vendor && looksVendor(data)) {
       // the vendor's sender greets nobody (it ignored our greeting) and starts with a buffer
       this.vendor = true
@@ -132,7 +156,47 @@ class Impl extends SocketElementImpl {
   /** Nothing a sender sends stops the receiver: a sender we cannot serve is warned about (naming the
    *  socket and why), disconnected (the helper closes every fd that came) and the next one served. */
   private refuse(why: string): HookResult {
-    return { action: Action.Disconnect, warning: `The sender on "${this.path}" ${why}: disconnected it; waiting for a new sender` }
+    return { action: Action.Disconnect, warning: `The sender on "${this.path}" ${why}: disconnected it; ` +
+      (this.unixfd ? 'connecting again' : 'waiting for a new sender') }
+  }
+
+  /** A command of upstream's unixfdsink (lib/protocol/unixfd.ts) that the native decoder left to us:
+   *  its caps (after which the helper decodes its buffers itself, plugin/helper/decode.c), its end, a
+   *  buffer before any caps, or anything malformed. Their wire cannot say a buffer was refused, and
+   *  their sink is not ours to fix: one that lies (sizes, counts, a command only a receiver sends) is
+   *  disconnected with a warning, and connected to again. */
+  private unixfdMessage(data: Buffer, nFds: number): HookResult {
+    let msg
+    try {
+      msg = decodeUnixfd(data, nFds)
+    } catch (e) {
+      if (!(e instanceof ProtocolError))
+        throw e
+      return this.refuse(`(upstream's unixfd wire) sent a malformed command: ${e.message}`)
+    }
+    const first = !this.greeted
+    this.greeted = true
+    const peer = first ? { peer: 'unixfdsink (upstream GStreamer\'s unixfd wire)' } : {}
+    switch (msg.type) {
+      case 'caps':
+        this.caps = msg.caps
+        this.log(LogLevel.Info, `caps from the sender on ${this.path}: ${msg.caps}`)
+        return { action: Action.None, caps: msg.caps, mode: Mode.Unixfd, ...peer }
+      case 'eos':
+        return { action: Action.Eos, ...peer }
+      case 'release':
+        return this.refuse(`(upstream's unixfd wire) sent RELEASE_BUFFER (${msg.id}), which only a receiver sends`)
+      case 'unknown':
+        // their wire may grow new commands: their receiver skips those it does not know, as we do
+        this.log(LogLevel.Debug, `ignored a command of type ${msg.command} from the sender on ${this.path}`)
+        return { action: Action.None, ...peer }
+      case 'buffer':
+        if (this.caps === undefined) {
+          return { action: Action.Drop, data: encodeDesc(msg.buffer, nFds), ...peer,
+            warning: `Dropped a buffer from the sender on "${this.path}" (upstream's unixfd wire): no caps yet` }
+        }
+        return { action: Action.Buffer, data: encodeDesc(msg.buffer, nFds), ...peer }
+    }
   }
 
   /** A message on the vendor's wire (lib/protocol/vendor.ts): a buffer's blocks become its memories
@@ -247,6 +311,9 @@ export const srcSpec = {
     { name: 'mode', nick: 'Mode', type: 'string' as const, default: 'listen', writable: true, mutableReady: true,
       blurb: '"listen": bind the socket and serve the qtisocketsink that connects (the vendor\'s roles); "connect": ' +
         'connect to a qtisocketsink mode=listen (retrying while nobody listens, and after each sender\'s end)' },
+    { name: 'wire', nick: 'Wire', type: 'string' as const, default: 'auto', writable: true, mutableReady: true,
+      blurb: '"auto": ours or the vendor\'s, whichever the sender speaks; "unixfd": upstream GStreamer\'s unixfd wire: ' +
+        'connect to a stock unixfdsink (1.24+; retrying while nobody listens, and after each end; `mode` does not apply)' },
     { name: 'timeout', nick: 'Timeout', type: 'uint64' as const, default: 1000, min: 0, max: 0xffffffff,
       writable: true,
       blurb: 'Wake-up interval in ms: after this long without a message, post a "GstQtiSocketSrcTimeout" ' +

@@ -54,6 +54,12 @@ export const LIMITS = {
   message: 16 * 1024 * 1024,
 } as const
 
+/** upstream GStreamer's unixfd wire (unixfdsink/unixfdsrc, 1.24+; docs/unixfd-interop.md): the types of
+ *  its commands, each a QsUnixfdCommand header sent with its fds, then its payload */
+export const UNIXFD_COMMANDS = { newBuffer: 0, releaseBuffer: 1, caps: 2, eos: 3 } as const
+/** GstVideoMeta's name and the version of its serialization that we read and write */
+export const UNIXFD_VIDEO_META = 'GstVideoMeta'
+
 /** a vendor struct's identity by name */
 export const VENDOR_IDS: Record<string, number> = Object.fromEntries(VENDOR_STRUCTS.map(([name], i) => [name, i]))
 
@@ -110,6 +116,23 @@ export const RECORDS = {
   fields: [f('identity', 'u32'), f('label', 'u8', 32), f('id', 'i32'), f('parent_id', 'i32'), f('x', 'u32'), f('y', 'u32'),
     f('w', 'u32'), f('h', 'u32'), f('detection', 'u8', 256), f('detection_length', 'u64'), f('extra', 'u8', 256),
     f('extra_length', 'u64')] },
+
+  unixfdCommand: { c: 'QsUnixfdCommand', doc: 'upstream\'s unixfd wire: the header of a command (UNIXFD_COMMANDS), sent ' +
+    'with its fds as SCM_RIGHTS on a stream socket; size bytes of payload follow',
+  fields: [f('type', 'u32'), f('size', 'u32')] },
+  unixfdNewBuffer: { c: 'QsUnixfdNewBuffer', doc: 'upstream\'s unixfd wire: NEW_BUFFER\'s fixed part (timestamps on ' +
+    'CLOCK_MONOTONIC; type 0 memory, 1 DMA-BUF); a QsUnixfdMemory per memory (one fd each, in order) follows, then ' +
+    'n_meta metas as gst_meta_serialize writes them',
+  fields: [f('id', 'u64'), f('pts', 'u64'), f('dts', 'u64'), f('duration', 'u64'), f('offset', 'u64'),
+    f('offset_end', 'u64'), f('flags', 'u32'), f('type', 'u8'), f('n_memory', 'u8'), f('n_meta', 'u16')] },
+  unixfdMemory: { c: 'QsUnixfdMemory', doc: 'upstream\'s unixfd wire: one memory of NEW_BUFFER, its span on its fd',
+    fields: [f('size', 'u64'), f('offset', 'u64')] },
+  unixfdMeta: { c: 'QsUnixfdMeta', doc: 'a serialized meta (gst_meta_serialize): this header (total: the whole ' +
+    'record), the name and its NUL, a u8 version, the body',
+  fields: [f('total', 'u32'), f('name_length', 'u32')] },
+  unixfdVideoMeta: { c: 'QsUnixfdVideoMeta', doc: 'GstVideoMeta serialized, version 0: this, then u64 offsets[n_planes], ' +
+    'i32 strides[n_planes], u32 padding top, bottom, left, right, u32 stride_align[n_planes]',
+  fields: [f('flags', 'i32'), f('format', 'i32'), f('width', 'u32'), f('height', 'u32'), f('n_planes', 'u32')] },
 } satisfies Record<string, RecordDef>
 
 export type RecordName = keyof typeof RECORDS
@@ -215,11 +238,13 @@ export function layoutHeader(): string {
     '',
     'G_STATIC_ASSERT (G_BYTE_ORDER == G_LITTLE_ENDIAN);     /* the wire is little-endian */',
     '',
-    '/* our items\' identities, and the vendor\'s structs\' identities and sizes */',
+    '/* our items\' identities, the vendor\'s structs\' identities and sizes, upstream\'s unixfd commands */',
     `#define QS_ITEM_BASE 0x${ITEM_BASE.toString(16)}u`,
     `enum { ${Object.entries(ITEMS).map(([name, n]) => `QS_ITEM_${upper(name)} = QS_ITEM_BASE | ${n}`).join(', ')} };`,
     `enum { ${VENDOR_STRUCTS.map(([name], i) => `QS_VENDOR_${upper(name)} = ${i}`).join(', ')} };`,
     `static const gssize qs_vendor_sizes[] = { ${VENDOR_SIZES.join(', ')} };`,
+    `enum { ${Object.entries(UNIXFD_COMMANDS).map(([name, n]) => `QS_UNIXFD_${upper(name)} = ${n}`).join(', ')} };`,
+    `#define QS_UNIXFD_VIDEO_META "${UNIXFD_VIDEO_META}"`,
     '',
     '/* what a receiver accepts, and a sender keeps to */',
     ...Object.entries(LIMITS).map(([name, n]) => `#define QS_LIMIT_${upper(name)} ${n}`),

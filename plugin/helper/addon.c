@@ -256,19 +256,23 @@ register_element (napi_env env, napi_callback_info info)
   return result;
 }
 
-/* listen(ptr, path): null, or the reason it failed */
+/* listen(ptr, path, stream): null, or the reason it failed; stream: upstream's unixfd wire */
 static napi_value
 listen_socket (napi_env env, napi_callback_info info)
 {
-  size_t argc = 2;
-  napi_value argv[2], result;
+  size_t argc = 3;
+  napi_value argv[3], result;
   QsInstance *inst;
   gchar path[4096], *error = NULL;
   size_t len;
+  bool stream = false;
 
   QS_NAPI_CALL (env, napi_get_cb_info (env, info, &argc, argv, NULL, NULL), NULL);
   inst = qs_instance_get (arg_pointer (env, argv[0]));
   napi_get_value_string_utf8 (env, argv[1], path, sizeof path, &len);
+  if (argc > 2)
+    napi_get_value_bool (env, argv[2], &stream);
+  inst->unixfd = stream;
   if (inst->klass->role == QS_ROLE_SINK ? qs_instance_listen (inst, path, &error) : qs_src_listen (inst, path, &error)) {
     napi_get_null (env, &result);
   } else {

@@ -191,11 +191,17 @@ fill_addr (const gchar * path, struct sockaddr_un *addr)
 gint
 qs_socket_connect (const gchar * path)
 {
+  return qs_socket_connect_type (path, FALSE);
+}
+
+gint
+qs_socket_connect_type (const gchar * path, gboolean stream)
+{
   struct sockaddr_un addr;
   gint fd, err;
   if (!fill_addr (path, &addr))
     return -1;
-  fd = socket (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  fd = socket (AF_UNIX, (stream ? SOCK_STREAM : SOCK_SEQPACKET) | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0)
     return -1;
   if (connect (fd, (struct sockaddr *) &addr, sizeof addr) == 0)
@@ -207,7 +213,7 @@ qs_socket_connect (const gchar * path)
 }
 
 gint
-qs_socket_listen (const gchar * path, guint mode, dev_t * dev, ino_t * ino, gchar ** error)
+qs_socket_listen (const gchar * path, gboolean stream, guint mode, dev_t * dev, ino_t * ino, gchar ** error)
 {
   struct sockaddr_un addr;
   struct stat st;
@@ -224,12 +230,15 @@ qs_socket_listen (const gchar * path, guint mode, dev_t * dev, ino_t * ino, gcha
       *error = g_strdup ("the path exists and is not a socket");
       return -1;
     }
-    /* a socket file is stale only if nobody listens on it any more */
-    probe = qs_socket_connect (path);
-    if (probe >= 0 || errno == EAGAIN) {
+    /* a socket file is stale only if nobody listens on it any more (one listening on a socket of
+     * the other type refuses us with EPROTOTYPE: it is alive) */
+    probe = qs_socket_connect_type (path, stream);
+    if (probe >= 0 || errno == EAGAIN || errno == EPROTOTYPE) {
+      gboolean other = probe < 0 && errno == EPROTOTYPE;
       if (probe >= 0)
         close (probe);
-      *error = g_strdup ("another receiver is listening on it");
+      *error = g_strdup (other ? "another process is listening on it (with a socket of the other "
+          "type: the other wire)" : "another receiver is listening on it");
       return -1;
     }
     if (unlink (path) < 0 && errno != ENOENT) {
@@ -237,7 +246,7 @@ qs_socket_listen (const gchar * path, guint mode, dev_t * dev, ino_t * ino, gcha
       return -1;
     }
   }
-  fd = socket (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  fd = socket (AF_UNIX, (stream ? SOCK_STREAM : SOCK_SEQPACKET) | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) {
     *error = g_strdup_printf ("socket(): %s", g_strerror (errno));
     return -1;
@@ -264,4 +273,163 @@ qs_socket_listen (const gchar * path, guint mode, dev_t * dev, ino_t * ino, gcha
   *dev = st.st_dev;
   *ino = st.st_ino;
   return fd;
+}
+
+/* ---- upstream GStreamer's unixfd wire: SOCK_STREAM, each command an 8-byte header {u32 type; u32
+ * size} carrying its fds, then its payload. Sent whole under the connection's lock (a partial write
+ * is finished, never interleaved); received whole: a peer that stops in the middle of a command for
+ * RECORD_TIMEOUT_MS broke the framing. ----------------------------------------------------------- */
+
+gint
+qs_stream_send (gint fd, guint32 type, const guint8 * payload, gsize len, const gint * fds, guint n_fds)
+{
+  QsUnixfdCommand c = { type, (guint32) len };
+  struct iovec iov[2] = { {&c, sizeof c}, {(void *) payload, len} };
+  struct msghdr msg = { 0 };
+  union {
+    struct cmsghdr align;
+    char buf[CMSG_SPACE (sizeof (gint) * QS_MAX_FDS)];
+  } control;
+  gsize total = sizeof c + len, done = 0;
+
+  if (n_fds > QS_MAX_FDS || len > QS_MAX_MESSAGE) {
+    errno = EMSGSIZE;
+    return -1;
+  }
+  msg.msg_iov = iov;
+  msg.msg_iovlen = len ? 2 : 1;
+  if (n_fds > 0) {
+    struct cmsghdr *cm;
+    memset (&control, 0, sizeof control);
+    msg.msg_control = control.buf;
+    msg.msg_controllen = CMSG_SPACE (sizeof (gint) * n_fds);
+    cm = CMSG_FIRSTHDR (&msg);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN (sizeof (gint) * n_fds);
+    memcpy (CMSG_DATA (cm), fds, sizeof (gint) * n_fds);
+  }
+  while (done < total) {
+    ssize_t n = sendmsg (fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      if (errno != EAGAIN || !wait_io (fd, POLLOUT, SEND_TIMEOUT_MS))
+        return -1;
+      continue;
+    }
+    done += n;
+    /* the fds went with the first byte; the rest follows without them */
+    msg.msg_control = NULL;
+    msg.msg_controllen = 0;
+    while (n > 0 && msg.msg_iovlen > 0) {
+      if ((gsize) n >= msg.msg_iov[0].iov_len) {
+        n -= msg.msg_iov[0].iov_len;
+        msg.msg_iov++;
+        msg.msg_iovlen--;
+      } else {
+        msg.msg_iov[0].iov_base = (guint8 *) msg.msg_iov[0].iov_base + n;
+        msg.msg_iov[0].iov_len -= n;
+        n = 0;
+      }
+    }
+  }
+  return 0;
+}
+
+/* reads exactly len bytes into buf (the fds that come are appended to fds/n_fds); 0 if the peer closed
+ * before the first byte, -1 on error; first: EAGAIN if nothing is there yet */
+static gssize
+stream_read (gint fd, guint8 * buf, gsize len, gint * fds, guint * n_fds, gboolean first)
+{
+  gsize got = 0;
+  while (got < len) {
+    union {
+      struct cmsghdr align;
+      char buf[CMSG_SPACE (sizeof (gint) * QS_MAX_FDS)];
+    } control;
+    struct iovec iov = { buf + got, len - got };
+    struct msghdr msg = { 0 };
+    struct cmsghdr *c;
+    ssize_t n;
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.buf;
+    msg.msg_controllen = sizeof control.buf;
+    n = recvmsg (fd, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      if (errno == EAGAIN && first && got == 0)
+        return -1;              /* nothing to read yet */
+      if (errno != EAGAIN || !wait_io (fd, POLLIN, RECORD_TIMEOUT_MS)) {
+        if (errno == ETIMEDOUT)
+          errno = EPROTO;       /* stopped in the middle of a command */
+        return -1;
+      }
+      continue;
+    }
+    for (c = CMSG_FIRSTHDR (&msg); c; c = CMSG_NXTHDR (&msg, c)) {
+      if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+        guint i, count = (c->cmsg_len - CMSG_LEN (0)) / sizeof (gint);
+        gint *in = (gint *) CMSG_DATA (c);
+        for (i = 0; i < count; i++) {
+          if (*n_fds < QS_MAX_FDS)
+            fds[(*n_fds)++] = in[i];
+          else
+            close (in[i]);
+        }
+      }
+    }
+    if (msg.msg_flags & MSG_CTRUNC) {
+      errno = EPROTO;
+      return -1;
+    }
+    if (n == 0) {
+      if (got == 0 && first)
+        return 0;
+      errno = ECONNRESET;       /* closed in the middle of a command */
+      return -1;
+    }
+    got += n;
+  }
+  return got;
+}
+
+gssize
+qs_stream_recv (gint fd, guint8 ** data, gint * fds, guint * n_fds)
+{
+  QsUnixfdCommand c;
+  guint8 *buf;
+  gssize n;
+  guint i;
+
+  *data = NULL;
+  *n_fds = 0;
+  n = stream_read (fd, (guint8 *) & c, sizeof c, fds, n_fds, TRUE);
+  if (n > 0 && c.size > QS_MAX_MESSAGE) {
+    errno = EMSGSIZE;
+    n = -1;
+  }
+  if (n > 0) {
+    buf = g_malloc (sizeof c + c.size);
+    memcpy (buf, &c, sizeof c);
+    /* fds belong to the header; any that come with the payload are the peer's error: kept and counted,
+     * the element sees how many came */
+    if (c.size && stream_read (fd, buf + sizeof c, c.size, fds, n_fds, FALSE) < 0) {
+      g_free (buf);
+      n = -1;
+    } else {
+      *data = buf;
+      return sizeof c + c.size;
+    }
+  }
+  if (n < 0) {
+    gint err = errno;
+    for (i = 0; i < *n_fds; i++)
+      close (fds[i]);
+    *n_fds = 0;
+    errno = err;
+  }
+  return n;
 }

@@ -7,13 +7,16 @@
  *   memories: [{ bytes: Uint8Array, fd: boolean, offset?: number }],
  *   video?: { format, width, height, nPlanes, flags, offsets: number[], strides: number[] },
  *   rois?: [{ type, id, parentId, x, y, w, h, params: string[] }],
- *   vendor?: { media, tensorType, dims: number[][], caps?: string } })
+ *   vendor?: { media, tensorType, dims: number[][], caps?: string }, unixfd?: boolean, latency?: bigint })
  *   -> { data: Uint8Array | null, nFds: number, maxsizes: number[], bufIds: number[], fds: number[] }
  * With `vendor` (the template TypeScript makes at set_caps, and the caps for a frame's layout) it runs
  * the vendor's encoder instead: data is null where their wire cannot carry the buffer.
+ * With `unixfd` it runs the encoder of upstream's unixfd wire (their NEW_BUFFER command, timestamps as
+ * instants on CLOCK_MONOTONIC with the sink's `latency`): null when a memory is not on an fd.
  * fd memories are memfds of the sink's allocator holding `bytes` at `offset`.
  * decodeForTest(payload, nFds, cached, caps?): the receiver's native decoder (decode.c) on a payload:
- * the description it makes, or null for what it leaves to the element. */
+ * the description it makes, or null for what it leaves to the element.
+ * decodeUnixfdForTest(command, nFds): the same, for a command of upstream's unixfd wire. */
 #include "qtisocket.h"
 
 #include <string.h>
@@ -210,6 +213,9 @@ encode_for_test (napi_env env, napi_callback_info info)
 
   if (is_vendor) {
     bytes = qs_encode_vendor_buffer (inst, peer, buf, fds, &n_fds, buf_ids, &n_ids);
+  } else if (qs_prop_bool (env, spec, "unixfd")) {
+    /* upstream's unixfd wire: their NEW_BUFFER command, with the sink's latency */
+    bytes = qs_encode_unixfd_buffer (inst, &a, qs_prop_bigint (env, spec, "latency"), fds, &n_fds);
   } else {
     bytes = qs_encode_buffer (inst, &a, fds, &n_fds);
   }
@@ -289,10 +295,39 @@ decode_for_test (napi_env env, napi_callback_info info)
   return result;
 }
 
+/* decodeUnixfdForTest(command: Uint8Array, nFds) -> Uint8Array (the description) | null (left to the
+ * element): the native decoder of upstream's unixfd wire */
+static napi_value
+decode_unixfd_for_test (napi_env env, napi_callback_info info)
+{
+  size_t argc = 2;
+  napi_value argv[2], result;
+  void *msg = NULL, *out;
+  size_t len = 0;
+  uint32_t n_fds = 0;
+  GBytes *desc;
+
+  napi_get_cb_info (env, info, &argc, argv, NULL, NULL);
+  napi_get_typedarray_info (env, argv[0], NULL, &len, &msg, NULL, NULL);
+  napi_get_value_uint32 (env, argv[1], &n_fds);
+  desc = qs_decode_unixfd_buffer (msg, len, n_fds);
+  if (!desc) {
+    napi_get_null (env, &result);
+    return result;
+  }
+  napi_create_arraybuffer (env, g_bytes_get_size (desc), &out, &result);
+  memcpy (out, g_bytes_get_data (desc, NULL), g_bytes_get_size (desc));
+  napi_create_typedarray (env, napi_uint8_array, g_bytes_get_size (desc), result, 0, &result);
+  g_bytes_unref (desc);
+  return result;
+}
+
 void
 qs_codec_test_define (napi_env env, napi_value exports)
 {
   napi_value fn;
+  napi_create_function (env, "decodeUnixfdForTest", NAPI_AUTO_LENGTH, decode_unixfd_for_test, NULL, &fn);
+  napi_set_named_property (env, exports, "decodeUnixfdForTest", fn);
   napi_create_function (env, "encodeForTest", NAPI_AUTO_LENGTH, encode_for_test, NULL, &fn);
   napi_set_named_property (env, exports, "encodeForTest", fn);
   napi_create_function (env, "decodeForTest", NAPI_AUTO_LENGTH, decode_for_test, NULL, &fn);

@@ -487,3 +487,103 @@ qs_decode_vendor_buffer (const guint8 * payload, gsize len, guint n_fds)
   qs_append_padding (out, inline_len);
   return g_byte_array_free_to_bytes (out);
 }
+
+/* ---- upstream GStreamer's unixfd wire (lib/protocol/unixfd.ts is the reference) ---------------- */
+
+/* GstVideoMeta's body, version 0, into our record: FALSE if malformed */
+static gboolean
+unixfd_video_meta (const guint8 * body, gsize len, QsWireVideoMeta * v)
+{
+  QsUnixfdVideoMeta m;
+  guint32 i, n;
+  if (len < sizeof m)
+    return FALSE;
+  memcpy (&m, body, sizeof m);
+  n = m.n_planes;
+  if (n < 1 || n > 4 || len < sizeof m + 16 * (gsize) n + 16)
+    return FALSE;
+  memset (v, 0, sizeof *v);
+  v->flags = (guint32) m.flags;
+  v->format = (guint32) m.format;
+  v->width = m.width;
+  v->height = m.height;
+  v->n_planes = n;
+  for (i = 0; i < n; i++) {
+    memcpy (&v->offsets[i], body + sizeof m + 8 * i, 8);
+    memcpy (&v->strides[i], body + sizeof m + 8 * n + 4 * i, 4);
+  }
+  return TRUE;
+}
+
+GBytes *
+qs_decode_unixfd_buffer (const guint8 * msg, gsize len, guint n_fds)
+{
+  QsUnixfdCommand c;
+  QsUnixfdNewBuffer nb;
+  QsWireVideoMeta vmeta;
+  gboolean has_vmeta = FALSE;
+  const guint8 *p;
+  gsize size, at;
+  GByteArray *out;
+  guint32 i, k;
+
+  if (len < sizeof c)
+    return NULL;
+  memcpy (&c, msg, sizeof c);
+  p = msg + sizeof c;
+  size = len - sizeof c;
+  if (c.type != QS_UNIXFD_NEW_BUFFER || c.size != size || size < sizeof nb)
+    return NULL;                /* not a buffer, or malformed: the element says what it is */
+  memcpy (&nb, p, sizeof nb);
+  if (nb.type > 1 || nb.n_memory > QS_LIMIT_MEMORIES || size < sizeof nb + (gsize) nb.n_memory * sizeof (QsUnixfdMemory)
+      || n_fds != nb.n_memory)
+    return NULL;
+  at = sizeof nb + (gsize) nb.n_memory * sizeof (QsUnixfdMemory);
+  for (k = 0; k < nb.n_meta; k++) {
+    QsUnixfdMeta m;
+    guint8 version;
+    const gchar *name;
+    if (size - at < sizeof m)
+      return NULL;
+    memcpy (&m, p + at, sizeof m);
+    if (m.total > size - at || (guint64) m.name_length + sizeof m + 2 > m.total)
+      return NULL;
+    name = (const gchar *) p + at + sizeof m;
+    if (name[m.name_length] != '\0')
+      return NULL;
+    version = p[at + sizeof m + m.name_length + 1];
+    if (!has_vmeta && version == 0 && m.name_length == strlen (QS_UNIXFD_VIDEO_META) &&
+        memcmp (name, QS_UNIXFD_VIDEO_META, m.name_length) == 0) {
+      gsize body = at + sizeof m + m.name_length + 2;
+      if (!unixfd_video_meta (p + body, at + m.total - body, &vmeta))
+        return NULL;
+      has_vmeta = TRUE;
+    }
+    at += m.total;
+  }
+  {
+    /* their timestamps are instants on CLOCK_MONOTONIC: running times from a base of 0 */
+    QsDesc h = { .id = nb.id, .pts = nb.pts, .dts = nb.dts, .duration = nb.duration, .offset = nb.offset,
+      .offset_end = nb.offset_end, .flags = nb.flags, .n_memories = nb.n_memory, .has_video_meta = has_vmeta,
+      .n_fds = n_fds, .running_pts = nb.pts, .running_dts = nb.dts, .base_monotonic = 0, .n_rois = 0,
+      .inline_length = 0, .fd_naming = 0, .n_forget = 0 };
+    out = g_byte_array_sized_new (QS_DESC_HEADER + nb.n_memory * QS_DESC_MEM + QS_DESC_VMETA);
+    g_byte_array_append (out, (const guint8 *) &h, sizeof h);
+  }
+  for (i = 0; i < nb.n_memory; i++) {
+    QsUnixfdMemory um;
+    QsWireMemory m = { i, nb.type == 1 ? QS_MEM_DMABUF : QS_MEM_FD, 0, 0, 0 };
+    memcpy (&um, p + sizeof nb + i * sizeof um, sizeof um);
+    if (um.offset > G_MAXUINT64 - um.size) {
+      g_byte_array_unref (out);
+      return NULL;
+    }
+    m.offset = um.offset;
+    m.size = um.size;
+    m.maxsize = um.offset + um.size;
+    g_byte_array_append (out, (const guint8 *) &m, sizeof m);
+  }
+  if (has_vmeta)
+    g_byte_array_append (out, (const guint8 *) &vmeta, sizeof vmeta);
+  return g_byte_array_free_to_bytes (out);
+}

@@ -283,7 +283,7 @@ qs_instance_listen (QsInstance * inst, const gchar * path, gchar ** error)
   const GValue *perms = qs_instance_prop (inst, "perms");
   gint fd;
   qs_instance_unlisten (inst);
-  fd = qs_socket_listen (path, perms && G_VALUE_HOLDS_UINT (perms) ? g_value_get_uint (perms) : 0600,
+  fd = qs_socket_listen (path, inst->unixfd, perms && G_VALUE_HOLDS_UINT (perms) ? g_value_get_uint (perms) : 0600,
       &inst->listen_dev, &inst->listen_ino, error);
   if (fd < 0)
     return FALSE;

@@ -365,3 +365,102 @@ qs_encode_vendor_buffer (QsInstance * inst, QsPeer * peer, GstBuffer * buf, gint
   }
   return g_byte_array_free_to_bytes (out);
 }
+
+/* ---- upstream GStreamer's unixfd wire (docs/unixfd-interop.md) --------------------------------- */
+
+/* their timestamps are instants on CLOCK_MONOTONIC: running time + base + latency, as their sink
+ * writes them (their receiver takes its base off again). Before the sink's running time is placed on
+ * the clock (a preroll buffer, before PLAYING): now. */
+static guint64
+unixfd_instant (guint64 rt, guint64 base, GstClockTime latency)
+{
+  if (!GST_CLOCK_TIME_IS_VALID (rt))
+    return GST_CLOCK_TIME_NONE;
+  if (!GST_CLOCK_TIME_IS_VALID (base))
+    return qs_monotonic_now ();
+  return rt + base + (GST_CLOCK_TIME_IS_VALID (latency) ? latency : 0);
+}
+
+/* GstVideoMeta as gst_meta_serialize writes it (version 0: lib/protocol/unixfd.ts encodeVideoMeta) */
+static void
+append_unixfd_video_meta (GByteArray * out, GstVideoMeta * vm)
+{
+  static const gchar name[] = QS_UNIXFD_VIDEO_META;
+  guint n = MIN (vm->n_planes, 4), i;
+  QsUnixfdMeta h = { 0, sizeof name - 1 };
+  QsUnixfdVideoMeta m = { (gint32) vm->flags, (gint32) vm->format, vm->width, vm->height, n };
+  guint32 pad[4] = { vm->alignment.padding_top, vm->alignment.padding_bottom, vm->alignment.padding_left,
+    vm->alignment.padding_right
+  };
+  guint8 version = 0;
+  guint at = out->len;
+
+  g_byte_array_append (out, (const guint8 *) &h, sizeof h);
+  g_byte_array_append (out, (const guint8 *) name, sizeof name);        /* with its NUL */
+  g_byte_array_append (out, &version, 1);
+  g_byte_array_append (out, (const guint8 *) &m, sizeof m);
+  for (i = 0; i < n; i++) {
+    guint64 o = vm->offset[i];
+    g_byte_array_append (out, (const guint8 *) &o, 8);
+  }
+  for (i = 0; i < n; i++)
+    g_byte_array_append (out, (const guint8 *) &vm->stride[i], 4);
+  g_byte_array_append (out, (const guint8 *) pad, sizeof pad);
+  for (i = 0; i < n; i++)
+    g_byte_array_append (out, (const guint8 *) &vm->alignment.stride_align[i], 4);
+  h.total = out->len - at;
+  memcpy (out->data + at, &h, sizeof h);
+}
+
+GBytes *
+qs_encode_unixfd_buffer (QsInstance * inst, const QsEncodeArgs * a, GstClockTime latency, gint * fds, guint * n_fds)
+{
+  GstBuffer *buf = a->buf;
+  guint i, n = gst_buffer_n_memory (buf), n_dmabuf = 0;
+  GstVideoMeta *vm = gst_buffer_get_video_meta (buf);
+  GByteArray *out;
+  QsUnixfdCommand c = { QS_UNIXFD_NEW_BUFFER, 0 };
+  QsUnixfdNewBuffer nb = {
+    .id = a->id,
+    .pts = unixfd_instant (qs_running_time (a->segment, GST_BUFFER_PTS (buf)), a->base_monotonic, latency),
+    .dts = unixfd_instant (qs_running_time (a->segment, GST_BUFFER_DTS (buf)), a->base_monotonic, latency),
+    .duration = GST_BUFFER_DURATION (buf),
+    .offset = GST_BUFFER_OFFSET (buf),
+    .offset_end = GST_BUFFER_OFFSET_END (buf),
+    .flags = GST_BUFFER_FLAGS (buf),
+    .type = 0,
+    .n_memory = n,
+    .n_meta = vm ? 1 : 0,
+  };
+
+  *n_fds = 0;
+  if (n > QS_MAX_FDS)
+    return NULL;
+  for (i = 0; i < n; i++) {
+    GstMemory *mem = gst_buffer_peek_memory (buf, i);
+    if (!gst_is_fd_memory (mem))
+      return NULL;
+    n_dmabuf += gst_is_dmabuf_memory (mem);
+  }
+  /* all DMA-BUFs or none: their receiver wraps every memory of a buffer alike */
+  if (n_dmabuf && n_dmabuf != n)
+    return NULL;
+  nb.type = n_dmabuf ? 1 : 0;
+  out = g_byte_array_sized_new (sizeof c + sizeof nb + n * sizeof (QsUnixfdMemory) + 128);
+  g_byte_array_append (out, (const guint8 *) &c, sizeof c);
+  g_byte_array_append (out, (const guint8 *) &nb, sizeof nb);
+  for (i = 0; i < n; i++) {
+    GstMemory *mem = gst_buffer_peek_memory (buf, i);
+    gsize offset;
+    QsUnixfdMemory m;
+    m.size = gst_memory_get_sizes (mem, &offset, NULL);
+    m.offset = offset;
+    g_byte_array_append (out, (const guint8 *) &m, sizeof m);
+    fds[(*n_fds)++] = gst_fd_memory_get_fd (mem);
+  }
+  if (nb.n_meta)
+    append_unixfd_video_meta (out, vm);
+  c.size = out->len - sizeof c;
+  memcpy (out->data, &c, sizeof c);
+  return g_byte_array_free_to_bytes (out);
+}

@@ -138,6 +138,7 @@ read_result (napi_env env, napi_value res, QsJsResult * r)
     napi_get_value_int32 (env, v, &r->takes);
   r->caps_hint = qs_prop_bool (env, res, "capsHint");
   r->skip_slow = qs_prop_bool (env, res, "skipSlow");
+  r->unixfd = qs_prop_bool (env, res, "unixfd");
   r->mode = -1;
   if (napi_get_named_property (env, res, "mode", &v) == napi_ok &&
       napi_typeof (env, v, &t) == napi_ok && t == napi_number)

@@ -6,11 +6,13 @@
 
 G_STATIC_ASSERT (G_BYTE_ORDER == G_LITTLE_ENDIAN);     /* the wire is little-endian */
 
-/* our items' identities, and the vendor's structs' identities and sizes */
+/* our items' identities, the vendor's structs' identities and sizes, upstream's unixfd commands */
 #define QS_ITEM_BASE 0x51540000u
 enum { QS_ITEM_HELLO = QS_ITEM_BASE | 1, QS_ITEM_CAPS = QS_ITEM_BASE | 2, QS_ITEM_BUFFER = QS_ITEM_BASE | 3, QS_ITEM_VIDEO_META = QS_ITEM_BASE | 4, QS_ITEM_RELEASE = QS_ITEM_BASE | 5, QS_ITEM_ROI_META = QS_ITEM_BASE | 6, QS_ITEM_DATA = QS_ITEM_BASE | 7, QS_ITEM_FDS = QS_ITEM_BASE | 8, QS_ITEM_FORGET = QS_ITEM_BASE | 9 };
 enum { QS_VENDOR_EOS = 0, QS_VENDOR_DISCONNECT = 1, QS_VENDOR_BUFFER_INFO = 2, QS_VENDOR_FRAME = 3, QS_VENDOR_TENSOR = 4, QS_VENDOR_TEXT = 5, QS_VENDOR_RETURN_BUFFER = 6, QS_VENDOR_FD_COUNT = 7, QS_VENDOR_PROTECTION_META = 8, QS_VENDOR_ROI_META = 9, QS_VENDOR_CLASS_META = 10, QS_VENDOR_LANDMARKS_META = 11 };
 static const gssize qs_vendor_sizes[] = { 4, 4, 72, 88, 60, 1044, 44, 8, 1044, 588, 9876, 4140 };
+enum { QS_UNIXFD_NEW_BUFFER = 0, QS_UNIXFD_RELEASE_BUFFER = 1, QS_UNIXFD_CAPS = 2, QS_UNIXFD_EOS = 3 };
+#define QS_UNIXFD_VIDEO_META "GstVideoMeta"
 
 /* what a receiver accepts, and a sender keeps to */
 #define QS_LIMIT_MEMORIES 64
@@ -294,3 +296,70 @@ G_STATIC_ASSERT (G_STRUCT_OFFSET (QsVendorRoiMeta, detection) == 60);
 G_STATIC_ASSERT (G_STRUCT_OFFSET (QsVendorRoiMeta, detection_length) == 316);
 G_STATIC_ASSERT (G_STRUCT_OFFSET (QsVendorRoiMeta, extra) == 324);
 G_STATIC_ASSERT (G_STRUCT_OFFSET (QsVendorRoiMeta, extra_length) == 580);
+
+/* upstream's unixfd wire: the header of a command (UNIXFD_COMMANDS), sent with its fds as SCM_RIGHTS on a stream socket; size bytes of payload follow */
+typedef struct __attribute__ ((packed)) {
+  guint32 type;
+  guint32 size;
+} QsUnixfdCommand;
+G_STATIC_ASSERT (sizeof (QsUnixfdCommand) == 8);
+G_STATIC_ASSERT (G_STRUCT_OFFSET (QsUnixfdCommand, type) == 0);
+G_STATIC_ASSERT (G_STRUCT_OFFSET (QsUnixfdCommand, size) == 4);
+
+/* upstream's unixfd wire: NEW_BUFFER's fixed part (timestamps on CLOCK_MONOTONIC; type 0 memory, 1 DMA-BUF); a QsUnixfdMemory per memory (one fd each, in order) follows, then n_meta metas as gst_meta_serialize writes them */
+typedef struct __attribute__ ((packed)) {
+  guint64 id;
+  guint64 pts;
+  guint64 dts;
+  guint64 duration;
+  guint64 offset;
+  guint64 offset_end;
+  guint32 flags;
+  guint8 type;
+  guint8 n_memory;
+  guint16 n_meta;
+} QsUnixfdNewBuffer;
+G_STATIC_ASSERT (sizeof (QsUnixfdNewBuffer) == 56);
+G_STATIC_ASSERT (G_STRUCT_OFFSET (QsUnixfdNewBuffer, id) == 0);
+G_STATIC_ASSERT (G_STRUCT_OFFSET (QsUnixfdNewBuffer, pts) == 8);
+G_STATIC_ASSERT (G_STRUCT_OFFSET (QsUnixfdNewBuffer, dts) == 16);
+G_STATIC_ASSERT (G_STRUCT_OFFSET (QsUnixfdNewBuffer, duration) == 24);
+G_STATIC_ASSERT (G_STRUCT_OFFSET (QsUnixfdNewBuffer, offset) == 32);
+G_STATIC_ASSERT (G_STRUCT_OFFSET (QsUnixfdNewBuffer, offset_end) == 40);
+G_STATIC_ASSERT (G_STRUCT_OFFSET (QsUnixfdNewBuffer, flags) == 48);
+G_STATIC_ASSERT (G_STRUCT_OFFSET (QsUnixfdNewBuffer, type) == 52);
+G_STATIC_ASSERT (G_STRUCT_OFFSET (QsUnixfdNewBuffer, n_memory) == 53);
+G_STATIC_ASSERT (G_STRUCT_OFFSET (QsUnixfdNewBuffer, n_meta) == 54);
+
+/* upstream's unixfd wire: one memory of NEW_BUFFER, its span on its fd */
+typedef struct __attribute__ ((packed)) {
+  guint64 size;
+  guint64 offset;
+} QsUnixfdMemory;
+G_STATIC_ASSERT (sizeof (QsUnixfdMemory) == 16);
+G_STATIC_ASSERT (G_STRUCT_OFFSET (QsUnixfdMemory, size) == 0);
+G_STATIC_ASSERT (G_STRUCT_OFFSET (QsUnixfdMemory, offset) == 8);
+
+/* a serialized meta (gst_meta_serialize): this header (total: the whole record), the name and its NUL, a u8 version, the body */
+typedef struct __attribute__ ((packed)) {
+  guint32 total;
+  guint32 name_length;
+} QsUnixfdMeta;
+G_STATIC_ASSERT (sizeof (QsUnixfdMeta) == 8);
+G_STATIC_ASSERT (G_STRUCT_OFFSET (QsUnixfdMeta, total) == 0);
+G_STATIC_ASSERT (G_STRUCT_OFFSET (QsUnixfdMeta, name_length) == 4);
+
+/* GstVideoMeta serialized, version 0: this, then u64 offsets[n_planes], i32 strides[n_planes], u32 padding top, bottom, left, right, u32 stride_align[n_planes] */
+typedef struct __attribute__ ((packed)) {
+  gint32 flags;
+  gint32 format;
+  guint32 width;
+  guint32 height;
+  guint32 n_planes;
+} QsUnixfdVideoMeta;
+G_STATIC_ASSERT (sizeof (QsUnixfdVideoMeta) == 20);
+G_STATIC_ASSERT (G_STRUCT_OFFSET (QsUnixfdVideoMeta, flags) == 0);
+G_STATIC_ASSERT (G_STRUCT_OFFSET (QsUnixfdVideoMeta, format) == 4);
+G_STATIC_ASSERT (G_STRUCT_OFFSET (QsUnixfdVideoMeta, width) == 8);
+G_STATIC_ASSERT (G_STRUCT_OFFSET (QsUnixfdVideoMeta, height) == 12);
+G_STATIC_ASSERT (G_STRUCT_OFFSET (QsUnixfdVideoMeta, n_planes) == 16);

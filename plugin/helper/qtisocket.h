@@ -73,6 +73,7 @@ typedef struct {
   gint takes;                   /* sink, HANDSHAKE: what the receiver takes (QS_TAKES_*) */
   gboolean caps_hint;           /* src, MESSAGE: the caps are only a hint (the vendor's wire) */
   gboolean skip_slow;           /* sink, START: a receiver holding max-in-flight misses buffers */
+  gboolean unixfd;              /* both, START: wire=unixfd, upstream GStreamer's unixfd wire */
   gint mode;                    /* src: QsMode, when the element has read a greeting (-1: not said) */
   GArray *vendor;               /* sink, SET_CAPS: the vendor's template: media, tensor type, n tensors,
                                  * then per tensor n and its dimensions */
@@ -131,13 +132,17 @@ typedef struct {
   gint64 since;                 /* src: when we began serving it (monotonic, µs) */
   gboolean heard;               /* src: it has sent a message */
   gint mode;                    /* src: what the element found this sender speaks (QsMode) */
-  GBytes *caps;                 /* src, our wire: the CAPS body the element took on this connection */
+  GBytes *caps;                 /* src, our wire: the CAPS body the element took on this connection;
+                                 * upstream's unixfd wire: the caps string it took */
+  gboolean stream;              /* upstream's unixfd wire: a stream socket, {type, size} headers (channel.c) */
 } QsConn;
 
 /* src: what a sender speaks, as the element says when it has read the greeting (result "mode"):
  * our wire, 1.0/1.1 (fds in each message) or 1.2 (the fd cache), or the vendor's once the caps of
  * its stream are negotiated: decoded natively (decode.c) */
-typedef enum { QS_MODE_UNKNOWN = 0, QS_MODE_OURS = 1, QS_MODE_OURS_CACHED = 2, QS_MODE_VENDOR = 3 } QsMode;
+typedef enum { QS_MODE_UNKNOWN = 0, QS_MODE_OURS = 1, QS_MODE_OURS_CACHED = 2, QS_MODE_VENDOR = 3,
+  QS_MODE_UNIXFD = 4            /* upstream GStreamer's unixfdsink (wire=unixfd), once its caps came */
+} QsMode;
 
 /* src: an fd the sender sent once and names by id afterwards (protocol 1.2); each memory made on it
  * holds a reference, and so does the cache until the sender makes us forget it */
@@ -178,6 +183,8 @@ typedef struct {
   gboolean takes_inline;        /* protocol >= 1.1 */
   gboolean takes_cache;         /* protocol >= 1.2: fds cached by id */
   gboolean vendor;              /* the vendor's receiver (it never greeted): their wire */
+  gboolean unixfd;              /* upstream's unixfdsrc (wire=unixfd): their wire, on a stream socket */
+  gboolean warned;              /* upstream's unixfdsrc: told once of a buffer their wire cannot carry */
   gboolean caps_sent;           /* the CAPS item went on this connection */
   /* the fd cache (1.2): fd number -> the id it knows the file by; ids it may forget that have not
    * reached it yet */
@@ -205,6 +212,7 @@ struct _QsInstance {
   gint wake_fd;                 /* eventfd: written by unlock and stop */
   volatile gint flushing;
   gchar *path;                  /* socket path, as approved by JS at start */
+  gboolean unixfd;              /* wire=unixfd: upstream GStreamer's wire (the sink listens, the src connects) */
 
   /* connection (sink: to the receiver; src: from the sender) */
   QsConn *conn;
@@ -229,6 +237,7 @@ struct _QsInstance {
   GstBuffer *prerolled;         /* sent at preroll: not sent again by render */
   GstPad *tee_pad;              /* sink: the sink pad of a tee upstream whose answer we amend (memfd.c) */
   GBytes *caps_item;            /* sink, our wire: the CAPS item TypeScript made for the caps */
+  gchar *caps_string;           /* sink, upstream's unixfd wire: the caps as text */
   /* sink, the vendor's wire: what the caps make of each buffer (TypeScript says, at set_caps):
    * QS_VENDOR_MEDIA_*, and for tensors their type and, per tensor, n then its dimensions */
   guint vendor_media;
@@ -291,7 +300,14 @@ gint qs_socket_send (gint fd, const guint8 * data, gsize len, const gint * fds, 
 /* returns payload length, 0 if the peer closed, -1 on error (errno); fds are returned in *fds */
 gssize qs_socket_recv (gint fd, guint8 ** data, gint * fds, guint * n_fds);
 gint qs_socket_connect (const gchar * path);
-gint qs_socket_listen (const gchar * path, guint mode, dev_t * dev, ino_t * ino, gchar ** error);
+/* stream: a SOCK_STREAM socket (upstream's unixfd wire) instead of SOCK_SEQPACKET */
+gint qs_socket_connect_type (const gchar * path, gboolean stream);
+gint qs_socket_listen (const gchar * path, gboolean stream, guint mode, dev_t * dev, ino_t * ino, gchar ** error);
+/* upstream's unixfd wire (SOCK_STREAM): a command, its header {type, size} with the fds, then the
+ * payload; and one received whole: returns header + payload in *data (its length), 0 if the peer
+ * closed, -1 on error (errno; EAGAIN: nothing to read yet) */
+gint qs_stream_send (gint fd, guint32 type, const guint8 * payload, gsize len, const gint * fds, guint n_fds);
+gssize qs_stream_recv (gint fd, guint8 ** data, gint * fds, guint * n_fds);
 
 /* ---- descriptions of buffers (lib/protocol/desc.ts BufferDesc; the records are layout.h's) -------
  * QsDesc, then a QsWireMemory per memory, a QsWireVideoMeta, per region of interest a u32 record
@@ -362,6 +378,9 @@ GBytes *qs_decode_buffer (const guint8 * payload, gsize len, guint n_fds, gboole
     gsize caps_len, gboolean * caps_changed);
 /* the vendor's wire: a buffer message of their sender into the description, or NULL for the element */
 GBytes *qs_decode_vendor_buffer (const guint8 * payload, gsize len, guint n_fds);
+/* upstream's unixfd wire: a NEW_BUFFER command (header and payload) of their sink into the
+ * description, or NULL for the element (another command, or anything malformed) */
+GBytes *qs_decode_unixfd_buffer (const guint8 * msg, gsize len, guint n_fds);
 /* the CAPS item's body of a message, if it has one */
 gboolean qs_message_caps (const guint8 * payload, gsize len, const guint8 ** caps, gsize * caps_len);
 
@@ -380,6 +399,11 @@ GBytes *qs_encode_buffer (QsInstance * inst, const QsEncodeArgs * a, gint * fds,
 enum { QS_VENDOR_MEDIA_NONE = 0, QS_VENDOR_MEDIA_VIDEO = 1, QS_VENDOR_MEDIA_TENSORS = 2, QS_VENDOR_MEDIA_TEXT = 3 };
 GBytes *qs_encode_vendor_buffer (QsInstance * inst, QsPeer * peer, GstBuffer * buf, gint * fds, guint * n_fds,
     gint32 * buf_ids, guint * n_ids);
+/* upstream's unixfd wire, natively: the NEW_BUFFER command (header and payload) for a buffer whose
+ * memories are all on fds (one fd per memory, in *fds); timestamps as instants on CLOCK_MONOTONIC
+ * (their running time + base + latency) */
+GBytes *qs_encode_unixfd_buffer (QsInstance * inst, const QsEncodeArgs * a, GstClockTime latency, gint * fds,
+    guint * n_fds);
 /* a timestamp's running time in the segment (NONE if it has none, or the segment is not in time) */
 guint64 qs_running_time (const GstSegment * seg, GstClockTime ts);
 /* the buffer's video layout: its video meta, or with caps_too the caps' (the vendor's FRAME needs one) */

@@ -141,8 +141,9 @@ desc_buf_ids (const guint8 * desc, gsize len, gint32 * buf_ids)
   return i;
 }
 
-/* a receiver gave buffer id back: it goes upstream once no other receiver holds it */
-static void
+/* a receiver gave buffer id back: it goes upstream once no other receiver holds it. FALSE if it
+ * held no such buffer */
+static gboolean
 give_back (QsInstance * inst, QsPeer * peer, const guint64 * id)
 {
   gpointer key = NULL;
@@ -162,6 +163,7 @@ give_back (QsInstance * inst, QsPeer * peer, const guint64 * id)
     GST_WARNING_OBJECT (inst->element, "receiver %u returned unknown buffer %" G_GUINT64_FORMAT, peer->number,
         *id);
   }
+  return buf != NULL;
 }
 
 /* RETURN_BUFFER(buf_id): the buffer whose last block it was goes back */
@@ -246,6 +248,29 @@ typedef struct {
   QsPeer *peer;                 /* the reader's own reference, taken before it starts */
 } ReaderArgs;
 
+/* A command from upstream's unixfdsrc (wire=unixfd): RELEASE_BUFFER(id) gives a buffer back; commands
+ * of types their wire does not have yet are skipped, as their sink does. NULL, or how it lies (the
+ * sizes, fds, a command only a sender sends, an id it never got): then it is disconnected. */
+static gchar *
+unixfd_command (QsInstance * inst, QsPeer * peer, const guint8 * msg, gsize len, guint n_fds)
+{
+  QsUnixfdCommand c;
+  guint64 id;
+  memcpy (&c, msg, sizeof c);
+  if (c.type > QS_UNIXFD_EOS)
+    return NULL;
+  if (c.type != QS_UNIXFD_RELEASE_BUFFER)
+    return g_strdup_printf ("sent a command of type %u, which only a sender sends", c.type);
+  if (n_fds)
+    return g_strdup_printf ("sent %u fds with RELEASE_BUFFER", n_fds);
+  if (len != sizeof c + 8)
+    return g_strdup_printf ("sent a RELEASE_BUFFER of %" G_GSIZE_FORMAT " bytes (8 expected)", len - sizeof c);
+  memcpy (&id, msg + sizeof c, 8);
+  if (!give_back (inst, peer, &id))
+    return g_strdup_printf ("released buffer %" G_GUINT64_FORMAT ", which it does not hold", id);
+  return NULL;
+}
+
 static gpointer
 reader_main (gpointer data)
 {
@@ -273,7 +298,8 @@ reader_main (gpointer data)
     }
     if (p[1].revents)
       break;
-    n = qs_socket_recv (conn->fd, &payload, fds, &n_fds);
+    n = conn->stream ? qs_stream_recv (conn->fd, &payload, fds, &n_fds) :
+        qs_socket_recv (conn->fd, &payload, fds, &n_fds);
     for (i = 0; i < n_fds; i++)
       close (fds[i]);           /* a receiver never sends fds */
     if (n < 0 && errno == EAGAIN)
@@ -283,6 +309,18 @@ reader_main (gpointer data)
           n == 0 ? "end of stream" : g_strerror (errno));
       gone = TRUE;
       break;
+    }
+    if (conn->stream) {
+      gchar *lie = unixfd_command (inst, peer, payload, n, n_fds);
+      g_free (payload);
+      if (lie) {
+        GST_ELEMENT_WARNING (inst->element, STREAM, FAILED, ("A receiver on \"%s\" (upstream's unixfd wire, "
+                "receiver %u) %s: disconnected it", inst->path, peer->number, lie), (NULL));
+        g_free (lie);
+        gone = TRUE;
+        break;
+      }
+      continue;
     }
     rs.n_fds = 0;
     if (!qs_items_foreach (payload, n, on_release_item, &rs)) {
@@ -361,6 +399,7 @@ qs_sink_instance_clear (QsInstance * inst)
     disconnect (inst);
   g_clear_pointer (&inst->peers, g_ptr_array_unref);
   g_clear_pointer (&inst->caps_item, g_bytes_unref);
+  g_clear_pointer (&inst->caps_string, g_free);
   g_clear_pointer (&inst->vendor_dims, g_array_unref);
 }
 
@@ -378,14 +417,16 @@ peers_snapshot (QsInstance * inst)
   return out;
 }
 
-/* A receiver that greeted (takes: QS_TAKES_*) is served from now on: its reader starts */
+/* A receiver that greeted (takes: QS_TAKES_*) is served from now on: its reader starts. unixfd:
+ * upstream's unixfdsrc (wire=unixfd), which greets nobody */
 static QsPeer *
-add_peer (QsInstance * inst, gint fd, gint takes, const gchar * name)
+add_peer (QsInstance * inst, gint fd, gint takes, const gchar * name, gboolean unixfd)
 {
   QsPeer *peer = qs_peer_new ();
   ReaderArgs *args = g_new (ReaderArgs, 1);
 
   peer->conn = qs_conn_new (fd);
+  peer->conn->stream = peer->unixfd = unixfd;
   peer->takes_inline = (takes & QS_TAKES_INLINE) != 0;
   peer->takes_cache = (takes & QS_TAKES_CACHE) != 0;
   peer->vendor = (takes & QS_TAKES_VENDOR) != 0;
@@ -524,7 +565,7 @@ try_connect (QsInstance * inst)
   res = poll_greeting (inst, &takes, &name);
   if (res != CONNECTED)
     return res;
-  add_peer (inst, inst->pending_fd, takes, name);
+  add_peer (inst, inst->pending_fd, takes, name, FALSE);
   inst->pending_fd = -1;
   inst->warned_no_receiver = FALSE;
   g_free (name);
@@ -646,7 +687,7 @@ take_greeting (QsInstance * inst, gint fd)
   } else {
     QsPeer *p;
     qs_post_result_messages (inst, &r);
-    p = add_peer (inst, fd, r.takes & ~QS_TAKES_VENDOR, r.peer);
+    p = add_peer (inst, fd, r.takes & ~QS_TAKES_VENDOR, r.peer, FALSE);
     GST_INFO_OBJECT (inst->element, "receiver %u (%s) joined on %s", p->number, p->name, inst->path);
   }
   g_free (payload);
@@ -704,8 +745,13 @@ listener_main (gpointer data)
     }
     if (p[0].revents) {
       Pending q = { accept4 (inst->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK), g_get_monotonic_time () };
-      if (q.fd >= 0)
+      if (q.fd >= 0 && inst->unixfd) {
+        /* upstream's unixfdsrc greets nobody: served at once, its caps first */
+        QsPeer *np = add_peer (inst, q.fd, 0, "unixfdsrc (upstream GStreamer's unixfd wire)", TRUE);
+        GST_INFO_OBJECT (inst->element, "receiver %u (%s) joined on %s", np->number, np->name, inst->path);
+      } else if (q.fd >= 0) {
         g_array_append_val (pending, q);
+      }
     }
     g_free (p);
   }
@@ -1105,6 +1151,30 @@ send_to_peer (GstBaseSink * bsink, QsInstance * inst, QsPeer * peer, GstBuffer *
         (NULL));
     return GST_FLOW_ERROR;
   }
+  if (peer->unixfd) {
+    /* upstream's unixfd wire: encoded natively too; a buffer their wire cannot carry (more memories
+     * than fds go in one message, DMA-BUFs mixed with other memory) is not sent to that receiver */
+    GstSegment seg;
+    QsEncodeArgs a = { sendbuf, id, &seg, qs_base_monotonic (GST_ELEMENT (bsink)), NULL, peer };
+    GST_OBJECT_LOCK (bsink);
+    seg = bsink->segment;
+    GST_OBJECT_UNLOCK (bsink);
+    r.data = qs_encode_unixfd_buffer (inst, &a, gst_base_sink_get_latency (bsink), fds, &n_fds);
+    if (!r.data) {
+      if (!peer->warned)
+        GST_ELEMENT_WARNING (bsink, STREAM, FORMAT, ("A buffer of %u memories cannot go to the receiver %u on "
+                "\"%s\" (upstream's unixfd wire: at most %d memories, all DMA-BUFs or none): it misses such "
+                "buffers", gst_buffer_n_memory (sendbuf), peer->number, inst->path, QS_MAX_FDS), (NULL));
+      peer->warned = TRUE;
+      g_mutex_lock (&inst->lock);
+      peer->n_skipped++;
+      inst->n_skipped++;
+      g_mutex_unlock (&inst->lock);
+      goto done;
+    }
+    inst->n_native++;
+    goto encoded;
+  }
   if (!peer->vendor) {
     /* our wire: encoded natively, every buffer (encode.c) */
     GstSegment seg;
@@ -1167,8 +1237,13 @@ encoded:
     g_mutex_unlock (&inst->lock);
   }
   g_mutex_lock (&conn->lock);
-  if (conn->dead || qs_socket_send (conn->fd, g_bytes_get_data (r.data, NULL),
-          g_bytes_get_size (r.data), fds, n_fds) < 0) {
+  if (conn->dead || (peer->unixfd && !peer->caps_sent && inst->caps_string &&
+          qs_stream_send (conn->fd, QS_UNIXFD_CAPS, (const guint8 *) inst->caps_string,
+              strlen (inst->caps_string) + 1, NULL, 0) < 0) ||
+      (peer->unixfd ? qs_stream_send (conn->fd, QS_UNIXFD_NEW_BUFFER,
+              (const guint8 *) g_bytes_get_data (r.data, NULL) + sizeof (QsUnixfdCommand),
+              g_bytes_get_size (r.data) - sizeof (QsUnixfdCommand), fds, n_fds) :
+          qs_socket_send (conn->fd, g_bytes_get_data (r.data, NULL), g_bytes_get_size (r.data), fds, n_fds)) < 0) {
     gint err = errno;
     gpointer key = NULL;
     GstBuffer *held = NULL;
@@ -1294,6 +1369,7 @@ qs_sink_start (GstBaseSink * bsink)
   if (r.max_inflight > 0)
     inst->max_inflight = r.max_inflight;
   inst->skip_slow = r.skip_slow;
+  inst->unixfd = r.unixfd;
   if (listening (inst))
     qs_instance_start_acceptor (inst, "qtisocketsink-listen", listener_main); /* mode=listen: the element bound the socket */
   inst->warned_no_receiver = FALSE;
@@ -1328,7 +1404,10 @@ qs_sink_set_caps (GstBaseSink * bsink, GstCaps * caps)
   ok = qs_js_call (inst, QS_HOOK_SET_CAPS, NULL, 0, s, 0, NULL, &r) && !r.error;
   if (r.error)
     GST_ELEMENT_ERROR (bsink, CORE, NEGOTIATION, ("%s", r.error), (NULL));
-  /* the CAPS item of our wire, sent with the next buffer; what the vendor's wire makes of them */
+  /* the CAPS item of our wire, sent with the next buffer (upstream's unixfd wire: the text, before
+   * it); what the vendor's wire makes of them */
+  g_free (inst->caps_string);
+  inst->caps_string = g_strdup (s);
   g_clear_pointer (&inst->caps_item, g_bytes_unref);
   inst->caps_item = r.data ? g_bytes_ref (r.data) : NULL;
   g_mutex_lock (&inst->lock);
@@ -1379,12 +1458,14 @@ qs_sink_event (GstBaseSink * bsink, GstEvent * event)
   if (GST_EVENT_TYPE (event) == GST_EVENT_EOS) {
     GPtrArray *peers = peers_snapshot (inst);
     QsJsResult r = { 0 };
-    if (peers->len && qs_js_call (inst, QS_HOOK_EOS, NULL, 0, NULL, 0, &inst->flushing, &r) && r.data) {
+    /* our wire's EOS is the element's; upstream's unixfd wire's is a bare command */
+    if (peers->len && (inst->unixfd || (qs_js_call (inst, QS_HOOK_EOS, NULL, 0, NULL, 0, &inst->flushing, &r)
+                && r.data))) {
       for (guint i = 0; i < peers->len; i++) {
         QsConn *conn = ((QsPeer *) g_ptr_array_index (peers, i))->conn;
         g_mutex_lock (&conn->lock);
-        if (!conn->dead && qs_socket_send (conn->fd, g_bytes_get_data (r.data, NULL),
-                g_bytes_get_size (r.data), NULL, 0) < 0)
+        if (!conn->dead && (conn->stream ? qs_stream_send (conn->fd, QS_UNIXFD_EOS, NULL, 0, NULL, 0) :
+                qs_socket_send (conn->fd, g_bytes_get_data (r.data, NULL), g_bytes_get_size (r.data), NULL, 0)) < 0)
           GST_INFO_OBJECT (bsink, "could not send EOS: %s", g_strerror (errno));
         g_mutex_unlock (&conn->lock);
       }

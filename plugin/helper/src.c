@@ -26,6 +26,7 @@ typedef struct {
   QsConn *conn;
   guint64 id;
   gboolean silent;              /* no fd memory came with it: the sender holds nothing */
+  gboolean stream;              /* upstream's unixfdsink: RELEASE_BUFFER(id), for every buffer */
   /* a sender of the vendor's wire: RETURN_BUFFER names the buf_ids of the buffer's memory blocks */
   gboolean vendor;
   guint n_ids;
@@ -33,7 +34,7 @@ typedef struct {
 } Release;
 
 /* The buffer goes back to its sender: RELEASE(id) on our wire; on the vendor's, FD_COUNT and
- * RETURN_BUFFER with the buf_ids of its blocks */
+ * RETURN_BUFFER with the buf_ids of its blocks; on upstream's unixfd wire, RELEASE_BUFFER(id) */
 static void
 send_release (QsConn * conn, const Release * rel)
 {
@@ -60,9 +61,14 @@ send_release (QsConn * conn, const Release * rel)
     memcpy (msg + 16, &rel->id, 8);
     len = 24;
   }
+  if (rel->stream) {
+    memcpy (msg, &rel->id, 8);
+    len = 8;
+  }
   g_mutex_lock (&conn->lock);
   if (!conn->dead) {
-    if (qs_socket_send (conn->fd, msg, len, NULL, 0) < 0)
+    if ((rel->stream ? qs_stream_send (conn->fd, QS_UNIXFD_RELEASE_BUFFER, msg, len, NULL, 0) :
+            qs_socket_send (conn->fd, msg, len, NULL, 0)) < 0)
       GST_CAT_INFO (qs_src_debug, "could not return buffer %" G_GUINT64_FORMAT ": %s", rel->id,
           g_strerror (errno));
     else
@@ -567,7 +573,9 @@ release_dropped (QsConn * conn, GBytes * desc, gint * fds, guint * n_fds)
     *n_fds = 0;
   }
   describe_release (d, mode, &rel);
-  if (shares)
+  rel.stream = conn->stream;
+  /* their sink holds every buffer it sent, even one without memory */
+  if (shares || conn->stream)
     send_release (conn, &rel);
 }
 
@@ -626,8 +634,10 @@ build_buffer (QsInstance * inst, QsConn * conn, GBytes * bytes, gint * fds, guin
   rel->refcount = 1;            /* ours until the buffer is complete */
   rel->conn = qs_conn_ref (conn);
   rel->id = h.id;
-  /* the sender holds a buffer only if its message shared memory by fd, sent or cached */
-  rel->silent = n_fds == 0 && !shares;
+  /* the sender holds a buffer only if its message shared memory by fd, sent or cached (upstream's
+   * unixfdsink holds every buffer it sent) */
+  rel->stream = conn->stream;
+  rel->silent = n_fds == 0 && !shares && !conn->stream;
   describe_release (d, mode, rel);
   for (i = 0; i < n_mem; i++) {
     QsWireMemory m = qs_desc_memory (d, i);
@@ -651,7 +661,7 @@ build_buffer (QsInstance * inst, QsConn * conn, GBytes * bytes, gint * fds, guin
     }
     mem = wrap_fd (conn, mode == FDS_CACHED || mode == FDS_VENDOR_POOLED, i,
         mode == FDS_VENDOR ? n_blocks : idx, offset, size, maxsize, fds, n_fds, used,
-        mode == FDS_VENDOR_POOLED || mode == FDS_VENDOR, &copied, problem);
+        mode == FDS_VENDOR_POOLED || mode == FDS_VENDOR || conn->stream, &copied, problem);
     n_blocks++;
     if (!mem)
       goto bad;
@@ -702,8 +712,9 @@ build_buffer (QsInstance * inst, QsConn * conn, GBytes * bytes, gint * fds, guin
     if (!conn->warned_unsealed) {
       conn->warned_unsealed = TRUE;
       GST_ELEMENT_WARNING (inst->element, STREAM, FORMAT,
-          ("The sender on \"%s\" (the vendor's wire) sends memory that cannot be sealed against "
-              "shrinking: copying it on arrival instead of mapping it (counted in stats)", inst->path), (NULL));
+          ("The sender on \"%s\" (%s) sends memory that cannot be sealed against shrinking: copying it on "
+              "arrival instead of mapping it (counted in stats)", inst->path,
+              conn->stream ? "upstream's unixfd wire" : "the vendor's wire"), (NULL));
     }
   }
   /* the sender's buffer flags (appending memory set TAG_MEMORY); never the mini-object bits */
@@ -864,6 +875,8 @@ serve (QsInstance * inst, gint fd)
   }
   conn = qs_conn_new (fd);
   conn->since = g_get_monotonic_time ();
+  conn->stream = inst->unixfd;  /* upstream's unixfdsink: it speaks first (its caps) */
+  conn->heard = inst->unixfd;
   g_mutex_lock (&inst->lock);
   inst->conn = conn;
   inst->n_connections++;
@@ -900,7 +913,7 @@ connector_main (QsInstance * inst)
       break;
     busy = serving (inst);
     if (!busy) {
-      gint fd = qs_socket_connect (inst->path);
+      gint fd = qs_socket_connect_type (inst->path, inst->unixfd);
       if (fd >= 0) {
         GST_INFO_OBJECT (inst->element, "connected to the sender on %s", inst->path);
         said = FALSE;
@@ -1120,7 +1133,8 @@ qs_create (GstPushSrc * psrc, GstBuffer ** outbuf)
       }
       continue;
     }
-    n = qs_socket_recv (conn->fd, &payload, fds, &n_fds);
+    n = conn->stream ? qs_stream_recv (conn->fd, &payload, fds, &n_fds) :
+        qs_socket_recv (conn->fd, &payload, fds, &n_fds);
     if (n < 0 && errno == EAGAIN)
       continue;
     since = g_get_monotonic_time ();
@@ -1148,7 +1162,7 @@ qs_create (GstPushSrc * psrc, GstBuffer ** outbuf)
     if (conn->mode != QS_MODE_UNKNOWN) {
       gboolean caps_changed;
       r.data = conn->mode == QS_MODE_VENDOR ? qs_decode_vendor_buffer (payload, n, n_fds) :
-          qs_decode_buffer (payload, n, n_fds, conn->mode == QS_MODE_OURS_CACHED,
+          conn->mode == QS_MODE_UNIXFD ? qs_decode_unixfd_buffer (payload, n, n_fds) : qs_decode_buffer (payload, n, n_fds, conn->mode == QS_MODE_OURS_CACHED,
           conn->caps ? g_bytes_get_data (conn->caps, NULL) : NULL, conn->caps ? g_bytes_get_size (conn->caps) : 0,
           &caps_changed);
       if (r.data) {
@@ -1205,7 +1219,15 @@ qs_create (GstPushSrc * psrc, GstBuffer ** outbuf)
         gchar *problem = NULL;
         *outbuf = build_buffer (inst, conn, r.data, fds, n_fds, &problem);
         n_fds = 0;              /* taken */
-        if (!*outbuf) {
+        if (!*outbuf && conn->stream) {
+          /* upstream's unixfd wire has no way to say a buffer was refused: a sender whose buffer
+           * does not hold up is not served further (it may connect again) */
+          GST_ELEMENT_WARNING (inst->element, STREAM, DECODE,
+              ("The sender on \"%s\" (upstream's unixfd wire) sent a buffer that does not hold up: %s: "
+                  "disconnected it", inst->path, problem ? problem : "it could not be wrapped"), (NULL));
+          g_free (problem);
+          drop_connection (inst, "the sender lied");
+        } else if (!*outbuf) {
           GST_ELEMENT_WARNING (inst->element, STREAM, DECODE,
               ("Dropped a buffer from the sender on \"%s\": %s", inst->path,
                   problem ? problem : "it could not be wrapped"), (NULL));
@@ -1219,6 +1241,13 @@ qs_create (GstPushSrc * psrc, GstBuffer ** outbuf)
           g_mutex_unlock (&inst->lock);
         }
       }
+    } else if (r.action == QS_ACTION_NONE && r.caps && conn->stream) {
+      /* upstream's unixfd wire: CAPS come alone, before the buffers they are for */
+      CapsResult caps = set_caps (inst, r.caps);
+      if (caps == CAPS_FAILED)
+        ret = GST_FLOW_NOT_NEGOTIATED;
+      else if (caps == CAPS_SKIP)
+        drop_connection (inst, "the sender sent caps that do not parse");
     } else if (r.action == QS_ACTION_EOS) {
       GST_INFO_OBJECT (inst->element, "end of stream from the sender");
       ret = GST_FLOW_EOS;
@@ -1252,6 +1281,7 @@ qs_src_start (GstBaseSrc * bsrc)
     inst->path = g_strdup (r.path);
     inst->first_logged = FALSE;
   }
+  inst->unixfd = ok && r.unixfd;
   if (ok)
     start_acceptor (inst);
   else

@@ -15,19 +15,26 @@ that buffer is freed. unixfdsink listens and serves any number of clients (a lat
 first); unixfdsrc connects, and fails at once if nobody listens.
 
 Roles:
-  sink SOCKET FORMAT WIDTH HEIGHT COUNT [--pad N]: listens, serves the first client: CAPS, then COUNT
-    frames of FORMAT (NV12 or I420) in memfds from a pool (each stride padded by N bytes, a video meta
-    saying so), each frame different; reads releases; then EOS, and waits (10 s at most) until every
+  sink SOCKET FORMAT WIDTH HEIGHT COUNT [--pad N] [--unsealed]: listens, serves the first client: CAPS,
+    then COUNT frames of FORMAT (NV12 or I420) in memfds from a pool, sealed against shrinking as their
+    shm allocator does (not with --unsealed), each stride padded by N bytes (a video meta saying so),
+    each frame different (prints "raw N SHA1" of its whole memory too); reads releases; then EOS, and waits (10 s at most) until every
     frame came back. Prints "frame N SHA1" per frame (the visible image without padding),
     "released R of N".
+  Both take --lie KIND: the sink tells frame 3 wrong (size: a memory beyond its fd; count: two fds for
+  one memory; kind: a pipe for the memfd; meta: a meta longer than the command; release: sends
+  RELEASE_BUFFER), the src releases wrong after frame 3 (unknown-id, twice, short, fds: a pipe on a
+  release; caps: sends CAPS); then each waits (5 s at most) for the other end to drop the connection
+  and prints "dropped" or "not dropped".
   src SOCKET: connects (retrying every 10 ms for 10 s), reads until EOS: prints "caps CAPS", and per
     buffer "frame N SHA1" (the visible image, by the video meta's layout or the caps'), releasing it
     at once; checks what it gets (fd count, spans within each fd's size, the meta's planes within the
     memory) and exits 1 naming the lie.
 
-usage: unixfd_peer.py sink SOCKET FORMAT WIDTH HEIGHT COUNT [--pad N]
-       unixfd_peer.py src SOCKET"""
+usage: unixfd_peer.py sink SOCKET FORMAT WIDTH HEIGHT COUNT [--pad N] [--unsealed] [--lie KIND]
+       unixfd_peer.py src SOCKET [--lie KIND]"""
 import array
+import fcntl
 import hashlib
 import mmap
 import os
@@ -126,7 +133,29 @@ def parse_metas(payload, at, n_meta):
     return metas
 
 
-def run_sink(path, fmt, w, h, count, pad):
+LIE_AT = 3
+
+
+def sink_lie(sock, lie, fixed, size, meta, fd):
+    """frame LIE_AT, told wrong"""
+    if lie == 'size':           # a memory beyond its fd
+        send_command(sock, NEW_BUFFER, fixed + MEMORY.pack(size + 4096, 0) + meta, [fd])
+    elif lie == 'count':        # two fds for one memory
+        send_command(sock, NEW_BUFFER, fixed + MEMORY.pack(size, 0) + meta, [fd, fd])
+    elif lie == 'kind':         # an fd of the wrong kind: a pipe
+        r, w = os.pipe()
+        send_command(sock, NEW_BUFFER, fixed + MEMORY.pack(size, 0) + meta, [r])
+        os.close(r)
+        os.close(w)
+    elif lie == 'meta':         # a video meta whose size says more than the command holds
+        send_command(sock, NEW_BUFFER, fixed + MEMORY.pack(size, 0) + struct.pack('<I', 4000) + meta[4:], [fd])
+    elif lie == 'release':      # a command only a receiver sends
+        send_command(sock, RELEASE_BUFFER, struct.pack('=Q', 1000))
+    else:
+        sys.exit(f'unknown lie {lie}')
+
+
+def run_sink(path, fmt, w, h, count, pad, unsealed, lie):
     layout = []
     offset = 0
     for row, rows in planes(fmt, w, h):
@@ -148,8 +177,10 @@ def run_sink(path, fmt, w, h, count, pad):
 
     pool = []
     for i in range(POOL):
-        fd = os.memfd_create(f'unixfd-peer-{i}', os.MFD_CLOEXEC)
+        fd = os.memfd_create(f'unixfd-peer-{i}', os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
         os.ftruncate(fd, size)
+        if not unsealed:
+            fcntl.fcntl(fd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_SHRINK)   # as their gst_shm_allocator does
         pool.append((fd, mmap.mmap(fd, size)))
     free = list(range(POOL))
     out = {}          # buffer id -> pool slot
@@ -181,10 +212,25 @@ def run_sink(path, fmt, w, h, count, pad):
         fd, m = pool[slot]
         m[:] = bytes([(n * 7 + i) & 0xff for i in range(256)]) * (size // 256) + bytes((n + i) & 0xff for i in range(size % 256))
         print(f'frame {n} {hashlib.sha1(visible(m, fmt, w, h, offsets, strides)).hexdigest()}', flush=True)
+        print(f'raw {n} {hashlib.sha1(m[:]).hexdigest()}', flush=True)
         meta = video_meta(fmt, w, h, offsets, strides)
         pts = base + n * 33_333_333
         fixed = NEW_BUFFER_FIXED.pack(1000 + n, pts, NONE, 33_333_333, n, n + 1, 0, 0, 1, 1)
         out[1000 + n] = slot
+        if lie and n == LIE_AT:
+            sink_lie(sock, lie, fixed, size, meta, fd)
+            # a receiver that takes the lie for what it is closes the connection
+            deadline = time.time() + 5
+            while time.time() < deadline:
+                if not read_releases(0.2):
+                    print('dropped', flush=True)
+                    break
+            else:
+                print('not dropped', flush=True)
+            sock.close()
+            listener.close()
+            os.unlink(path)
+            return
         send_command(sock, NEW_BUFFER, fixed + MEMORY.pack(size, 0) + meta, [fd])
         read_releases(0)
     send_command(sock, EOS)
@@ -197,7 +243,26 @@ def run_sink(path, fmt, w, h, count, pad):
     os.unlink(path)
 
 
-def run_src(path):
+def src_lie(sock, lie, bid):
+    """after frame LIE_AT, a release told wrong"""
+    if lie == 'unknown-id':     # an id it never got
+        send_command(sock, RELEASE_BUFFER, struct.pack('=Q', 0xdeadbeef))
+    elif lie == 'twice':        # the same buffer released twice
+        send_command(sock, RELEASE_BUFFER, struct.pack('=Q', bid))
+    elif lie == 'short':        # a release of 4 bytes
+        send_command(sock, RELEASE_BUFFER, struct.pack('=I', 7))
+    elif lie == 'fds':          # fds on a release
+        r, w = os.pipe()
+        send_command(sock, RELEASE_BUFFER, struct.pack('=Q', bid + 1), [r])
+        os.close(r)
+        os.close(w)
+    elif lie == 'caps':         # a command only a sender sends
+        send_command(sock, CAPS, b'video/x-raw\0')
+    else:
+        sys.exit(f'unknown lie {lie}')
+
+
+def run_src(path, lie=None):
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     deadline = time.time() + 10
     while True:
@@ -263,16 +328,37 @@ def run_src(path):
                 for fd in fds:
                     os.close(fd)
             send_command(sock, RELEASE_BUFFER, struct.pack('=Q', bid))
+            if lie and n == LIE_AT + 1:
+                src_lie(sock, lie, bid)
+                # a sender that takes the lie for what it is closes the connection
+                deadline = time.time() + 5
+                sock.settimeout(0.2)
+                while time.time() < deadline:
+                    try:
+                        got = recv_command(sock)
+                    except (socket.timeout, BlockingIOError):
+                        continue
+                    except ConnectionResetError:
+                        got = None
+                    if got is None:
+                        print('dropped', flush=True)
+                        return
+                    for fd in got[2]:
+                        os.close(fd)
+                print('not dropped', flush=True)
+                return
         else:
             for fd in fds:
                 os.close(fd)
 
 
 if __name__ == '__main__':
+    lie = sys.argv[sys.argv.index('--lie') + 1] if '--lie' in sys.argv else None
     if len(sys.argv) >= 7 and sys.argv[1] == 'sink':
         pad = int(sys.argv[sys.argv.index('--pad') + 1]) if '--pad' in sys.argv else 0
-        run_sink(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]), pad)
-    elif len(sys.argv) == 3 and sys.argv[1] == 'src':
-        run_src(sys.argv[2])
+        run_sink(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]), pad,
+                 '--unsealed' in sys.argv, lie)
+    elif len(sys.argv) >= 3 and sys.argv[1] == 'src':
+        run_src(sys.argv[2], lie)
     else:
         sys.exit(__doc__)
