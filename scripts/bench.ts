@@ -391,13 +391,23 @@ interface Shape { name: string, unit: string, runs: ShapeRun[] }
 
 /** one qtisocketsink mode=listen serving `n` receivers (mode=connect, started first: they retry); on the
  *  system's GStreamer, or on a peer's */
-async function listenFanOut(produce: string, n: number, peer?: Peer): Promise<Run> {
+async function listenFanOut(produce: string, n: number, peer?: Peer, wire: 'ours' | 'unixfd' | 'unixfd to theirs' = 'ours'): Promise<Run> {
   const sock = socketPath('bench-listen')
   const start = (pipeline: string, debug: string, args: string[] = []) => peer
     ? peerLaunch({ ...peer, env: { ...peer.env, GST_DEBUG: debug } }, pipeline, args) : launch(pipeline, { debug, args })
-  const rxs = Array.from({ length: n }, () => start(`qtisocketsrc socket=${sock} mode=connect ! ${METER}`, 'qtisocketsrc:4', ['-v']))
+  const how = wire === 'ours' ? 'mode=connect' : 'wire=unixfd'
+  // our sink with wire=unixfd serving our receivers of that wire, or stock unixfdsrc (which do not retry:
+  // they start once the sink listens)
+  const rxs = wire === 'unixfd to theirs' ? [] : Array.from({ length: n }, () =>
+    start(`qtisocketsrc socket=${sock} ${how} ! ${METER}`, 'qtisocketsrc:4', ['-v']))
   await Promise.all(rxs.map(r => r.waitFor(/no sender listens on/)))
-  const tx = start(`${produce} ! qtisocketsink socket=${sock} mode=listen ${SINK}`, 'qtisocketsink:4')
+  const tx = start(`${produce} ! qtisocketsink socket=${sock} ${wire === 'ours' ? 'mode=listen' : 'wire=unixfd'} ${SINK}`,
+    'qtisocketsink:4')
+  if (wire === 'unixfd to theirs') {
+    await exists(sock)
+    for (let i = 0; i < n; i++)
+      rxs.push(peerLaunch(peer!, `unixfdsrc socket-path=${sock} ! ${METER}`, ['-v']))
+  }
   return finish([tx, ...rxs], rxs[n - 1]!, false)
 }
 
@@ -436,6 +446,10 @@ const SHAPES: Shape[] = [
     [ALONE, () => alone(PRODUCE_HD)],
     ...(UNIXFD ? [[`unixfd (${UNIXFD.label})`, () => unixfdServe(UNIXFD, PRODUCE_HD, 3), UNIXFD_ALONE],
       [`qtisocket on ${UNIXFD.label}`, () => listenFanOut(PRODUCE_HD, 3, OURS_ON_UNIXFD), UNIXFD_ALONE],
+      [`qtisocket wire=unixfd both sides, on ${UNIXFD.label}`, () => listenFanOut(PRODUCE_HD, 3, OURS_ON_UNIXFD, 'unixfd'),
+        UNIXFD_ALONE],
+      [`qtisocketsink wire=unixfd to 3 unixfdsrc, on ${UNIXFD.label}`,
+        () => listenFanOut(PRODUCE_HD, 3, OURS_ON_UNIXFD, 'unixfd to theirs'), UNIXFD_ALONE],
       [UNIXFD_ALONE, () => peerAlone(UNIXFD, PRODUCE_HD)]] as ShapeRun[] : [])] },
   { name: 'reading consumer (videoscale to 320x180), 1080p', unit: 'frames/s', runs: [
     ['qtisocket', () => fanOut(PRODUCE_HD, HD, 1, `${SCALE} ! `, false), 'joined'],
@@ -471,14 +485,19 @@ async function userShapes(): Promise<string[]> {
   const results = new Map<string, Run[]>()
   // BENCH_SHAPE=<part of a name>: those shapes only (with BENCH_ONLY=users, for a quick look)
   const shapes = SHAPES.filter(sh => !process.env.BENCH_SHAPE || sh.name.includes(process.env.BENCH_SHAPE))
+  // BENCH_PATHS=<part>,<part>: only the paths whose names contain one of them (a closer look at a few)
+  const only = process.env.BENCH_PATHS?.split(',')
   for (let rep = 0; rep < REPS; rep++) {
     for (const shape of shapes) {
       for (const [path, go] of shape.runs) {
+        if (only && !only.some(part => path.includes(part)))
+          continue
         const r = await go()
         const k = `${shape.name}|${path}`
         results.set(k, [...(results.get(k) ?? []), r])
         process.stderr.write(`  rep ${rep + 1} ${shape.name}, ${path}: ${Math.round(r.rate)} ${shape.unit}, ` +
-          `${(1000 * r.cpuPerBuffer).toFixed(3)} ms CPU/buffer, receiver faults/buffer ${r.faults.toFixed(2)}\n`)
+          `${(1000 * r.cpuPerBuffer).toFixed(3)} ms CPU/buffer (by process: ${r.byProcess.map(x => (1000 * x).toFixed(3)).join(' ')}), ` +
+          `receiver faults/buffer ${r.faults.toFixed(2)}\n`)
       }
     }
   }
