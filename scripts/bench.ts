@@ -420,6 +420,7 @@ async function unixfdServe(peer: Peer, produce: string, n: number): Promise<Run>
   return finish([tx, ...rxs], rxs[n - 1]!, false)
 }
 const PRODUCE_HD = `videotestsrc num-buffers=600 ! ${HD}`
+const PRODUCE_SMALL = `videotestsrc num-buffers=3000 ! ${SMALL}`
 const ALONE = 'producer alone'
 const UNIXFD_ALONE = `producer alone, ${UNIXFD?.label ?? ''}`
 const UNIXFD_JOINED = `joined, ${UNIXFD?.label ?? ''}`
@@ -451,6 +452,15 @@ const SHAPES: Shape[] = [
       [`qtisocketsink wire=unixfd to 3 unixfdsrc, on ${UNIXFD.label}`,
         () => listenFanOut(PRODUCE_HD, 3, OURS_ON_UNIXFD, 'unixfd to theirs'), UNIXFD_ALONE],
       [UNIXFD_ALONE, () => peerAlone(UNIXFD, PRODUCE_HD)]] as ShapeRun[] : [])] },
+  // the same with small frames: what each buffer costs to pass on, whatever its size, is most of it
+  { name: '3 receivers on one listening sink (no tee), 640x360: the cost per buffer', unit: 'frames/s', runs: [
+    ['qtisocket', () => listenFanOut(PRODUCE_SMALL, 3), ALONE],
+    [ALONE, () => alone(PRODUCE_SMALL)],
+    ...(UNIXFD ? [[`unixfd (${UNIXFD.label})`, () => unixfdServe(UNIXFD, PRODUCE_SMALL, 3), UNIXFD_ALONE],
+      [`qtisocket on ${UNIXFD.label}`, () => listenFanOut(PRODUCE_SMALL, 3, OURS_ON_UNIXFD), UNIXFD_ALONE],
+      [`qtisocket wire=unixfd both sides, on ${UNIXFD.label}`, () => listenFanOut(PRODUCE_SMALL, 3, OURS_ON_UNIXFD, 'unixfd'),
+        UNIXFD_ALONE],
+      [UNIXFD_ALONE, () => peerAlone(UNIXFD, PRODUCE_SMALL)]] as ShapeRun[] : [])] },
   { name: 'reading consumer (videoscale to 320x180), 1080p', unit: 'frames/s', runs: [
     ['qtisocket', () => fanOut(PRODUCE_HD, HD, 1, `${SCALE} ! `, false), 'joined'],
     ['shm', () => fanOut(PRODUCE_HD, HD, 1, `${SCALE} ! `, true), 'joined'],

@@ -56,6 +56,21 @@ function randomSpec(r: () => number): EncodeSpec {
   return spec
 }
 
+/** a damaged copy of a message, and how: 0 bits flipped, 1 cut short, 2 four bytes inserted */
+function damage(r: () => number, message: Uint8Array): [Uint8Array, number] {
+  const bad = Uint8Array.from(message)
+  const what = Math.floor(r() * 3)
+  if (what === 0) {
+    for (let k = 0; k < 1 + Math.floor(r() * 3); k++)
+      bad[Math.floor(r() * bad.byteLength)]! ^= 1 << Math.floor(r() * 8)
+    return [bad, what]
+  }
+  if (what === 1)
+    return [bad.subarray(0, Math.floor(r() * bad.byteLength)), what]
+  const at = Math.floor(r() * bad.byteLength)
+  return [Uint8Array.from([...bad.subarray(0, at), ...Array.from({ length: 4 }, () => Math.floor(r() * 256)), ...bad.subarray(at)]), what]
+}
+
 function check(spec: EncodeSpec, encoded: { data: Uint8Array | null, nFds: number, maxsizes: number[] }): string | undefined {
   if (!encoded.data)
     return 'nothing encoded'
@@ -213,18 +228,7 @@ test('what TypeScript encodes, the native decoder reads as the element does: 200
     taken++
     // and damaged: bits flipped, cut short, bytes inserted
     for (let j = 0; j < 10; j++) {
-      const bad = Uint8Array.from(payload)
-      const what = Math.floor(r() * 3)
-      let damaged: Uint8Array = bad
-      if (what === 0) {
-        for (let k = 0; k < 1 + Math.floor(r() * 3); k++)
-          bad[Math.floor(r() * bad.byteLength)]! ^= 1 << Math.floor(r() * 8)
-      } else if (what === 1) {
-        damaged = bad.subarray(0, Math.floor(r() * bad.byteLength))
-      } else {
-        const at = Math.floor(r() * bad.byteLength)
-        damaged = Uint8Array.from([...bad.subarray(0, at), ...Array.from({ length: 4 }, () => Math.floor(r() * 256)), ...bad.subarray(at)])
-      }
+      const [damaged, what] = damage(r, payload)
       const native2 = native().decodeForTest(damaged, nFds, cached, capsBody)
       if (native2) {
         const element = elementAnswer(damaged, nFds, cached, caps)
@@ -474,18 +478,7 @@ test('what upstream\'s unixfdsink writes, the native decoder reads as the elemen
     const got = native().decodeUnixfdForTest(command, nFds)
     t.deepEqual(got && Buffer.from(got), want && Buffer.from(want), `command ${i}`)
     for (let j = 0; j < 10; j++) {
-      const bad = Uint8Array.from(command)
-      const what = Math.floor(r() * 3)
-      let damaged: Uint8Array = bad
-      if (what === 0) {
-        for (let k = 0; k < 1 + Math.floor(r() * 3); k++)
-          bad[Math.floor(r() * bad.byteLength)]! ^= 1 << Math.floor(r() * 8)
-      } else if (what === 1) {
-        damaged = bad.subarray(0, Math.floor(r() * bad.byteLength))
-      } else {
-        const at = Math.floor(r() * bad.byteLength)
-        damaged = Uint8Array.from([...bad.subarray(0, at), ...Array.from({ length: 4 }, () => Math.floor(r() * 256)), ...bad.subarray(at)])
-      }
+      const [damaged, what] = damage(r, command)
       const native2 = native().decodeUnixfdForTest(damaged, nFds)
       const element = unixfdAnswer(damaged, nFds)
       if ((native2 === null) !== (element === null) ||

@@ -205,6 +205,35 @@ export function openFds(pid: number): string[] {
 }
 
 /** inodes of the memfds this process has mapped */
+/** a process's open fds but its memfds (a pool grows as it likes), least of 10 samples 20 ms apart: a
+ *  socket closes a moment after its peer died; a leaked fd stays in every sample */
+export async function fdsButMemfds(pid: number): Promise<number> {
+  const out: number[] = []
+  for (let i = 0; i < 10; i++) {
+    out.push(openFds(pid).filter(fd => {
+      try {
+        return !fs.readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith('/memfd:')
+      } catch {
+        return false // closed meanwhile
+      }
+    }).length)
+    await sleep(20)
+  }
+  return Math.min(...out)
+}
+
+/** fdsButMemfds once it is back to `expected`, or what it is after timeoutMs: a loaded machine may take a
+ *  moment to close a connection that ended; a leaked fd never goes */
+export async function fdsSettled(pid: number, expected: number, timeoutMs = 5000): Promise<number> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const n = await fdsButMemfds(pid)
+    if (n === expected || Date.now() > deadline)
+      return n
+    await sleep(100)
+  }
+}
+
 export function mappedMemfdInodes(pid: number): Set<number> {
   const inodes = new Set<number>()
   for (const line of fs.readFileSync(`/proc/${pid}/maps`, 'utf8').split('\n')) {

@@ -5,31 +5,13 @@
 // that lies (sizes, counts, fds of the wrong kind, ids it never got) is warned about, naming the socket,
 // and disconnected, the others served, no fd left behind.
 import test from 'ava'
-import * as fs from 'fs'
-import { DEBUG, launch, Launch, openFds, parseChecksums, Peer, sleep, socketPath, stoppedStats } from './helpers'
+import { DEBUG, fdsButMemfds, fdsSettled, launch, Launch, parseChecksums, Peer, sleep, socketPath, stoppedStats } from './helpers'
 
 const CAPS = 'video/x-raw,format=NV12,width=320,height=240,framerate=30/1'
 const sha1s = (out: string) => parseChecksums(out).map(c => c.sha1)
 /** the peer's "frame N SHA1" (visible image) or "raw N SHA1" (whole memory) lines */
 const peerLines = (out: string, kind: 'frame' | 'raw') =>
   out.split('\n').filter(l => l.startsWith(`${kind} `)).map(l => l.split(' ')[2]!)
-
-/** a process's open fds but its memfds, least of 10 samples 20 ms apart (a socket closes a moment after
- *  its peer died; a leaked fd stays in every sample) */
-async function fdsNow(pid: number): Promise<number> {
-  const out: number[] = []
-  for (let i = 0; i < 10; i++) {
-    out.push(openFds(pid).filter(fd => {
-      try {
-        return !fs.readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith('/memfd:')
-      } catch {
-        return false
-      }
-    }).length)
-    await sleep(20)
-  }
-  return Math.min(...out)
-}
 
 for (const format of ['NV12', 'I420']) {
   test(`their sink → our src (wire=unixfd), ${format} with strides padded by 64: every frame's bytes as sent, mapped, not copied; every buffer released; end-of-stream crosses`, async t => {
@@ -140,13 +122,16 @@ for (const lie of ['size', 'count', 'kind', 'meta', 'release']) {
     const sock = socketPath(`ufd-lie-${lie}`)
     const src = new Launch(`qtisocketsrc socket=${sock} wire=unixfd ! fakesink`, { debug: DEBUG })
     await src.waitFor(/no sender listens on/)
-    const before = await fdsNow(src.pid)
+    // PLAYING, settled: GStreamer opens some of its fds lazily on the way (a loaded machine takes a while)
+    await src.waitFor(/New clock/)
+    await sleep(300)
+    const before = await fdsButMemfds(src.pid)
     const peer = new Peer('unixfd_peer.py', ['sink', sock, 'NV12', '320', '240', '10', '--lie', lie])
     t.is(await peer.exited, 0, peer.out)
     t.true(peer.out.includes('dropped') && !peer.out.includes('not dropped'), peer.out)
     await sleep(200)
     t.is(src.child.exitCode, null, 'the receiver runs on')
-    t.is(await fdsNow(src.pid), before, 'the receiver\'s fds after the liar left')
+    t.is(await fdsSettled(src.pid, before), before, 'the receiver\'s fds after the liar left')
     src.kill('SIGINT')
     const got = await src.wait(20000)
     t.regex(got.out, new RegExp(`WARNING: .*The sender on "${sock}" \\(upstream's unixfd wire\\) .*disconnected it`))
@@ -162,7 +147,7 @@ test('unixfd receivers that lie (an id never sent, one released twice, a short r
   const honest = new Launch(`qtisocketsrc socket=${sock} wire=unixfd ! checksumsink`, { debug: DEBUG })
   await sender.waitFor(/receiver 1 .* joined/)
   await sleep(300)
-  const before = await fdsNow(sender.pid)
+  const before = await fdsButMemfds(sender.pid)
   const lies = ['unknown-id', 'twice', 'short', 'fds', 'caps']
   for (const lie of lies) {
     const liar = new Peer('unixfd_peer.py', ['src', sock, '--lie', lie])
@@ -170,7 +155,7 @@ test('unixfd receivers that lie (an id never sent, one released twice, a short r
     t.true(liar.out.includes('dropped') && !liar.out.includes('not dropped'), `${lie}: ${liar.out}`)
   }
   await sleep(300)
-  t.is(await fdsNow(sender.pid), before, 'the sender\'s fds after the liars left')
+  t.is(await fdsSettled(sender.pid, before), before, 'the sender\'s fds after the liars left')
   sender.kill('SIGINT')
   const sent = await sender.wait(30000)
   t.is(sent.code, 0, sent.out)

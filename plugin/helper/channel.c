@@ -29,6 +29,48 @@ wait_io (gint fd, short events, gint timeout_ms)
   return n > 0 && (p.revents & events);
 }
 
+/* room for the fds of one message as one SCM_RIGHTS control message */
+typedef union {
+  struct cmsghdr align;
+  char buf[CMSG_SPACE (sizeof (gint) * QS_MAX_FDS)];
+} Control;
+
+/* attaches n_fds fds to msg as SCM_RIGHTS (none: no control message) */
+static void
+attach_fds (struct msghdr *msg, Control * control, const gint * fds, guint n_fds)
+{
+  struct cmsghdr *c;
+  if (n_fds == 0)
+    return;
+  memset (control, 0, sizeof *control);
+  msg->msg_control = control->buf;
+  msg->msg_controllen = CMSG_SPACE (sizeof (gint) * n_fds);
+  c = CMSG_FIRSTHDR (msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN (sizeof (gint) * n_fds);
+  memcpy (CMSG_DATA (c), fds, sizeof (gint) * n_fds);
+}
+
+/* the fds that came with a received msg, appended to fds/n_fds (closed beyond max) */
+static void
+collect_fds (struct msghdr *msg, gint * fds, guint * n_fds, guint max)
+{
+  struct cmsghdr *c;
+  for (c = CMSG_FIRSTHDR (msg); c; c = CMSG_NXTHDR (msg, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+      guint i, count = (c->cmsg_len - CMSG_LEN (0)) / sizeof (gint);
+      gint *in = (gint *) CMSG_DATA (c);
+      for (i = 0; i < count; i++) {
+        if (*n_fds < max)
+          fds[(*n_fds)++] = in[i];
+        else
+          close (in[i]);
+      }
+    }
+  }
+}
+
 static gint
 send_record (gint fd, struct msghdr *msg)
 {
@@ -49,10 +91,7 @@ qs_socket_send (gint fd, const guint8 * data, gsize len, const gint * fds, guint
   guint32 be = htonl ((guint32) len);
   struct iovec iov_len = { &be, 4 }, iov = { (void *) data, len };
   struct msghdr msg = { 0 };
-  union {
-    struct cmsghdr align;
-    char buf[CMSG_SPACE (sizeof (gint) * QS_MAX_FDS)];
-  } control;
+  Control control;
 
   if (n_fds > QS_MAX_FDS || len == 0 || len > QS_MAX_MESSAGE) {
     errno = EMSGSIZE;
@@ -66,17 +105,7 @@ qs_socket_send (gint fd, const guint8 * data, gsize len, const gint * fds, guint
   memset (&msg, 0, sizeof msg);
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
-  if (n_fds > 0) {
-    struct cmsghdr *c;
-    memset (&control, 0, sizeof control);
-    msg.msg_control = control.buf;
-    msg.msg_controllen = CMSG_SPACE (sizeof (gint) * n_fds);
-    c = CMSG_FIRSTHDR (&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN (sizeof (gint) * n_fds);
-    memcpy (CMSG_DATA (c), fds, sizeof (gint) * n_fds);
-  }
+  attach_fds (&msg, &control, fds, n_fds);
   return send_record (fd, &msg);
 }
 
@@ -85,13 +114,9 @@ static gssize
 recv_record (gint fd, void *buf, gsize len, gint * fds, guint * n_fds, guint max_fds,
     gint timeout_ms)
 {
-  union {
-    struct cmsghdr align;
-    char buf[CMSG_SPACE (sizeof (gint) * QS_MAX_FDS)];
-  } control;
+  Control control;
   struct iovec iov = { buf, len };
   struct msghdr msg = { 0 };
-  struct cmsghdr *c;
   ssize_t n;
   gboolean reset_seen = FALSE;
 
@@ -114,18 +139,7 @@ recv_record (gint fd, void *buf, gsize len, gint * fds, guint * n_fds, guint max
     if (errno != EAGAIN || !wait_io (fd, POLLIN, timeout_ms))
       return -1;
   }
-  for (c = CMSG_FIRSTHDR (&msg); c; c = CMSG_NXTHDR (&msg, c)) {
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-      guint i, count = (c->cmsg_len - CMSG_LEN (0)) / sizeof (gint);
-      gint *in = (gint *) CMSG_DATA (c);
-      for (i = 0; i < count; i++) {
-        if (*n_fds < max_fds)
-          fds[(*n_fds)++] = in[i];
-        else
-          close (in[i]);
-      }
-    }
-  }
+  collect_fds (&msg, fds, n_fds, max_fds);
   if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
     errno = EPROTO;
     return -1;
@@ -286,10 +300,7 @@ qs_stream_send (gint fd, guint32 type, const guint8 * payload, gsize len, const 
   QsUnixfdCommand c = { type, (guint32) len };
   struct iovec iov[2] = { {&c, sizeof c}, {(void *) payload, len} };
   struct msghdr msg = { 0 };
-  union {
-    struct cmsghdr align;
-    char buf[CMSG_SPACE (sizeof (gint) * QS_MAX_FDS)];
-  } control;
+  Control control;
   gsize total = sizeof c + len, done = 0;
 
   if (n_fds > QS_MAX_FDS || len > QS_MAX_MESSAGE) {
@@ -298,17 +309,7 @@ qs_stream_send (gint fd, guint32 type, const guint8 * payload, gsize len, const 
   }
   msg.msg_iov = iov;
   msg.msg_iovlen = len ? 2 : 1;
-  if (n_fds > 0) {
-    struct cmsghdr *cm;
-    memset (&control, 0, sizeof control);
-    msg.msg_control = control.buf;
-    msg.msg_controllen = CMSG_SPACE (sizeof (gint) * n_fds);
-    cm = CMSG_FIRSTHDR (&msg);
-    cm->cmsg_level = SOL_SOCKET;
-    cm->cmsg_type = SCM_RIGHTS;
-    cm->cmsg_len = CMSG_LEN (sizeof (gint) * n_fds);
-    memcpy (CMSG_DATA (cm), fds, sizeof (gint) * n_fds);
-  }
+  attach_fds (&msg, &control, fds, n_fds);
   while (done < total) {
     ssize_t n = sendmsg (fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n < 0) {
@@ -344,13 +345,9 @@ stream_read (gint fd, guint8 * buf, gsize len, gint * fds, guint * n_fds, gboole
 {
   gsize got = 0;
   while (got < len) {
-    union {
-      struct cmsghdr align;
-      char buf[CMSG_SPACE (sizeof (gint) * QS_MAX_FDS)];
-    } control;
+    Control control;
     struct iovec iov = { buf + got, len - got };
     struct msghdr msg = { 0 };
-    struct cmsghdr *c;
     ssize_t n;
     msg.msg_iov = &iov;
     msg.msg_iovlen = 1;
@@ -369,18 +366,7 @@ stream_read (gint fd, guint8 * buf, gsize len, gint * fds, guint * n_fds, gboole
       }
       continue;
     }
-    for (c = CMSG_FIRSTHDR (&msg); c; c = CMSG_NXTHDR (&msg, c)) {
-      if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-        guint i, count = (c->cmsg_len - CMSG_LEN (0)) / sizeof (gint);
-        gint *in = (gint *) CMSG_DATA (c);
-        for (i = 0; i < count; i++) {
-          if (*n_fds < QS_MAX_FDS)
-            fds[(*n_fds)++] = in[i];
-          else
-            close (in[i]);
-        }
-      }
-    }
+    collect_fds (&msg, fds, n_fds, QS_MAX_FDS);
     if (msg.msg_flags & MSG_CTRUNC) {
       errno = EPROTO;
       return -1;

@@ -263,14 +263,31 @@ encode_for_test (napi_env env, napi_callback_info info)
   return result;
 }
 
+/* a description as a Uint8Array (taking it), or null */
+static napi_value
+desc_value (napi_env env, GBytes * desc)
+{
+  napi_value result;
+  void *out;
+  if (!desc) {
+    napi_get_null (env, &result);
+    return result;
+  }
+  napi_create_arraybuffer (env, g_bytes_get_size (desc), &out, &result);
+  memcpy (out, g_bytes_get_data (desc, NULL), g_bytes_get_size (desc));
+  napi_create_typedarray (env, napi_uint8_array, g_bytes_get_size (desc), result, 0, &result);
+  g_bytes_unref (desc);
+  return result;
+}
+
 /* decodeForTest(payload: Uint8Array, nFds, cached, caps?: Uint8Array) -> Uint8Array (the description)
  * | null (left to the element) */
 static napi_value
 decode_for_test (napi_env env, napi_callback_info info)
 {
   size_t argc = 4;
-  napi_value argv[4], result;
-  void *payload = NULL, *caps = NULL, *out;
+  napi_value argv[4];
+  void *payload = NULL, *caps = NULL;
   size_t len = 0, caps_len = 0;
   uint32_t n_fds = 0;
   bool cached = false;
@@ -284,15 +301,7 @@ decode_for_test (napi_env env, napi_callback_info info)
   if (argc > 3 && napi_get_typedarray_info (env, argv[3], NULL, &caps_len, &caps, NULL, NULL) != napi_ok)
     caps = NULL;
   desc = qs_decode_buffer (payload, len, n_fds, cached, caps, caps_len, &caps_changed);
-  if (!desc) {
-    napi_get_null (env, &result);
-    return result;
-  }
-  napi_create_arraybuffer (env, g_bytes_get_size (desc), &out, &result);
-  memcpy (out, g_bytes_get_data (desc, NULL), g_bytes_get_size (desc));
-  napi_create_typedarray (env, napi_uint8_array, g_bytes_get_size (desc), result, 0, &result);
-  g_bytes_unref (desc);
-  return result;
+  return desc_value (env, desc);
 }
 
 /* decodeUnixfdForTest(command: Uint8Array, nFds) -> Uint8Array (the description) | null (left to the
@@ -301,8 +310,8 @@ static napi_value
 decode_unixfd_for_test (napi_env env, napi_callback_info info)
 {
   size_t argc = 2;
-  napi_value argv[2], result;
-  void *msg = NULL, *out;
+  napi_value argv[2];
+  void *msg = NULL;
   size_t len = 0;
   uint32_t n_fds = 0;
   GBytes *desc;
@@ -311,15 +320,7 @@ decode_unixfd_for_test (napi_env env, napi_callback_info info)
   napi_get_typedarray_info (env, argv[0], NULL, &len, &msg, NULL, NULL);
   napi_get_value_uint32 (env, argv[1], &n_fds);
   desc = qs_decode_unixfd_buffer (msg, len, n_fds);
-  if (!desc) {
-    napi_get_null (env, &result);
-    return result;
-  }
-  napi_create_arraybuffer (env, g_bytes_get_size (desc), &out, &result);
-  memcpy (out, g_bytes_get_data (desc, NULL), g_bytes_get_size (desc));
-  napi_create_typedarray (env, napi_uint8_array, g_bytes_get_size (desc), result, 0, &result);
-  g_bytes_unref (desc);
-  return result;
+  return desc_value (env, desc);
 }
 
 void
