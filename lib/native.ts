@@ -31,6 +31,8 @@ export enum Takes {
   Busy = 4,
   /** the vendor's wire: it stayed silent */
   Vendor = 8,
+  /** it must not miss buffers: with slow-receiver=skip, the sink waits for it all the same */
+  NoSkip = 16,
 }
 
 /** the HANDSHAKE's number when the receiver stayed silent (QS_HANDSHAKE_SILENT) */

@@ -3,8 +3,7 @@
 // from its join point; one that leaves releases what it held and nobody else notices; a slow one
 // misses buffers (slow-receiver=skip) without stalling the others.
 import test from 'ava'
-import * as fs from 'fs'
-import { DEBUG, launch, Launch, openFds, parseChecksums, sleep, socketPath, stoppedStats } from './helpers'
+import { DEBUG, fdsButMemfds, launch, Launch, parseChecksums, sleep, socketPath, stoppedStats } from './helpers'
 
 const CAPS = 'video/x-raw,format=NV12,width=320,height=240,framerate=30/1'
 const sha1s = (out: string) => parseChecksums(out).map(c => c.sha1)
@@ -76,7 +75,7 @@ test('receivers that are killed release what they held and nobody else notices: 
   const stayer = new Launch(`qtisocketsrc socket=${sock} mode=connect ! checksumsink`, { debug: DEBUG })
   await sender.waitFor(/receiver 1 .* joined/)
   await sleep(300)
-  const baseline = Math.min(...await samples(sender.pid))
+  const baseline = await fdsButMemfds(sender.pid)
   for (let i = 0; i < 20; i++) {
     const victim = new Launch(`qtisocketsrc socket=${sock} mode=connect ! fakesink`, { debug: DEBUG })
     await sender.waitFor(new RegExp(`receiver ${i + 2} .* joined`), 30000)
@@ -86,7 +85,7 @@ test('receivers that are killed release what they held and nobody else notices: 
   }
   await sleep(300)
   // a receiver's socket stays open a moment after its process died; a leaked fd stays in every sample
-  t.is(Math.min(...await samples(sender.pid)), baseline, 'sender fds after 20 receivers were killed')
+  t.is(await fdsButMemfds(sender.pid), baseline, 'sender fds after 20 receivers were killed')
   sender.child.kill('SIGINT')
   const sent = await sender.wait(60000)
   t.is(sent.code, 0, sent.out)
@@ -100,22 +99,6 @@ test('receivers that are killed release what they held and nobody else notices: 
   t.is(stats.connections, 21)
   t.is(stats.returned, stats.sent, 'every buffer went back: returned by its receiver or released when it died')
 })
-
-/** the sender's open fds but its memfds (its pool grows as it likes), 10 samples 20 ms apart */
-async function samples(pid: number): Promise<number[]> {
-  const out: number[] = []
-  for (let i = 0; i < 10; i++) {
-    out.push(openFds(pid).filter(fd => {
-      try {
-        return !fs.readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith('/memfd:')
-      } catch {
-        return false // closed meanwhile
-      }
-    }).length)
-    await sleep(20)
-  }
-  return out
-}
 
 test('slow-receiver=skip (the default when listening): a receiver at 5 frames/s beside one at full rate: the fast one loses nothing, the slow one misses buffers, counted', async t => {
   const sock = socketPath('serve-slow')
@@ -143,22 +126,73 @@ test('slow-receiver=skip (the default when listening): a receiver at 5 frames/s 
   t.true(slowStats.received! < frames / 2, `the slow receiver got ${slowStats.received}`)
 })
 
+test('a receiver that must not miss buffers (may-skip=false) beside a slow-receiver=skip sender: slowed to 10 frames/s, it gets every frame (the sender waits for it); a fast one beside it too', async t => {
+  const sock = socketPath('serve-noskip')
+  const frames = 60
+  const produce = `videotestsrc num-buffers=${frames} pattern=ball is-live=true ! ${CAPS}`
+  const recorder = new Launch(`qtisocketsrc socket=${sock} mode=connect may-skip=false ! identity sleep-time=100000 ! checksumsink`,
+    { debug: DEBUG })
+  const fast = new Launch(`qtisocketsrc socket=${sock} mode=connect ! checksumsink`, { debug: DEBUG })
+  await Promise.all([recorder, fast].map(r => r.waitFor(/no sender listens on/)))
+  const sender = new Launch(`${produce} ! qtisocketsink socket=${sock} mode=listen slow-receiver=skip wait-for-connection=true`,
+    { debug: DEBUG })
+  await sender.waitFor(/receiver 2 .* joined/)
+  const sent = await sender.wait(60000)
+  t.is(sent.code, 0, sent.out)
+  const reference = sha1s((await launch(`videotestsrc num-buffers=${frames} pattern=ball ! ${CAPS} ! checksumsink`)).out)
+  const [gotRecorder, gotFast] = await Promise.all([recorder.wait(30000), fast.wait(30000)])
+  // both joined before the first frame or at it: the recorder's frames are all the sender's from its
+  // join point, and none is missing after it
+  const rec = sha1s(gotRecorder.out)
+  const at = reference.indexOf(rec[0]!)
+  t.true(at >= 0 && at <= 1, `the recorder's first frame is the sender's ${at}`)
+  t.deepEqual(rec, reference.slice(at), 'the recorder missed nothing')
+  t.true(sha1s(gotFast.out).length >= frames - 1)
+  const stats = stoppedStats(sent.out, 'qtisocketsink')
+  t.is(stats.skipped, 0, 'nothing was skipped: the sender waited for the recorder')
+  t.is(stats.returned, stats.sent)
+})
+
 test('a receiver started before the sender (mode=connect retries while nobody listens) gets the whole stream; a second listening sink on the same socket fails with an error naming it', async t => {
   const sock = socketPath('serve-early')
   const receiver = new Launch(`qtisocketsrc socket=${sock} mode=connect ! checksumsink`, { debug: DEBUG })
   await receiver.waitFor(/no sender listens on/)
   await sleep(500)
-  const sender = new Launch(`videotestsrc num-buffers=60 pattern=ball ! ${CAPS} ! qtisocketsink socket=${sock} mode=listen ` +
-    'wait-for-connection=true', { debug: DEBUG })
+  // a live camera that runs until it is told to end (-e): it is still there when the second one starts,
+  // however long that takes on a loaded machine
+  const sender = new Launch(`videotestsrc is-live=true pattern=ball ! ${CAPS} ! qtisocketsink socket=${sock} mode=listen ` +
+    'wait-for-connection=true slow-receiver=wait', { debug: DEBUG, args: ['-e'] })
   await sender.waitFor(/listening on/)
   const second = await launch(`videotestsrc num-buffers=10 ! ${CAPS} ! qtisocketsink socket=${sock} mode=listen`)
   t.not(second.code, 0)
   t.regex(second.out, new RegExp(`ERROR: .*Cannot listen on "${sock.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"`))
+  t.is(sender.child.exitCode, null, 'the first serves on')
+  sender.kill('SIGINT')
   const sent = await sender.wait(30000)
   t.is(sent.code, 0, sent.out)
   const got = await receiver.wait(30000)
   t.is(got.code, 0, got.out)
-  t.is(sha1s(got.out).length, 60)
+  // the receiver was there before the first frame: it got every frame the camera made
+  const frames = sha1s(got.out)
+  t.is(frames.length, stoppedStats(sent.out, 'qtisocketsink').rendered)
+  t.deepEqual(frames, sha1s((await launch(`videotestsrc num-buffers=${frames.length} pattern=ball ! ${CAPS} ! checksumsink`)).out))
+})
+
+test('a receiver connecting where nobody listens (a sink that connects too): each side warns once, naming the socket, and keeps trying', async t => {
+  const sock = socketPath('serve-nobody')
+  const escaped = sock.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+  const sender = new Launch(`videotestsrc is-live=true ! ${CAPS} ! qtisocketsink socket=${sock}`, { debug: DEBUG })
+  const receiver = new Launch(`qtisocketsrc socket=${sock} mode=connect ! fakesink`, { debug: DEBUG })
+  await sender.waitFor(new RegExp(`WARNING: .*No receiver is listening on "${escaped}"`))
+  await receiver.waitFor(new RegExp(`WARNING: .*No sender listens on "${escaped}" \\(.*\\) for 5 s: still trying every 20 ms ` +
+    '\\(the sender must listen: qtisocketsink mode=listen\\)'), 15000)
+  await sleep(300)
+  t.is(sender.child.exitCode, null)
+  t.is(receiver.child.exitCode, null)
+  t.is(receiver.out.match(/WARNING: from element .*No sender listens on/g)?.length, 1, 'once')
+  sender.kill('SIGINT')
+  receiver.kill('SIGINT')
+  await Promise.all([sender.wait(20000), receiver.wait(20000)])
 })
 
 test('mode and slow-receiver take only their words', async t => {
@@ -175,7 +209,7 @@ test('receivers that greet a listening sink wrongly (garbage, another major vers
   await sender.waitFor(/listening on/)
   const good = new Launch(`qtisocketsrc socket=${sock} mode=connect ! checksumsink`, { debug: DEBUG })
   await sender.waitFor(/receiver 1 .* joined/)
-  const baseline = Math.min(...await samples(sender.pid))
+  const baseline = await fdsButMemfds(sender.pid)
   const bad = await Promise.all(['garbage', 'major2', 'none'].map(kind => new Promise<string>(resolve => {
     const l = new Launch('', { argv: ['/usr/bin/python3', `${__dirname}/../../test/peers/bad_receiver.py`, sock, '--greeting', kind] })
     void l.exited.then(e => resolve(e.out))
@@ -187,7 +221,7 @@ test('receivers that greet a listening sink wrongly (garbage, another major vers
   t.regex(sender.out, new RegExp(`WARNING: .*The receiver on "${escaped}" sent a malformed greeting.*: disconnected it`))
   t.regex(sender.out, new RegExp(`WARNING: .*The receiver on "${escaped}" speaks qtisocket protocol 2\\.0 .*: disconnected it`))
   t.regex(sender.out, new RegExp(`WARNING: .*A receiver connected to "${escaped}" and did not greet within 5 s: disconnected it`))
-  t.is(Math.min(...await samples(sender.pid)), baseline, 'the sender\'s fds after the three were refused')
+  t.is(await fdsButMemfds(sender.pid), baseline, 'the sender\'s fds after the three were refused')
   const sent = await sender.wait(60000)
   t.is(sent.code, 0, sent.out)
   const got = await good.wait(30000)

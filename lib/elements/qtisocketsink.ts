@@ -18,7 +18,7 @@ import { GstBase } from '../gst'
 import { HookResult, LogLevel, native, Takes } from '../native'
 import { BufferDesc, decodeDesc, MemKind } from '../protocol/desc'
 import { encodeVendorBuffer, VENDOR_MAX_BLOCKS, VENDOR_TEXT_MAX, VendorBlock } from '../protocol/vendor'
-import { decodeMessage, encodeCaps, encodeEos, encodeHello, FEATURE_BUSY, MINOR_FD_CACHE, MINOR_INLINE, PROTOCOL_MAJOR,
+import { decodeMessage, encodeCaps, encodeEos, encodeHello, FEATURE_BUSY, FEATURE_NO_SKIP, MINOR_FD_CACHE, MINOR_INLINE, PROTOCOL_MAJOR,
   PROTOCOL_MINOR, ProtocolError } from '../protocol/wire'
 
 export class QtiSocketSink extends GstBase.BaseSink {
@@ -126,7 +126,9 @@ class Impl extends SocketElementImpl {
     }
     this.log(LogLevel.Info, `receiver on ${this.path} speaks ${hello.software} protocol ${hello.major}.${hello.minor}`)
     // what the receiver takes: inline memory (1.1: a 1.0 receiver would refuse it), the fd cache (1.2)
-    const takes = (hello.minor >= MINOR_INLINE ? Takes.Inline : 0) | (hello.minor >= MINOR_FD_CACHE ? Takes.Cache : 0)
+    // and whether it may miss buffers when it is slow (slow-receiver=skip): a recorder says it may not
+    const takes = (hello.minor >= MINOR_INLINE ? Takes.Inline : 0) | (hello.minor >= MINOR_FD_CACHE ? Takes.Cache : 0) |
+      (hello.features & FEATURE_NO_SKIP ? Takes.NoSkip : 0)
     return { data: reply, takes, peer: `${hello.software} ${hello.major}.${hello.minor}` }
   }
 

@@ -20,7 +20,7 @@ import { Action, HookResult, LogLevel, Mode, native } from '../native'
 import { BufferDesc, encodeDesc, MemKind } from '../protocol/desc'
 import { decodeUnixfd } from '../protocol/unixfd'
 import { decodeVendor, looksVendor, VendorBlock, VIDEO_FORMATS } from '../protocol/vendor'
-import { BufferMessage, decodeMessage, FEATURE_BUSY, MINOR_FD_CACHE, structureProblem, encodeHello, PROTOCOL_MAJOR, PROTOCOL_MINOR, ProtocolError } from '../protocol/wire'
+import { BufferMessage, decodeMessage, FEATURE_BUSY, FEATURE_NO_SKIP, MINOR_FD_CACHE, structureProblem, encodeHello, PROTOCOL_MAJOR, PROTOCOL_MINOR, ProtocolError } from '../protocol/wire'
 
 export class QtiSocketSrc extends GstBase.PushSrc {
   static GTypeName = 'GstQtiSocketSrc'
@@ -64,7 +64,7 @@ class Impl extends SocketElementImpl {
     this.vendor = false
     this.vendorCaps = false
     this.caps = undefined
-    return { data: encodeHello() }
+    return { data: encodeHello(this.prop<boolean>('may-skip') ? 0 : FEATURE_NO_SKIP) }
   }
 
   /** the sender went away (errno of the read; 0 if it closed) */
@@ -314,6 +314,10 @@ export const srcSpec = {
     { name: 'wire', nick: 'Wire', type: 'string' as const, default: 'auto', writable: true, mutableReady: true,
       blurb: '"auto": ours or the vendor\'s, whichever the sender speaks; "unixfd": upstream GStreamer\'s unixfd wire: ' +
         'connect to a stock unixfdsink (1.24+; retrying while nobody listens, and after each end; `mode` does not apply)' },
+    { name: 'may-skip', nick: 'May skip', type: 'boolean' as const, default: true, writable: true, mutableReady: true,
+      blurb: 'Whether a sender that skips slow receivers (qtisocketsink slow-receiver=skip, the default when it listens) ' +
+        'may skip buffers to this one while it holds max-in-flight of them; false: it must get every buffer (a ' +
+        'recorder): the sender waits for it' },
     { name: 'timeout', nick: 'Timeout', type: 'uint64' as const, default: 1000, min: 0, max: 0xffffffff,
       writable: true,
       blurb: 'Wake-up interval in ms: after this long without a message, post a "GstQtiSocketSrcTimeout" ' +

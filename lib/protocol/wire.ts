@@ -19,6 +19,9 @@ export const MINOR_FD_CACHE = 2
 export const SOFTWARE = 'qtisocket-ts'
 /** HELLO feature bit (1.2): the receiver serves another sender; it greets again when it is free */
 export const FEATURE_BUSY = 1
+/** HELLO feature bit (1.2): the receiver must not miss buffers (a recorder): a sender that skips slow
+ *  receivers waits for this one instead. Senders that do not know it ignore it. */
+export const FEATURE_NO_SKIP = 2
 
 export { ITEM_BASE }
 /** our items' identities (lib/protocol/layout.ts) */

@@ -57,7 +57,7 @@ typedef enum {
 /* sink HANDSHAKE: number passed when the receiver stayed silent (the vendor's); the result's `takes`
  * says what the receiver takes (lib/native.ts Takes) */
 #define QS_HANDSHAKE_SILENT (-1)
-enum { QS_TAKES_INLINE = 1, QS_TAKES_CACHE = 2, QS_TAKES_BUSY = 4, QS_TAKES_VENDOR = 8 };
+enum { QS_TAKES_INLINE = 1, QS_TAKES_CACHE = 2, QS_TAKES_BUSY = 4, QS_TAKES_VENDOR = 8, QS_TAKES_NO_SKIP = 16 };
 
 typedef struct {
   /* out */
@@ -182,6 +182,7 @@ typedef struct {
   GHashTable *inflight;         /* guint64 id -> GstBuffer it holds */
   gboolean takes_inline;        /* protocol >= 1.1 */
   gboolean takes_cache;         /* protocol >= 1.2: fds cached by id */
+  gboolean no_skip;             /* it must not miss buffers (a recorder): never skipped, waited for */
   gboolean vendor;              /* the vendor's receiver (it never greeted): their wire */
   gboolean unixfd;              /* upstream's unixfdsrc (wire=unixfd): their wire, on a stream socket */
   gboolean warned;              /* upstream's unixfdsrc: told once of a buffer their wire cannot carry */

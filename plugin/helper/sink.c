@@ -429,6 +429,7 @@ add_peer (QsInstance * inst, gint fd, gint takes, const gchar * name, gboolean u
   peer->conn->stream = peer->unixfd = unixfd;
   peer->takes_inline = (takes & QS_TAKES_INLINE) != 0;
   peer->takes_cache = (takes & QS_TAKES_CACHE) != 0;
+  peer->no_skip = (takes & QS_TAKES_NO_SKIP) != 0;
   peer->vendor = (takes & QS_TAKES_VENDOR) != 0;
   peer->name = g_strdup (name ? name : "?");
   peer->reader_stop_fd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -1122,7 +1123,7 @@ send_to_peer (GstBaseSink * bsink, QsInstance * inst, QsPeer * peer, GstBuffer *
   gboolean shares = FALSE, sent = FALSE;
 
   g_mutex_lock (&inst->lock);
-  if (inst->skip_slow && g_hash_table_size (peer->inflight) >= inst->max_inflight) {
+  if (inst->skip_slow && !peer->no_skip && g_hash_table_size (peer->inflight) >= inst->max_inflight) {
     peer->n_skipped++;
     inst->n_skipped++;
     g_mutex_unlock (&inst->lock);

@@ -898,13 +898,17 @@ serving (QsInstance * inst)
 }
 
 /* mode=connect: connects to the sender (a qtisocketsink mode=listen), retrying every
- * RECONNECT_MS while nobody listens, and again once the connection ended */
+ * RECONNECT_MS while nobody listens, and again once the connection ended. Nobody listening for
+ * NOBODY_WARN_US in a row is worth a warning, once per such stretch: a sender that connects too (a
+ * qtisocketsink mode=connect) or a wrong path would otherwise go unnoticed. */
 #define RECONNECT_MS 20
+#define NOBODY_WARN_US (5 * G_USEC_PER_SEC)
 
 static gpointer
 connector_main (QsInstance * inst)
 {
-  gboolean said = FALSE;
+  gboolean said = FALSE, warned = FALSE;
+  gint64 nobody_since = 0;
   for (;;) {
     struct pollfd p[2] = { {inst->acceptor_stop_fd, POLLIN, 0}, {inst->acceptor_wake_fd, POLLIN, 0} };
     gboolean busy;
@@ -913,17 +917,26 @@ connector_main (QsInstance * inst)
       break;
     busy = serving (inst);
     if (!busy) {
-      gint fd = qs_socket_connect_type (inst->path, inst->unixfd);
+      gint fd = qs_socket_connect_type (inst->path, inst->unixfd), err = errno;
+      gint64 now = g_get_monotonic_time ();
       if (fd >= 0) {
         GST_INFO_OBJECT (inst->element, "connected to the sender on %s", inst->path);
-        said = FALSE;
+        said = warned = FALSE;
         if (!serve (inst, fd))
           break;
         continue;
       }
-      if (!said)
-        GST_INFO_OBJECT (inst->element, "no sender listens on %s (%s): retrying", inst->path, g_strerror (errno));
+      if (!said) {
+        GST_INFO_OBJECT (inst->element, "no sender listens on %s (%s): retrying", inst->path, g_strerror (err));
+        nobody_since = now;
+      }
       said = TRUE;
+      if (!warned && now - nobody_since >= NOBODY_WARN_US) {
+        GST_ELEMENT_WARNING (inst->element, RESOURCE, OPEN_READ, ("No sender listens on \"%s\" (%s) for %d s: still "
+                "trying every %d ms (the sender must listen: qtisocketsink mode=listen%s)", inst->path, g_strerror (err),
+                (gint) (NOBODY_WARN_US / G_USEC_PER_SEC), RECONNECT_MS, inst->unixfd ? ", or a unixfdsink" : ""), (NULL));
+        warned = TRUE;
+      }
     }
     /* the connection's end (or a stop) wakes us; while nobody listens, try again soon */
     if (poll (p, 2, busy ? -1 : RECONNECT_MS) < 0 && errno != EINTR)

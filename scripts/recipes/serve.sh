@@ -3,9 +3,10 @@
 # viewer that comes and goes, and an inference stage that takes 5 frames/s. The camera's pipeline never
 # changes: its qtisocketsink listens (mode=listen), each consumer connects (qtisocketsrc mode=connect).
 # slow-receiver=skip (the default when listening): the inference stage, slower than the camera, misses
-# frames while it holds max-in-flight of them; the recorder and the viewer lose nothing.
+# frames while it holds max-in-flight of them; the recorder (may-skip=false: the camera waits for it
+# rather than skip it, should it fall behind a moment) and the viewer lose nothing.
 #   camera:    videotestsrc is-live=true ! video/x-raw,format=NV12 ! qtisocketsink socket=S mode=listen
-#   recorder:  qtisocketsrc socket=S mode=connect ! videoconvert ! queue ! x264enc ! mp4mux ! filesink   (-e)
+#   recorder:  qtisocketsrc socket=S mode=connect may-skip=false ! videoconvert ! queue ! x264enc ! mp4mux ! filesink   (-e)
 #   viewer:    qtisocketsrc socket=S mode=connect ! videoconvert ! autovideosink   (here: fakesink, twice)
 #   inference: qtisocketsrc socket=S mode=connect ! <a model taking 200 ms a frame> ! fakesink
 source "$(dirname "$0")/common.sh"
@@ -28,7 +29,7 @@ wait_joined() {
   return 1
 }
 
-GST_DEBUG=qtisocketsrc:4 gst-launch-1.0 -e qtisocketsrc socket="$SOCK" mode=connect ! videoconvert ! queue \
+GST_DEBUG=qtisocketsrc:4 gst-launch-1.0 -e qtisocketsrc socket="$SOCK" mode=connect may-skip=false ! videoconvert ! queue \
   ! x264enc speed-preset=ultrafast ! mp4mux ! filesink location="$WORK/recorded.mp4" > "$WORK/recorder.log" 2>&1 &
 recorder=$!
 PIDS+=("$recorder")
