@@ -140,7 +140,7 @@ export interface EncodeSpec extends Pick<BufferDesc, 'id' | 'pts' | 'dts' | 'dur
   /** the vendor's encoder instead of ours: the template made at set_caps (media: 1 video, 2 tensors,
    *  3 text; per tensor its dimensions) and, for a frame without video meta, the caps giving its layout */
   vendor?: { media: number, tensorType?: number, dims?: number[][], caps?: string }
-  /** upstream's unixfd encoder instead of ours (NEW_BUFFER), with the sink's latency */
+  /** upstream's unixfd encoder instead of ours (NEW_BUFFER's payload), with the sink's latency */
   unixfd?: boolean
   latency?: bigint
 }

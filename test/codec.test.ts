@@ -11,8 +11,9 @@
 import test from 'ava'
 import { EncodeSpec, native } from '../lib/native'
 import { BufferDesc, encodeDesc, MemKind } from '../lib/protocol/desc'
+import { UNIXFD_COMMANDS } from '../lib/protocol/layout'
 import { decodeVendor, VendorBuffer, VENDOR_MAX_TENSORS, VENDOR_TEXT_MAX } from '../lib/protocol/vendor'
-import { decodeUnixfd, encodeNewBuffer, encodeVideoMeta } from '../lib/protocol/unixfd'
+import { decodeUnixfd, encodeCommand, encodeNewBuffer, encodeVideoMeta } from '../lib/protocol/unixfd'
 import { BufferMessage, decodeMessage, encodeBuffer, encodeCaps, ProtocolError } from '../lib/protocol/wire'
 
 /** a small deterministic generator (mulberry32) */
@@ -405,7 +406,8 @@ test('what the native encoder writes for upstream\'s unixfdsrc, TypeScript reads
     }
     if (!encoded.data)
       return t.fail(`buffer ${i}: not encoded`)
-    const msg = decodeUnixfd(encoded.data, encoded.nFds)
+    // the payload: the framing (qs_stream_send) puts the header before it
+    const msg = decodeUnixfd(encodeCommand(UNIXFD_COMMANDS.newBuffer, encoded.data), encoded.nFds)
     if (msg.type !== 'buffer')
       return t.fail(`buffer ${i}: read as ${msg.type}`)
     const b = msg.buffer

@@ -272,8 +272,7 @@ listen_socket (napi_env env, napi_callback_info info)
   napi_get_value_string_utf8 (env, argv[1], path, sizeof path, &len);
   if (argc > 2)
     napi_get_value_bool (env, argv[2], &stream);
-  inst->unixfd = stream;
-  if (inst->klass->role == QS_ROLE_SINK ? qs_instance_listen (inst, path, &error) : qs_src_listen (inst, path, &error)) {
+  if (inst->klass->role == QS_ROLE_SINK ? qs_instance_listen (inst, path, stream, &error) : qs_src_listen (inst, path, &error)) {
     napi_get_null (env, &result);
   } else {
     napi_create_string_utf8 (env, error, NAPI_AUTO_LENGTH, &result);

@@ -11,7 +11,7 @@
  *   -> { data: Uint8Array | null, nFds: number, maxsizes: number[], bufIds: number[], fds: number[] }
  * With `vendor` (the template TypeScript makes at set_caps, and the caps for a frame's layout) it runs
  * the vendor's encoder instead: data is null where their wire cannot carry the buffer.
- * With `unixfd` it runs the encoder of upstream's unixfd wire (their NEW_BUFFER command, timestamps as
+ * With `unixfd` it runs the encoder of upstream's unixfd wire (their NEW_BUFFER payload, timestamps as
  * instants on CLOCK_MONOTONIC with the sink's `latency`): null when a memory is not on an fd.
  * fd memories are memfds of the sink's allocator holding `bytes` at `offset`.
  * decodeForTest(payload, nFds, cached, caps?): the receiver's native decoder (decode.c) on a payload:
@@ -214,7 +214,7 @@ encode_for_test (napi_env env, napi_callback_info info)
   if (is_vendor) {
     bytes = qs_encode_vendor_buffer (inst, peer, buf, fds, &n_fds, buf_ids, &n_ids);
   } else if (qs_prop_bool (env, spec, "unixfd")) {
-    /* upstream's unixfd wire: their NEW_BUFFER command, with the sink's latency */
+    /* upstream's unixfd wire: their NEW_BUFFER payload (the framing adds the header), with the sink's latency */
     bytes = qs_encode_unixfd_buffer (inst, &a, qs_prop_bigint (env, spec, "latency"), fds, &n_fds);
   } else {
     bytes = qs_encode_buffer (inst, &a, fds, &n_fds);

@@ -278,12 +278,12 @@ qs_instance_unlock (QsInstance * inst)
 /* Binds the socket for a listening element (the src; the sink with mode=listen): the `perms`
  * property, the stale-socket takeover (channel.c); the path is kept to remove the file at the end */
 gboolean
-qs_instance_listen (QsInstance * inst, const gchar * path, gchar ** error)
+qs_instance_listen (QsInstance * inst, const gchar * path, gboolean stream, gchar ** error)
 {
   const GValue *perms = qs_instance_prop (inst, "perms");
   gint fd;
   qs_instance_unlisten (inst);
-  fd = qs_socket_listen (path, inst->unixfd, perms && G_VALUE_HOLDS_UINT (perms) ? g_value_get_uint (perms) : 0600,
+  fd = qs_socket_listen (path, stream, perms && G_VALUE_HOLDS_UINT (perms) ? g_value_get_uint (perms) : 0600,
       &inst->listen_dev, &inst->listen_ino, error);
   if (fd < 0)
     return FALSE;

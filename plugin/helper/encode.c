@@ -419,7 +419,6 @@ qs_encode_unixfd_buffer (QsInstance * inst, const QsEncodeArgs * a, GstClockTime
   guint i, n = gst_buffer_n_memory (buf), n_dmabuf = 0;
   GstVideoMeta *vm = gst_buffer_get_video_meta (buf);
   GByteArray *out;
-  QsUnixfdCommand c = { QS_UNIXFD_NEW_BUFFER, 0 };
   QsUnixfdNewBuffer nb = {
     .id = a->id,
     .pts = unixfd_instant (qs_running_time (a->segment, GST_BUFFER_PTS (buf)), a->base_monotonic, latency),
@@ -446,8 +445,7 @@ qs_encode_unixfd_buffer (QsInstance * inst, const QsEncodeArgs * a, GstClockTime
   if (n_dmabuf && n_dmabuf != n)
     return NULL;
   nb.type = n_dmabuf ? 1 : 0;
-  out = g_byte_array_sized_new (sizeof c + sizeof nb + n * sizeof (QsUnixfdMemory) + 128);
-  g_byte_array_append (out, (const guint8 *) &c, sizeof c);
+  out = g_byte_array_sized_new (sizeof nb + n * sizeof (QsUnixfdMemory) + 128);
   g_byte_array_append (out, (const guint8 *) &nb, sizeof nb);
   for (i = 0; i < n; i++) {
     GstMemory *mem = gst_buffer_peek_memory (buf, i);
@@ -460,7 +458,5 @@ qs_encode_unixfd_buffer (QsInstance * inst, const QsEncodeArgs * a, GstClockTime
   }
   if (nb.n_meta)
     append_unixfd_video_meta (out, vm);
-  c.size = out->len - sizeof c;
-  memcpy (out->data, &c, sizeof c);
   return g_byte_array_free_to_bytes (out);
 }

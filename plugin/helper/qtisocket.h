@@ -132,8 +132,7 @@ typedef struct {
   gint64 since;                 /* src: when we began serving it (monotonic, µs) */
   gboolean heard;               /* src: it has sent a message */
   gint mode;                    /* src: what the element found this sender speaks (QsMode) */
-  GBytes *caps;                 /* src, our wire: the CAPS body the element took on this connection;
-                                 * upstream's unixfd wire: the caps string it took */
+  GBytes *caps;                 /* src, our wire: the CAPS body the element took on this connection */
   gboolean stream;              /* upstream's unixfd wire: a stream socket, {type, size} headers (channel.c) */
 } QsConn;
 
@@ -400,7 +399,7 @@ GBytes *qs_encode_buffer (QsInstance * inst, const QsEncodeArgs * a, gint * fds,
 enum { QS_VENDOR_MEDIA_NONE = 0, QS_VENDOR_MEDIA_VIDEO = 1, QS_VENDOR_MEDIA_TENSORS = 2, QS_VENDOR_MEDIA_TEXT = 3 };
 GBytes *qs_encode_vendor_buffer (QsInstance * inst, QsPeer * peer, GstBuffer * buf, gint * fds, guint * n_fds,
     gint32 * buf_ids, guint * n_ids);
-/* upstream's unixfd wire, natively: the NEW_BUFFER command (header and payload) for a buffer whose
+/* upstream's unixfd wire, natively: the payload of the NEW_BUFFER command for a buffer whose
  * memories are all on fds (one fd per memory, in *fds); timestamps as instants on CLOCK_MONOTONIC
  * (their running time + base + latency) */
 GBytes *qs_encode_unixfd_buffer (QsInstance * inst, const QsEncodeArgs * a, GstClockTime latency, gint * fds,
@@ -431,7 +430,7 @@ void qs_src_instance_clear (QsInstance * inst);
 gboolean qs_src_listen (QsInstance * inst, const gchar * path, gchar ** error);
 /* element.c, both roles: binding the socket (perms, stale-socket takeover) and letting it go (its
  * file removed if still ours); the acceptor thread's start and stop (with its eventfds) */
-gboolean qs_instance_listen (QsInstance * inst, const gchar * path, gchar ** error);
+gboolean qs_instance_listen (QsInstance * inst, const gchar * path, gboolean stream, gchar ** error);
 void qs_instance_unlisten (QsInstance * inst);
 void qs_instance_start_acceptor (QsInstance * inst, const gchar * name, GThreadFunc func);
 void qs_instance_stop_acceptor (QsInstance * inst);

@@ -1241,9 +1241,8 @@ encoded:
   if (conn->dead || (peer->unixfd && !peer->caps_sent && inst->caps_string &&
           qs_stream_send (conn->fd, QS_UNIXFD_CAPS, (const guint8 *) inst->caps_string,
               strlen (inst->caps_string) + 1, NULL, 0) < 0) ||
-      (peer->unixfd ? qs_stream_send (conn->fd, QS_UNIXFD_NEW_BUFFER,
-              (const guint8 *) g_bytes_get_data (r.data, NULL) + sizeof (QsUnixfdCommand),
-              g_bytes_get_size (r.data) - sizeof (QsUnixfdCommand), fds, n_fds) :
+      (peer->unixfd ? qs_stream_send (conn->fd, QS_UNIXFD_NEW_BUFFER, g_bytes_get_data (r.data, NULL),
+              g_bytes_get_size (r.data), fds, n_fds) :
           qs_socket_send (conn->fd, g_bytes_get_data (r.data, NULL), g_bytes_get_size (r.data), fds, n_fds)) < 0) {
     gint err = errno;
     gpointer key = NULL;

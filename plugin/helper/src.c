@@ -26,7 +26,6 @@ typedef struct {
   QsConn *conn;
   guint64 id;
   gboolean silent;              /* no fd memory came with it: the sender holds nothing */
-  gboolean stream;              /* upstream's unixfdsink: RELEASE_BUFFER(id), for every buffer */
   /* a sender of the vendor's wire: RETURN_BUFFER names the buf_ids of the buffer's memory blocks */
   gboolean vendor;
   guint n_ids;
@@ -42,7 +41,10 @@ send_release (QsConn * conn, const Release * rel)
   gsize len;
   guint32 v;
 
-  if (rel->vendor) {
+  if (conn->stream) {
+    memcpy (msg, &rel->id, 8);
+    len = 8;
+  } else if (rel->vendor) {
     v = QS_VENDOR_FD_COUNT;
     memcpy (msg, &v, 4);
     v = rel->n_ids;
@@ -61,13 +63,9 @@ send_release (QsConn * conn, const Release * rel)
     memcpy (msg + 16, &rel->id, 8);
     len = 24;
   }
-  if (rel->stream) {
-    memcpy (msg, &rel->id, 8);
-    len = 8;
-  }
   g_mutex_lock (&conn->lock);
   if (!conn->dead) {
-    if ((rel->stream ? qs_stream_send (conn->fd, QS_UNIXFD_RELEASE_BUFFER, msg, len, NULL, 0) :
+    if ((conn->stream ? qs_stream_send (conn->fd, QS_UNIXFD_RELEASE_BUFFER, msg, len, NULL, 0) :
             qs_socket_send (conn->fd, msg, len, NULL, 0)) < 0)
       GST_CAT_INFO (qs_src_debug, "could not return buffer %" G_GUINT64_FORMAT ": %s", rel->id,
           g_strerror (errno));
@@ -140,7 +138,7 @@ gboolean
 qs_src_listen (QsInstance * inst, const gchar * path, gchar ** error)
 {
   qs_src_instance_clear (inst);
-  if (!qs_instance_listen (inst, path, error))
+  if (!qs_instance_listen (inst, path, FALSE, error))
     return FALSE;
   inst->first_logged = FALSE;
   return TRUE;
@@ -573,7 +571,6 @@ release_dropped (QsConn * conn, GBytes * desc, gint * fds, guint * n_fds)
     *n_fds = 0;
   }
   describe_release (d, mode, &rel);
-  rel.stream = conn->stream;
   /* their sink holds every buffer it sent, even one without memory */
   if (shares || conn->stream)
     send_release (conn, &rel);
@@ -636,7 +633,6 @@ build_buffer (QsInstance * inst, QsConn * conn, GBytes * bytes, gint * fds, guin
   rel->id = h.id;
   /* the sender holds a buffer only if its message shared memory by fd, sent or cached (upstream's
    * unixfdsink holds every buffer it sent) */
-  rel->stream = conn->stream;
   rel->silent = n_fds == 0 && !shares && !conn->stream;
   describe_release (d, mode, rel);
   for (i = 0; i < n_mem; i++) {
@@ -1174,10 +1170,14 @@ qs_create (GstPushSrc * psrc, GstBuffer ** outbuf)
      * the element */
     if (conn->mode != QS_MODE_UNKNOWN) {
       gboolean caps_changed;
-      r.data = conn->mode == QS_MODE_VENDOR ? qs_decode_vendor_buffer (payload, n, n_fds) :
-          conn->mode == QS_MODE_UNIXFD ? qs_decode_unixfd_buffer (payload, n, n_fds) : qs_decode_buffer (payload, n, n_fds, conn->mode == QS_MODE_OURS_CACHED,
-          conn->caps ? g_bytes_get_data (conn->caps, NULL) : NULL, conn->caps ? g_bytes_get_size (conn->caps) : 0,
-          &caps_changed);
+      if (conn->mode == QS_MODE_VENDOR)
+        r.data = qs_decode_vendor_buffer (payload, n, n_fds);
+      else if (conn->mode == QS_MODE_UNIXFD)
+        r.data = qs_decode_unixfd_buffer (payload, n, n_fds);
+      else
+        r.data = qs_decode_buffer (payload, n, n_fds, conn->mode == QS_MODE_OURS_CACHED,
+            conn->caps ? g_bytes_get_data (conn->caps, NULL) : NULL, conn->caps ? g_bytes_get_size (conn->caps) : 0,
+            &caps_changed);
       if (r.data) {
         r.action = QS_ACTION_BUFFER;
         inst->n_native++;
