@@ -119,7 +119,8 @@ line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$LOGS/test.log" | tail -1)
 inner_passed=$(sed -E 's/ passed.*//' <<<"${line:-0 passed}")
 inner_failed=$(sed -E 's/.*passed, ([0-9]+) failed/\1/' <<<"${line:-0 passed, 1 failed}")
 echo "# README test command (bash scripts/test.sh) in the clean root: ${line:-no summary line} ($((SECONDS - t0)) s)"
-grep -E '^not ok ' "$LOGS/test.log" | sed 's/^/#   /'
+# each failed test with ava's account of it (its YAML block: the assertion, its message), 80 lines at most
+awk '/^not ok /{n=0; show=1} /^ok |^1\.\./{show=0} show && n++ < 80' "$LOGS/test.log" | sed 's/^/#   /'
 passed=$((passed + inner_passed))
 failed=$((failed + inner_failed))
 [ "$inner_passed" -gt 0 ] || { failed=$((failed + 1)); echo "#   no test ran:"; tail -n 20 "$LOGS/test.log" | sed 's/^/#   /'; }
