@@ -234,6 +234,7 @@ struct _QsInstance {
   gboolean has_vinfo;
   gboolean caps_text;           /* sink: the caps are text/x-raw */
   guint max_inflight;
+  guint release_waiters;        /* sink: threads waiting on cond for a release (under lock) */
   GstBuffer *prerolled;         /* sent at preroll: not sent again by render */
   GstPad *tee_pad;              /* sink: the sink pad of a tee upstream whose answer we amend (memfd.c) */
   GBytes *caps_item;            /* sink, our wire: the CAPS item TypeScript made for the caps */

@@ -152,7 +152,9 @@ give_back (QsInstance * inst, QsPeer * peer, const guint64 * id)
   if (g_hash_table_steal_extended (peer->inflight, id, &key, (gpointer *) & buf)) {
     inst->n_released++;
     peer->n_released++;
-    g_cond_broadcast (&inst->cond);
+    /* GLib's g_cond_broadcast is a futex syscall even when nobody waits: only when someone does */
+    if (inst->release_waiters)
+      g_cond_broadcast (&inst->cond);
   }
   g_mutex_unlock (&inst->lock);
   g_free (key);
@@ -403,18 +405,32 @@ qs_sink_instance_clear (QsInstance * inst)
   g_clear_pointer (&inst->vendor_dims, g_array_unref);
 }
 
-/* the receivers served now, each with a reference */
-static GPtrArray *
-peers_snapshot (QsInstance * inst)
+/* the receivers served now, each with a reference, into out; under inst->lock */
+static void
+peers_snapshot_locked (QsInstance * inst, GPtrArray * out)
 {
-  GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) qs_peer_unref);
   guint i;
-  g_mutex_lock (&inst->lock);
   for (i = 0; i < inst->peers->len; i++)
     if (!g_atomic_int_get (&((QsPeer *) g_ptr_array_index (inst->peers, i))->gone))
       g_ptr_array_add (out, peer_ref (g_ptr_array_index (inst->peers, i)));
+}
+
+static GPtrArray *
+peers_new (void)
+{
+  return g_ptr_array_new_with_free_func ((GDestroyNotify) qs_peer_unref);
+}
+
+/* the receivers served now, each with a reference, into out; with id, the next buffer's id too
+ * (one lock) */
+static void
+peers_snapshot (QsInstance * inst, GPtrArray * out, guint64 * id)
+{
+  g_mutex_lock (&inst->lock);
+  peers_snapshot_locked (inst, out);
+  if (id)
+    *id = ++inst->next_id;
   g_mutex_unlock (&inst->lock);
-  return out;
 }
 
 /* A receiver that greeted (takes: QS_TAKES_*) is served from now on: its reader starts. unixfd:
@@ -769,20 +785,22 @@ stop_listener (QsInstance * inst)
   qs_instance_unlisten (inst);
 }
 
-/* mode=listen, streaming thread: whether a receiver is served; with wait-for-connection, waits
- * (interruptibly) for one */
+/* mode=listen, streaming thread: the receivers served (into peers) and the next buffer's id, under
+ * one lock; with wait-for-connection, waits (interruptibly) for a receiver */
 static ConnectResult
-any_receiver (QsInstance * inst)
+any_receiver (QsInstance * inst, GPtrArray * peers, guint64 * id)
 {
   gboolean wait = prop_bool (inst, "wait-for-connection");
   ConnectResult res = NOT_CONNECTED;
   g_mutex_lock (&inst->lock);
   for (;;) {
-    guint i;
-    for (i = 0; i < inst->peers->len && res != CONNECTED; i++)
-      if (!g_atomic_int_get (&((QsPeer *) g_ptr_array_index (inst->peers, i))->gone))
-        res = CONNECTED;
-    if (res == CONNECTED || !wait)
+    peers_snapshot_locked (inst, peers);
+    if (peers->len) {
+      res = CONNECTED;
+      *id = ++inst->next_id;
+      break;
+    }
+    if (!wait)
       break;
     if (g_atomic_int_get (&inst->flushing)) {
       res = FLUSHING;
@@ -907,11 +925,13 @@ shareable_buffer (QsInstance * inst, QsPeer * peer, GstBuffer * buf)
     GST_LOG_OBJECT (inst->element, "memory not shareable as it is: %" G_GSIZE_FORMAT " bytes into "
         "memfds, %" G_GSIZE_FORMAT " inline", copied_bytes, inline_bytes);
   }
-  g_mutex_lock (&inst->lock);
-  inst->n_copied += any_copy;
-  inst->n_inlined += any_inline;
-  inst->n_bytes_copied += copied_bytes + inline_bytes;
-  g_mutex_unlock (&inst->lock);
+  if (any_copy || any_inline) {
+    g_mutex_lock (&inst->lock);
+    inst->n_copied += any_copy;
+    inst->n_inlined += any_inline;
+    inst->n_bytes_copied += copied_bytes + inline_bytes;
+    g_mutex_unlock (&inst->lock);
+  }
   return copy;
 }
 
@@ -1107,6 +1127,20 @@ describe (GstBaseSink * bsink, QsInstance * inst, QsPeer * peer, GstBuffer * buf
 /* One buffer to one receiver. Backpressure: a receiver holding max-in-flight of our buffers makes
  * the sink wait (slow-receiver=wait) or misses this buffer (skip, counted for it). shareable: the
  * buffer made shareable for each kind of receiver so far (filled here, unreffed by the caller). */
+/* a message to a receiver counted as sent (sign 1), or that count undone (-1); under inst->lock */
+static void
+count_sent (QsInstance * inst, QsPeer * peer, guint n_fds, gboolean shares, gint sign)
+{
+  inst->n_sent += sign;
+  peer->n_sent += sign;
+  inst->n_fds_sent += sign * (gint64) n_fds;
+  peer->n_fds_sent += sign * (gint64) n_fds;
+  if (!shares) {
+    inst->n_released += sign;   /* held by nobody: released as it is sent */
+    peer->n_released += sign;
+  }
+}
+
 static GstFlowReturn
 send_to_peer (GstBaseSink * bsink, QsInstance * inst, QsPeer * peer, GstBuffer * buf, guint64 id,
     GstBuffer ** shareable)
@@ -1132,8 +1166,11 @@ send_to_peer (GstBaseSink * bsink, QsInstance * inst, QsPeer * peer, GstBuffer *
     return GST_FLOW_OK;
   }
   while (!conn->dead && !g_atomic_int_get (&inst->flushing) &&
-      g_hash_table_size (peer->inflight) >= inst->max_inflight)
+      g_hash_table_size (peer->inflight) >= inst->max_inflight) {
+    inst->release_waiters++;
     g_cond_wait (&inst->cond, &inst->lock);
+    inst->release_waiters--;
+  }
   g_mutex_unlock (&inst->lock);
   if (g_atomic_int_get (&inst->flushing))
     return GST_FLOW_FLUSHING;
@@ -1230,13 +1267,16 @@ encoded:
    * comes back for it. */
   for (i = 0; i < gst_buffer_n_memory (sendbuf); i++)
     shares |= gst_is_fd_memory (gst_buffer_peek_memory (sendbuf, i));
+  /* counted as sent here too, under the same lock (it is taken once per receiver and buffer on this
+   * side; its readers take it for each release): undone below if it does not go out */
+  g_mutex_lock (&inst->lock);
   if (shares) {
-    g_mutex_lock (&inst->lock);
     g_hash_table_insert (peer->inflight, g_memdup2 (&id, sizeof id), gst_buffer_ref (sendbuf));
     if (peer->vendor)
       vendor_hold (peer, buf_ids, n_ids, id);
-    g_mutex_unlock (&inst->lock);
   }
+  count_sent (inst, peer, n_fds, shares, 1);
+  g_mutex_unlock (&inst->lock);
   g_mutex_lock (&conn->lock);
   if (conn->dead || (peer->unixfd && !peer->caps_sent && inst->caps_string &&
           qs_stream_send (conn->fd, QS_UNIXFD_CAPS, (const guint8 *) inst->caps_string,
@@ -1252,6 +1292,7 @@ encoded:
     g_hash_table_steal_extended (peer->inflight, &id, &key, (gpointer *) & held);
     if (peer->vendor_left)
       g_hash_table_remove (peer->vendor_left, &id);
+    count_sent (inst, peer, n_fds, shares, -1);
     inst->n_dropped++;
     g_mutex_unlock (&inst->lock);
     g_free (key);
@@ -1261,16 +1302,6 @@ encoded:
     qs_conn_kill (conn);        /* the reader sees it and reports */
   } else {
     g_mutex_unlock (&conn->lock);
-    g_mutex_lock (&inst->lock);
-    inst->n_sent++;
-    peer->n_sent++;
-    inst->n_fds_sent += n_fds;
-    peer->n_fds_sent += n_fds;
-    if (!shares) {
-      inst->n_released++;       /* held by nobody: released as it is sent */
-      peer->n_released++;
-    }
-    g_mutex_unlock (&inst->lock);
     g_array_set_size (peer->forget, 0); /* they reached the receiver */
     if (!peer->vendor)
       peer->caps_sent = TRUE;
@@ -1291,31 +1322,32 @@ done:
 static GstFlowReturn
 send_buffer (GstBaseSink * bsink, QsInstance * inst, GstBuffer * buf)
 {
-  GPtrArray *peers;
+  GPtrArray *peers = peers_new ();
   GstBuffer *shareable[SHAREABLE_KINDS] = { NULL };
   GstFlowReturn ret = GST_FLOW_OK;
-  guint64 id;
+  guint64 id = 0;
   guint i;
 
-  switch (listening (inst) ? any_receiver (inst) : ensure_connected (inst)) {
+  /* the receivers to send to and the buffer's id, taken together (mode=listen: as it looks for one) */
+  switch (listening (inst) ? any_receiver (inst, peers, &id) : ensure_connected (inst)) {
     case CONNECTED:
+      if (!listening (inst))
+        peers_snapshot (inst, peers, &id);
       break;
     case NOT_CONNECTED:
       g_mutex_lock (&inst->lock);
       inst->n_dropped++;
       g_mutex_unlock (&inst->lock);
       GST_LOG_OBJECT (bsink, "no receiver: dropped %" GST_PTR_FORMAT, buf);
-      return GST_FLOW_OK;
+      break;
     case FLUSHING:
-      return GST_FLOW_FLUSHING;
+      ret = GST_FLOW_FLUSHING;
+      break;
     case FAILED:
-      return GST_FLOW_ERROR;
+      ret = GST_FLOW_ERROR;
+      break;
   }
 
-  peers = peers_snapshot (inst);
-  g_mutex_lock (&inst->lock);
-  id = ++inst->next_id;
-  g_mutex_unlock (&inst->lock);
   for (i = 0; i < peers->len && ret == GST_FLOW_OK; i++)
     ret = send_to_peer (bsink, inst, g_ptr_array_index (peers, i), buf, id, shareable);
   for (i = 0; i < SHAREABLE_KINDS; i++)
@@ -1444,8 +1476,13 @@ drain (QsInstance * inst)
       QsPeer *p = g_ptr_array_index (inst->peers, i);
       held = !p->conn->dead && g_hash_table_size (p->inflight) > 0;
     }
-    if (!held || !g_cond_wait_until (&inst->cond, &inst->lock, deadline))
+    if (!held)
       break;
+    inst->release_waiters++;
+    held = g_cond_wait_until (&inst->cond, &inst->lock, deadline);
+    inst->release_waiters--;
+    if (!held)
+      break;                    /* the deadline passed */
   }
   g_mutex_unlock (&inst->lock);
 }
@@ -1456,7 +1493,8 @@ qs_sink_event (GstBaseSink * bsink, GstEvent * event)
   QsInstance *inst = qs_instance_get (bsink);
 
   if (GST_EVENT_TYPE (event) == GST_EVENT_EOS) {
-    GPtrArray *peers = peers_snapshot (inst);
+    GPtrArray *peers = peers_new ();
+    peers_snapshot (inst, peers, NULL);
     QsJsResult r = { 0 };
     /* our wire's EOS is the element's; upstream's unixfd wire's is a bare command */
     if (peers->len && (inst->unixfd || (qs_js_call (inst, QS_HOOK_EOS, NULL, 0, NULL, 0, &inst->flushing, &r)
