@@ -420,7 +420,8 @@ async function unixfdServe(peer: Peer, produce: string, n: number): Promise<Run>
   return finish([tx, ...rxs], rxs[n - 1]!, false)
 }
 const PRODUCE_HD = `videotestsrc num-buffers=600 ! ${HD}`
-const PRODUCE_SMALL = `videotestsrc num-buffers=3000 ! ${SMALL}`
+// the cost per buffer: long enough (about 3 s) for 10 ms CPU ticks, and for the producer alone to be sampled
+const PRODUCE_SMALL = `videotestsrc num-buffers=20000 ! ${SMALL}`
 const ALONE = 'producer alone'
 const UNIXFD_ALONE = `producer alone, ${UNIXFD?.label ?? ''}`
 const UNIXFD_JOINED = `joined, ${UNIXFD?.label ?? ''}`
@@ -534,6 +535,20 @@ async function userShapes(): Promise<string[]> {
       lines.push(`| ${shape.name} | ${p} | ${Math.round(med(r => r.rate))} ${shape.unit} | ${ms(med(r => r.cpuPerBuffer))} | ` +
         `${ratio} | ${above} | ${ms(rx)} | ${med(r => r.faults).toFixed(2)} | ${ours ? per(r => r.totals.jsCalls).toFixed(4) : '-'} | ` +
         `${ours ? Math.round(per(r => r.totals.bytesCopied)) : '-'} | ${ours ? per(r => r.totals.fdsSent).toFixed(4) : '-'} |`)
+    }
+  }
+  // ours against upstream's unixfd on the same (private) GStreamer, so with the same producer: the
+  // median of the per-rep ratios, and in how many reps ours cost at most theirs
+  for (const shape of shapes) {
+    const theirs = results.get(`${shape.name}|unixfd (${UNIXFD?.label ?? ''})`) ?? []
+    for (const [p] of shape.runs) {
+      const rs = results.get(`${shape.name}|${p}`) ?? []
+      if (!p.startsWith('qtisocket') || !UNIXFD || !p.includes(UNIXFD.label) || rs.length !== theirs.length || !rs.length)
+        continue
+      const ratios = rs.map((r, i) => r.cpuPerBuffer / theirs[i]!.cpuPerBuffer)
+      lines.push('', `${shape.name}: ${p} against unixfd on the same GStreamer, CPU per buffer of all processes: ` +
+        `median of the per-rep ratios ${median(ratios).toFixed(2)}× (reps: ${ratios.map(x => x.toFixed(2)).join(', ')}); ` +
+        `at most unixfd's in ${ratios.filter(x => x <= 1).length} of ${ratios.length} reps`)
     }
   }
   return lines

@@ -62,6 +62,7 @@ instance_free (gpointer data)
     close (inst->wake_fd);
   g_free (inst->path);
   g_mutex_clear (&inst->lock);
+  g_mutex_clear (&inst->rel_lock);
   g_cond_clear (&inst->cond);
   g_free (inst);
 }
@@ -85,6 +86,7 @@ qs_constructed (GObject * object)
   inst->conn_ready_fd = -1;
   inst->wake_fd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
   g_mutex_init (&inst->lock);
+  g_mutex_init (&inst->rel_lock);
   g_cond_init (&inst->cond);
   inst->props = g_new0 (GValue, k->n_props);
   for (i = 0; i < k->n_props; i++) {

@@ -166,7 +166,7 @@ void qs_cached_unmap (QsCached * cached);
 
 /* sink: one receiver, and what is kept per receiver: the buffers it holds (each a reference: a
  * buffer goes back upstream when every receiver it went to has returned it or left), the fd cache of
- * its connection, what it takes, its reader thread and its counters. With mode=connect the sink has
+ * its connection, what it takes and its counters (the sink's release thread reads its messages). With mode=connect the sink has
  * at most one (the receiver it connected to); with mode=listen, one per receiver that connected. The
  * tables are under the instance's lock; the cache and flags belong to the streaming thread. */
 typedef struct {
@@ -174,9 +174,7 @@ typedef struct {
   guint number;                 /* 1, 2, ...: the order receivers came in, for logs and stats */
   gchar *name;                  /* what it said it is */
   QsConn *conn;
-  GThread *reader;
-  gint reader_stop_fd;
-  volatile gint gone;           /* its reader saw it go: to be reaped */
+  volatile gint gone;           /* the release thread saw it go: to be reaped */
   volatile gint connected;      /* client-connected announced, client-disconnected not yet */
   GHashTable *inflight;         /* guint64 id -> GstBuffer it holds */
   gboolean takes_inline;        /* protocol >= 1.1 */
@@ -235,6 +233,12 @@ struct _QsInstance {
   gboolean caps_text;           /* sink: the caps are text/x-raw */
   guint max_inflight;
   guint release_waiters;        /* sink: threads waiting on cond for a release (under lock) */
+  /* sink: the release thread (sink.c), its epoll set, its stop eventfd, the receivers it reads
+   * (number -> QsPeer), all under rel_lock */
+  GThread *releases;
+  GMutex rel_lock;
+  gint rel_epoll, rel_stop_fd;
+  GHashTable *rel_peers;
   GstBuffer *prerolled;         /* sent at preroll: not sent again by render */
   GstPad *tee_pad;              /* sink: the sink pad of a tee upstream whose answer we amend (memfd.c) */
   GBytes *caps_item;            /* sink, our wire: the CAPS item TypeScript made for the caps */

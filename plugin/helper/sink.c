@@ -1,6 +1,7 @@
 /* qtisocketsink's native half: trampolines for the GstBaseSink vfuncs, connecting (with the
  * interruptible wait of wait-for-connection=true), the receivers served (QsPeer: the buffers each
- * holds, its fd cache, the reader thread that releases them when it returns them or goes away). The
+ * holds, its fd cache), and the release thread that gives them back when a receiver returns them or
+ * goes away. The
  * TypeScript element decides what each message says (lib/elements/qtisocketsink.ts). */
 #include "qtisocket.h"
 #include "wire.h"
@@ -9,6 +10,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -40,7 +42,6 @@ qs_peer_new (void)
 {
   QsPeer *p = g_new0 (QsPeer, 1);
   p->refcount = 1;
-  p->reader_stop_fd = -1;
   p->inflight = inflight_table ();
   p->fd_cache = g_hash_table_new_full (NULL, NULL, NULL, g_free);
   p->forget = g_array_new (FALSE, FALSE, sizeof (guint32));
@@ -65,8 +66,6 @@ qs_peer_unref (QsPeer * p)
   g_array_unref (p->forget);
   g_clear_pointer (&p->vendor_out, g_hash_table_unref);
   g_clear_pointer (&p->vendor_left, g_hash_table_unref);
-  if (p->reader_stop_fd >= 0)
-    close (p->reader_stop_fd);
   if (p->conn)
     qs_conn_unref (p->conn);
   g_free (p->name);
@@ -245,11 +244,6 @@ has_only_releases (guint32 id, const guint8 * body, gsize len, gpointer user_dat
       id == QS_VENDOR_DISCONNECT;
 }
 
-typedef struct {
-  QsInstance *inst;
-  QsPeer *peer;                 /* the reader's own reference, taken before it starts */
-} ReaderArgs;
-
 /* A command from upstream's unixfdsrc (wire=unixfd): RELEASE_BUFFER(id) gives a buffer back; commands
  * of types their wire does not have yet are skipped, as their sink does. NULL, or how it lies (the
  * sizes, fds, a command only a sender sends, an id it never got): then it is disconnected. */
@@ -273,109 +267,171 @@ unixfd_command (QsInstance * inst, QsPeer * peer, const guint8 * msg, gsize len,
   return NULL;
 }
 
-static gpointer
-reader_main (gpointer data)
+/* the release thread: reads one message a receiver sent (releases; anything else goes to the element);
+ * FALSE when the receiver is gone, or is dropped for what it sent */
+static gboolean
+read_message (QsInstance * inst, QsPeer * peer)
 {
-  ReaderArgs *args = data;
-  QsInstance *inst = args->inst;
-  QsPeer *peer = args->peer;
   QsConn *conn = peer->conn;
-  gboolean gone = FALSE;
   Releases rs = { inst, peer, 0, FALSE };
+  guint8 *payload;
+  gint fds[QS_MAX_FDS];
+  guint n_fds = 0, i;
+  gssize n;
 
-  g_free (args);
-
-  for (;;) {
-    struct pollfd p[2] = { {conn->fd, POLLIN, 0}, {peer->reader_stop_fd, POLLIN, 0} };
-    guint8 *payload;
-    gint fds[QS_MAX_FDS];
-    guint n_fds = 0, i;
-    gssize n;
-
-    if (poll (p, 2, -1) < 0) {
-      if (errno == EINTR)
-        continue;
-      gone = TRUE;
-      break;
-    }
-    if (p[1].revents)
-      break;
-    n = conn->stream ? qs_stream_recv (conn->fd, &payload, fds, &n_fds) :
-        qs_socket_recv (conn->fd, &payload, fds, &n_fds);
-    for (i = 0; i < n_fds; i++)
-      close (fds[i]);           /* a receiver never sends fds */
-    if (n < 0 && errno == EAGAIN)
-      continue;
-    if (n <= 0) {
-      GST_INFO_OBJECT (inst->element, "receiver %u closed the connection (%s)", peer->number,
-          n == 0 ? "end of stream" : g_strerror (errno));
-      gone = TRUE;
-      break;
-    }
-    if (conn->stream) {
-      gchar *lie = unixfd_command (inst, peer, payload, n, n_fds);
-      g_free (payload);
-      if (lie) {
-        GST_ELEMENT_WARNING (inst->element, STREAM, FAILED, ("A receiver on \"%s\" (upstream's unixfd wire, "
-                "receiver %u) %s: disconnected it", inst->path, peer->number, lie), (NULL));
-        g_free (lie);
-        gone = TRUE;
-        break;
-      }
-      continue;
-    }
-    rs.n_fds = 0;
-    if (!qs_items_foreach (payload, n, on_release_item, &rs)) {
-      GST_WARNING_OBJECT (inst->element, "malformed message from receiver %u (%" G_GSSIZE_FORMAT
-          " bytes): ignored", peer->number, n);
-    } else if (!qs_items_foreach (payload, n, has_only_releases, NULL)) {
-      qs_js_post (inst, QS_HOOK_PEER_MESSAGE, payload, n, 0);
-    }
+  n = conn->stream ? qs_stream_recv (conn->fd, &payload, fds, &n_fds) :
+      qs_socket_recv (conn->fd, &payload, fds, &n_fds);
+  for (i = 0; i < n_fds; i++)
+    close (fds[i]);             /* a receiver never sends fds */
+  if (n < 0 && errno == EAGAIN)
+    return TRUE;
+  if (n <= 0) {
+    GST_INFO_OBJECT (inst->element, "receiver %u closed the connection (%s)", peer->number,
+        n == 0 ? "end of stream" : g_strerror (errno));
+    return FALSE;
+  }
+  if (conn->stream) {
+    gchar *lie = unixfd_command (inst, peer, payload, n, n_fds);
     g_free (payload);
-    if (rs.disconnect) {
-      /* the vendor's receiver paused for good (it cannot resume): as if it went away */
-      GST_INFO_OBJECT (inst->element, "the receiver sent DISCONNECT");
-      gone = TRUE;
-      break;
+    if (lie) {
+      GST_ELEMENT_WARNING (inst->element, STREAM, FAILED, ("A receiver on \"%s\" (upstream's unixfd wire, "
+              "receiver %u) %s: disconnected it", inst->path, peer->number, lie), (NULL));
+      g_free (lie);
+      return FALSE;
     }
+    return TRUE;
   }
-
-  if (gone) {
-    guint n;
-    qs_conn_kill (conn);
-    n = release_all (inst, peer);
-    GST_INFO_OBJECT (inst->element, "receiver gone: released the %u buffers it held (receiver %u)", n, peer->number);
-    qs_notify_disconnected (inst, &peer->connected, "the receiver went away", n);
-    g_atomic_int_set (&peer->gone, 1);
-    if (inst->acceptor_wake_fd >= 0) {
-      guint64 one = 1;          /* mode=listen: the listener reaps it */
-      if (write (inst->acceptor_wake_fd, &one, sizeof one) < 0)
-        GST_WARNING_OBJECT (inst->element, "cannot wake the listener: %s", g_strerror (errno));
-    }
-    /* never waits for JS: the streaming thread joins this thread to reconnect */
-    qs_js_post (inst, QS_HOOK_DISCONNECTED, NULL, 0, n);
+  if (!qs_items_foreach (payload, n, on_release_item, &rs)) {
+    GST_WARNING_OBJECT (inst->element, "malformed message from receiver %u (%" G_GSSIZE_FORMAT
+        " bytes): ignored", peer->number, n);
+  } else if (!qs_items_foreach (payload, n, has_only_releases, NULL)) {
+    qs_js_post (inst, QS_HOOK_PEER_MESSAGE, payload, n, 0);
   }
-  qs_peer_unref (peer);
-  return NULL;
+  g_free (payload);
+  if (rs.disconnect) {
+    /* the vendor's receiver paused for good (it cannot resume): as if it went away */
+    GST_INFO_OBJECT (inst->element, "the receiver sent DISCONNECT");
+    return FALSE;
+  }
+  return TRUE;
 }
 
-/* stops a receiver's reader and closes its connection; what it held is released */
+/* the release thread, under rel_lock: a receiver went away; what it held is released, the listener
+ * reaps it (mode=listen), the element hears of it */
+static void
+peer_gone (QsInstance * inst, QsPeer * peer)
+{
+  guint n;
+  qs_conn_kill (peer->conn);
+  n = release_all (inst, peer);
+  GST_INFO_OBJECT (inst->element, "receiver gone: released the %u buffers it held (receiver %u)", n, peer->number);
+  qs_notify_disconnected (inst, &peer->connected, "the receiver went away", n);
+  g_atomic_int_set (&peer->gone, 1);
+  if (inst->acceptor_wake_fd >= 0) {
+    guint64 one = 1;            /* mode=listen: the listener reaps it */
+    if (write (inst->acceptor_wake_fd, &one, sizeof one) < 0)
+      GST_WARNING_OBJECT (inst->element, "cannot wake the listener: %s", g_strerror (errno));
+  }
+  /* never waits for JS: the streaming thread may wait for rel_lock to reconnect */
+  qs_js_post (inst, QS_HOOK_DISCONNECTED, NULL, 0, n);
+}
+
+/* ---- the release thread: one for all the receivers of a sink, waiting on all their connections at
+ * once (epoll). Receivers return a buffer at about the same moment: one wake-up takes them all, where
+ * a thread per receiver woke once per receiver and buffer. A receiver's messages are handled under
+ * rel_lock, which end_peer takes to stop reading one: after it, nothing touches that receiver here. */
+static gpointer
+releases_main (gpointer data)
+{
+  QsInstance *inst = data;
+  struct epoll_event evs[16];
+
+  for (;;) {
+    gint n = epoll_wait (inst->rel_epoll, evs, G_N_ELEMENTS (evs), -1), i;
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      GST_ERROR_OBJECT (inst->element, "epoll_wait: %s", g_strerror (errno));
+      return NULL;
+    }
+    for (i = 0; i < n; i++) {
+      guint number = evs[i].data.u32;
+      QsPeer *peer;
+      if (number == 0)
+        return NULL;            /* the stop eventfd */
+      g_mutex_lock (&inst->rel_lock);
+      peer = g_hash_table_lookup (inst->rel_peers, GUINT_TO_POINTER (number));
+      if (peer && !read_message (inst, peer)) {
+        epoll_ctl (inst->rel_epoll, EPOLL_CTL_DEL, peer->conn->fd, NULL);
+        peer_ref (peer);
+        g_hash_table_remove (inst->rel_peers, GUINT_TO_POINTER (number));
+        peer_gone (inst, peer);
+        qs_peer_unref (peer);
+      }
+      g_mutex_unlock (&inst->rel_lock);
+    }
+  }
+}
+
+/* the release thread reads this receiver's messages from now on (started with the first) */
+static void
+start_reading (QsInstance * inst, QsPeer * peer)
+{
+  struct epoll_event ev = { .events = EPOLLIN, .data.u32 = peer->number };
+  g_mutex_lock (&inst->rel_lock);
+  if (!inst->releases) {
+    struct epoll_event stop = { .events = EPOLLIN, .data.u32 = 0 };
+    inst->rel_epoll = epoll_create1 (EPOLL_CLOEXEC);
+    inst->rel_stop_fd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
+    inst->rel_peers = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) qs_peer_unref);
+    epoll_ctl (inst->rel_epoll, EPOLL_CTL_ADD, inst->rel_stop_fd, &stop);
+    inst->releases = g_thread_new ("qtisocketsink-releases", releases_main, inst);
+  }
+  g_hash_table_insert (inst->rel_peers, GUINT_TO_POINTER (peer->number), peer_ref (peer));
+  if (epoll_ctl (inst->rel_epoll, EPOLL_CTL_ADD, peer->conn->fd, &ev) < 0)
+    GST_ERROR_OBJECT (inst->element, "cannot wait for receiver %u: %s", peer->number, g_strerror (errno));
+  g_mutex_unlock (&inst->rel_lock);
+}
+
+/* nothing reads this receiver's messages any more (it may be reading them as this is called: waits) */
+static void
+stop_reading (QsInstance * inst, QsPeer * peer)
+{
+  g_mutex_lock (&inst->rel_lock);
+  if (inst->rel_peers && g_hash_table_contains (inst->rel_peers, GUINT_TO_POINTER (peer->number))) {
+    epoll_ctl (inst->rel_epoll, EPOLL_CTL_DEL, peer->conn->fd, NULL);
+    g_hash_table_remove (inst->rel_peers, GUINT_TO_POINTER (peer->number));
+  }
+  g_mutex_unlock (&inst->rel_lock);
+}
+
+/* the release thread ends (every receiver ended first) */
+static void
+stop_releases (QsInstance * inst)
+{
+  guint64 one = 1;
+  if (!inst->releases)
+    return;
+  if (write (inst->rel_stop_fd, &one, sizeof one) < 0)
+    GST_WARNING_OBJECT (inst->element, "cannot stop the release thread: %s", g_strerror (errno));
+  g_thread_join (inst->releases);
+  inst->releases = NULL;
+  close (inst->rel_epoll);
+  close (inst->rel_stop_fd);
+  g_clear_pointer (&inst->rel_peers, g_hash_table_unref);
+}
+
+/* stops reading a receiver's messages and closes its connection; what it held is released */
 static void
 end_peer (QsInstance * inst, QsPeer * peer, const gchar * reason)
 {
-  guint64 one = 1;
+  stop_reading (inst, peer);
   if (peer->conn)
     qs_conn_kill (peer->conn);
-  if (peer->reader) {
-    if (write (peer->reader_stop_fd, &one, sizeof one) < 0)
-      GST_WARNING_OBJECT (inst->element, "cannot stop the reader: %s", g_strerror (errno));
-    g_thread_join (peer->reader);
-    peer->reader = NULL;
-  }
   qs_notify_disconnected (inst, &peer->connected, reason, release_all (inst, peer));
 }
 
-/* forgets every receiver (their readers stopped); in-flight buffers are released */
+/* forgets every receiver (nothing reads them any more); in-flight buffers are released */
 static void
 disconnect (QsInstance * inst)
 {
@@ -399,6 +455,7 @@ qs_sink_instance_clear (QsInstance * inst)
   stop_listener (inst);
   if (inst->peers)
     disconnect (inst);
+  stop_releases (inst);
   g_clear_pointer (&inst->peers, g_ptr_array_unref);
   g_clear_pointer (&inst->caps_item, g_bytes_unref);
   g_clear_pointer (&inst->caps_string, g_free);
@@ -433,13 +490,12 @@ peers_snapshot (QsInstance * inst, GPtrArray * out, guint64 * id)
   g_mutex_unlock (&inst->lock);
 }
 
-/* A receiver that greeted (takes: QS_TAKES_*) is served from now on: its reader starts. unixfd:
+/* A receiver that greeted (takes: QS_TAKES_*) is served from now on: the release thread reads it. unixfd:
  * upstream's unixfdsrc (wire=unixfd), which greets nobody */
 static QsPeer *
 add_peer (QsInstance * inst, gint fd, gint takes, const gchar * name, gboolean unixfd)
 {
   QsPeer *peer = qs_peer_new ();
-  ReaderArgs *args = g_new (ReaderArgs, 1);
 
   peer->conn = qs_conn_new (fd);
   peer->conn->stream = peer->unixfd = unixfd;
@@ -448,7 +504,6 @@ add_peer (QsInstance * inst, gint fd, gint takes, const gchar * name, gboolean u
   peer->no_skip = (takes & QS_TAKES_NO_SKIP) != 0;
   peer->vendor = (takes & QS_TAKES_VENDOR) != 0;
   peer->name = g_strdup (name ? name : "?");
-  peer->reader_stop_fd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
   qs_notify_connected (inst, &peer->connected, peer->name);
   g_mutex_lock (&inst->lock);
   peer->number = ++inst->n_peers_ever;
@@ -456,10 +511,7 @@ add_peer (QsInstance * inst, gint fd, gint takes, const gchar * name, gboolean u
   g_ptr_array_add (inst->peers, peer_ref (peer));
   g_cond_broadcast (&inst->cond);
   g_mutex_unlock (&inst->lock);
-  /* the connection is handed over now: a stop racing the thread's start must not find it gone */
-  args->inst = inst;
-  args->peer = peer_ref (peer);
-  peer->reader = g_thread_new ("qtisocketsink-reader", reader_main, args);
+  start_reading (inst, peer);
   qs_peer_unref (peer);
   return peer;
 }
@@ -627,7 +679,7 @@ ensure_connected (QsInstance * inst)
 
 /* ---- mode=listen: the sink binds the socket and serves every receiver that connects and greets --
  * An acceptor thread accepts, reads each greeting (the element answers it), and hands the receiver
- * over to add_peer; it also reaps the receivers whose readers saw them go. A receiver that does not
+ * over to add_peer; it also reaps the receivers the release thread saw go. A receiver that does not
  * greet within LISTEN_GREETING_MS, or greets wrongly, is disconnected with a warning; the others are
  * not disturbed. */
 #define LISTEN_GREETING_MS 5000
@@ -638,7 +690,7 @@ listening (QsInstance * inst)
   return inst->listen_fd >= 0;
 }
 
-/* the receivers whose readers saw them go: out of the list, readers joined */
+/* the receivers the release thread saw go: out of the list, ended */
 static void
 reap (QsInstance * inst)
 {
@@ -1268,7 +1320,7 @@ encoded:
   for (i = 0; i < gst_buffer_n_memory (sendbuf); i++)
     shares |= gst_is_fd_memory (gst_buffer_peek_memory (sendbuf, i));
   /* counted as sent here too, under the same lock (it is taken once per receiver and buffer on this
-   * side; its readers take it for each release): undone below if it does not go out */
+   * side; the release thread takes it for each release): undone below if it does not go out */
   g_mutex_lock (&inst->lock);
   if (shares) {
     g_hash_table_insert (peer->inflight, g_memdup2 (&id, sizeof id), gst_buffer_ref (sendbuf));
@@ -1299,7 +1351,7 @@ encoded:
     if (held)
       gst_buffer_unref (held);
     GST_INFO_OBJECT (bsink, "send to receiver %u failed (%s): it is gone", peer->number, g_strerror (err));
-    qs_conn_kill (conn);        /* the reader sees it and reports */
+    qs_conn_kill (conn);        /* the release thread sees it and reports */
   } else {
     g_mutex_unlock (&conn->lock);
     g_array_set_size (peer->forget, 0); /* they reached the receiver */
@@ -1419,6 +1471,7 @@ qs_sink_stop (GstBaseSink * bsink)
   qs_forget_tee (inst);
   stop_listener (inst);
   disconnect (inst);
+  stop_releases (inst);
   qs_instance_stop (inst);
   return TRUE;
 }
