@@ -65,7 +65,11 @@ test('a listening sink serves three receivers that join one after the other: eac
   t.notRegex(sent.out, /WARNING|ERROR/)
 })
 
-test('receivers that are killed release what they held and nobody else notices: 20 joined and were SIGKILLed while one stayed, which got every frame; the sender\'s fds are as before', async t => {
+// QTISOCKET_SERVE_KILLS=N: more receivers killed (the issue's target is 50; 20 keep CI short)
+const KILLS = Number(process.env.QTISOCKET_SERVE_KILLS ?? 20)
+
+test(`receivers that are killed release what they held and nobody else notices: ${KILLS} joined and were SIGKILLed while one stayed, which got every frame; the sender's fds are as before`, async t => {
+  t.timeout(30_000 + KILLS * 4_000)
   const sock = socketPath('serve-kill')
   // a live camera that runs until it is told to end (-e: SIGINT makes an end-of-stream); slow-receiver=wait,
   // so that a loaded machine's hiccup in the receiver that stays is no skip: every frame must reach it
@@ -76,7 +80,7 @@ test('receivers that are killed release what they held and nobody else notices: 
   await sender.waitFor(/receiver 1 .* joined/)
   await sleep(300)
   const baseline = await fdsButMemfds(sender.pid)
-  for (let i = 0; i < 20; i++) {
+  for (let i = 0; i < KILLS; i++) {
     const victim = new Launch(`qtisocketsrc socket=${sock} mode=connect ! fakesink`, { debug: DEBUG })
     await sender.waitFor(new RegExp(`receiver ${i + 2} .* joined`), 30000)
     await sleep(60)
@@ -85,7 +89,7 @@ test('receivers that are killed release what they held and nobody else notices: 
   }
   await sleep(300)
   // a receiver's socket stays open a moment after its process died; a leaked fd stays in every sample
-  t.is(await fdsButMemfds(sender.pid), baseline, 'sender fds after 20 receivers were killed')
+  t.is(await fdsButMemfds(sender.pid), baseline, `sender fds after ${KILLS} receivers were killed`)
   sender.child.kill('SIGINT')
   const sent = await sender.wait(60000)
   t.is(sent.code, 0, sent.out)
@@ -96,7 +100,7 @@ test('receivers that are killed release what they held and nobody else notices: 
   t.is(got.length, stats.rendered, 'the receiver that stayed got every frame')
   const reference = sha1s((await launch(`videotestsrc num-buffers=${got.length} pattern=ball ! ${CAPS} ! checksumsink`)).out)
   t.deepEqual(got, reference)
-  t.is(stats.connections, 21)
+  t.is(stats.connections, KILLS + 1)
   t.is(stats.returned, stats.sent, 'every buffer went back: returned by its receiver or released when it died')
 })
 
