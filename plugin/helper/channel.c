@@ -71,6 +71,33 @@ collect_fds (struct msghdr *msg, gint * fds, guint * n_fds, guint max)
   }
 }
 
+/* Reads and drops whatever the peer sent that is still queued (closing any fds it carried), without
+ * waiting: a socket closed with unread data makes the peer's next read fail (ECONNRESET), and it would
+ * lose what we sent it and it has not read yet (the tail of a stream, its end). */
+void
+qs_socket_discard (gint fd)
+{
+  guint8 scratch[512];
+  for (;;) {
+    struct iovec iov = { scratch, sizeof scratch };
+    Control control;
+    struct msghdr msg = { 0 };
+    gint fds[QS_MAX_FDS];
+    guint n_fds = 0, i;
+    ssize_t n;
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.buf;
+    msg.msg_controllen = sizeof control.buf;
+    n = recvmsg (fd, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+    if (n <= 0)
+      return;
+    collect_fds (&msg, fds, &n_fds, QS_MAX_FDS);
+    for (i = 0; i < n_fds; i++)
+      close (fds[i]);
+  }
+}
+
 static gint
 send_record (gint fd, struct msghdr *msg)
 {

@@ -304,6 +304,8 @@ void qs_js_wake_waiters (void);
 gint qs_socket_send (gint fd, const guint8 * data, gsize len, const gint * fds, guint n_fds);
 /* returns payload length, 0 if the peer closed, -1 on error (errno); fds are returned in *fds */
 gssize qs_socket_recv (gint fd, guint8 ** data, gint * fds, guint * n_fds);
+/* drops what the peer sent that is still queued (fds closed), without waiting */
+void qs_socket_discard (gint fd);
 gint qs_socket_connect (const gchar * path);
 /* stream: a SOCK_STREAM socket (upstream's unixfd wire) instead of SOCK_SEQPACKET */
 gint qs_socket_connect_type (const gchar * path, gboolean stream);

@@ -426,8 +426,14 @@ static void
 end_peer (QsInstance * inst, QsPeer * peer, const gchar * reason)
 {
   stop_reading (inst, peer);
-  if (peer->conn)
+  if (peer->conn) {
+    /* its last releases may still be queued: read them, so closing does not reset its end */
+    g_mutex_lock (&peer->conn->lock);
+    if (!peer->conn->dead)
+      qs_socket_discard (peer->conn->fd);
+    g_mutex_unlock (&peer->conn->lock);
     qs_conn_kill (peer->conn);
+  }
   qs_notify_disconnected (inst, &peer->connected, reason, release_all (inst, peer));
 }
 
