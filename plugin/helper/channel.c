@@ -71,6 +71,26 @@ collect_fds (struct msghdr *msg, gint * fds, guint * n_fds, guint max)
   }
 }
 
+/* One recvmsg into buf, without waiting, with room for the fds of one message (collected into fds,
+ * at most max; the rest closed). Returns what recvmsg returns; *flags its msg_flags. */
+static ssize_t
+recv_once (gint fd, void *buf, gsize len, gint * fds, guint * n_fds, guint max, gint * flags)
+{
+  Control control;
+  struct iovec iov = { buf, len };
+  struct msghdr msg = { 0 };
+  ssize_t n;
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control.buf;
+  msg.msg_controllen = sizeof control.buf;
+  n = recvmsg (fd, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+  *flags = msg.msg_flags;
+  if (n >= 0)
+    collect_fds (&msg, fds, n_fds, max);
+  return n;
+}
+
 /* Reads and drops whatever the peer sent that is still queued (closing any fds it carried), without
  * waiting: a socket closed with unread data makes the peer's next read fail (ECONNRESET), and it would
  * lose what we sent it and it has not read yet (the tail of a stream, its end). */
@@ -79,22 +99,13 @@ qs_socket_discard (gint fd)
 {
   guint8 scratch[512];
   for (;;) {
-    struct iovec iov = { scratch, sizeof scratch };
-    Control control;
-    struct msghdr msg = { 0 };
-    gint fds[QS_MAX_FDS];
+    gint fds[QS_MAX_FDS], flags;
     guint n_fds = 0, i;
-    ssize_t n;
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control.buf;
-    msg.msg_controllen = sizeof control.buf;
-    n = recvmsg (fd, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-    if (n <= 0)
-      return;
-    collect_fds (&msg, fds, &n_fds, QS_MAX_FDS);
+    ssize_t n = recv_once (fd, scratch, sizeof scratch, fds, &n_fds, QS_MAX_FDS, &flags);
     for (i = 0; i < n_fds; i++)
       close (fds[i]);
+    if (n <= 0)
+      return;
   }
 }
 
@@ -141,18 +152,12 @@ static gssize
 recv_record (gint fd, void *buf, gsize len, gint * fds, guint * n_fds, guint max_fds,
     gint timeout_ms)
 {
-  Control control;
-  struct iovec iov = { buf, len };
-  struct msghdr msg = { 0 };
   ssize_t n;
+  gint flags;
   gboolean reset_seen = FALSE;
 
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control.buf;
-  msg.msg_controllen = sizeof control.buf;
   for (;;) {
-    n = recvmsg (fd, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+    n = recv_once (fd, buf, len, fds, n_fds, max_fds, &flags);
     if (n >= 0)
       break;
     if (errno == EINTR)
@@ -166,8 +171,7 @@ recv_record (gint fd, void *buf, gsize len, gint * fds, guint * n_fds, guint max
     if (errno != EAGAIN || !wait_io (fd, POLLIN, timeout_ms))
       return -1;
   }
-  collect_fds (&msg, fds, n_fds, max_fds);
-  if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
+  if (flags & (MSG_TRUNC | MSG_CTRUNC)) {
     errno = EPROTO;
     return -1;
   }
@@ -372,15 +376,8 @@ stream_read (gint fd, guint8 * buf, gsize len, gint * fds, guint * n_fds, gboole
 {
   gsize got = 0;
   while (got < len) {
-    Control control;
-    struct iovec iov = { buf + got, len - got };
-    struct msghdr msg = { 0 };
-    ssize_t n;
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control.buf;
-    msg.msg_controllen = sizeof control.buf;
-    n = recvmsg (fd, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+    gint flags;
+    ssize_t n = recv_once (fd, buf + got, len - got, fds, n_fds, QS_MAX_FDS, &flags);
     if (n < 0) {
       if (errno == EINTR)
         continue;
@@ -393,8 +390,7 @@ stream_read (gint fd, guint8 * buf, gsize len, gint * fds, guint * n_fds, gboole
       }
       continue;
     }
-    collect_fds (&msg, fds, n_fds, QS_MAX_FDS);
-    if (msg.msg_flags & MSG_CTRUNC) {
+    if (flags & MSG_CTRUNC) {
       errno = EPROTO;
       return -1;
     }
