@@ -290,8 +290,10 @@ function unixfdPeer(): Peer | undefined {
   const prefix = process.env.BENCH_UNIXFD_PREFIX
   let peer: Peer
   if (prefix) {
-    const lib = ['lib/x86_64-linux-gnu', 'lib64', 'lib'].map(d => path.join(prefix, d))
-      .find(d => fs.existsSync(path.join(d, 'gstreamer-1.0')))
+    // lib/<multiarch>/ (whichever the prefix has), lib64/ or lib/
+    const libRoot = path.join(prefix, 'lib')
+    const multiarch = fs.existsSync(libRoot) ? fs.readdirSync(libRoot).map(d => path.join(libRoot, d)) : []
+    const lib = [...multiarch, path.join(prefix, 'lib64'), libRoot].find(d => fs.existsSync(path.join(d, 'gstreamer-1.0')))
     if (!lib)
       throw new Error(`BENCH_UNIXFD_PREFIX=${prefix}: no lib*/gstreamer-1.0 folder there`)
     peer = { label: '', bin: path.join(prefix, 'bin', 'gst-launch-1.0'), env: { LD_LIBRARY_PATH: lib,

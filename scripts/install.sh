@@ -13,7 +13,7 @@
 # What goes where (PLUGINS = the plugin folder):
 #   PLUGINS/libgstqtisocketts.so          the host shim: the only file GStreamer scans
 #   PLUGINS/../qtisocket-ts/              everything it loads, found relative to the shim:
-#       libqtisocket-host.host, libnode.so.108 (Debian's, private), qtisocket_native.node,
+#       libqtisocket-host.host, libnode.so.N (the distribution's, private), qtisocket_native.node,
 #       dist/lib/ (the compiled TypeScript), node_modules/ (node-gtk built for the embedded Node and
 #       its runtime dependencies), MANIFEST (what was installed, from which commit)
 # An install over an older one replaces it whole (staged beside it, then swapped in).
@@ -69,7 +69,10 @@ if $uninstall; then
 fi
 
 # --- stage the support folder beside its final place, then swap it in -------------------------------
-for f in libgstqtisocketts.so libqtisocket-host.host qtisocket_native.node libnode.so.108; do
+# which libnode and Node ABI the build embeds: what scripts/setup.sh found (build/libnode/info)
+. "$ROOT/build/libnode/info" 2>/dev/null || die "build/libnode/info is missing: scripts/setup.sh did not finish"
+libnode_so=$(basename "$LIBNODE_LIB")
+for f in libgstqtisocketts.so libqtisocket-host.host qtisocket_native.node "$libnode_so"; do
   [ -e "$BUILD/$f" ] || die "$BUILD/$f is missing: scripts/setup.sh did not build it"
 done
 stage=$support.new.$$
@@ -78,7 +81,7 @@ trap 'rm -rf "$stage" "$old"' EXIT
 rm -rf "$stage"
 mkdir -p "$stage/dist"
 cp "$BUILD/libqtisocket-host.host" "$BUILD/qtisocket_native.node" "$stage/"
-cp -L "$BUILD/libnode.so.108" "$stage/libnode.so.108"
+cp -L "$BUILD/$libnode_so" "$stage/$libnode_so"
 # installed binaries carry no debug information (nor, with it, the build folder's paths)
 strip --strip-debug "$stage/libqtisocket-host.host" "$stage/qtisocket_native.node"
 cp -r dist/lib "$stage/dist/lib"
@@ -92,9 +95,9 @@ npm ls --omit=dev --all --parseable 2>/dev/null | tail -n +2 | while read -r dir
 done
 [ -d "$stage/node_modules/node-gtk/lib" ] || die "node-gtk is not in npm's production tree: run scripts/setup.sh"
 rm -rf "$stage/node_modules/node-gtk/build" "$stage/node_modules/node-gtk/src"
-# the binding for the embedded Node (ABI 108) is required; the system Node's rides along if built
-[ -e "$stage/node_modules/node-gtk/lib/binding/node-v108-linux-x64/node_gtk.node" ] \
-  || die "node-gtk for the embedded Node (ABI 108) is not built: run scripts/setup.sh"
+# the binding for the embedded Node is required; the system Node's rides along if built
+binding=node_modules/node-gtk/lib/binding/node-v$LIBNODE_ABI-$(node -p 'process.platform + "-" + process.arch')/node_gtk.node
+[ -e "$stage/$binding" ] || die "node-gtk for the embedded Node (ABI $LIBNODE_ABI) is not built ($binding): run scripts/setup.sh"
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 {
   echo "# qtisocket-ts $(node -p 'require("./package.json").version') ($commit), installed $(date -u +%FT%TZ)"

@@ -41,8 +41,11 @@ test('install.sh --user: gst-inspect, gst-launch and Python find the plugin with
   t.true(fs.existsSync(path.join(plugins, 'libgstqtisocketts.so')))
   // GStreamer scans the plugin folder: it holds the shim alone
   t.deepEqual(fs.readdirSync(plugins), ['libgstqtisocketts.so'])
-  for (const f of ['libqtisocket-host.host', 'libnode.so.108', 'qtisocket_native.node', 'dist/lib/host.js', 'MANIFEST',
-    'node_modules/node-gtk/lib/binding/node-v108-linux-x64/node_gtk.node'])
+  // the libnode and the node-gtk binding of the Node it embeds: what setup found (build/libnode/info)
+  const info = Object.fromEntries(fs.readFileSync(path.join(ROOT, 'build', 'libnode', 'info'), 'utf8').trim().split('\n')
+    .map(l => l.split('=', 2)))
+  for (const f of ['libqtisocket-host.host', path.basename(info.LIBNODE_LIB), 'qtisocket_native.node', 'dist/lib/host.js', 'MANIFEST',
+    `node_modules/node-gtk/lib/binding/node-v${info.LIBNODE_ABI}-${process.platform}-${process.arch}/node_gtk.node`])
     t.true(fs.existsSync(path.join(support, f)), f)
   // nothing of ours names the source tree: the plugin finds its parts relative to itself
   const ours = [path.join(plugins, 'libgstqtisocketts.so'), ...['libqtisocket-host.host', 'qtisocket_native.node']

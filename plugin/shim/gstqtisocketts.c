@@ -18,6 +18,9 @@
  * lib/index.ts: a second, different Node in the same process would clash symbol for symbol). */
 #define _GNU_SOURCE             /* dladdr */
 #include <dlfcn.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <gst/gst.h>
 
 #define PACKAGE "qtisocket-ts"
@@ -36,13 +39,21 @@ static gboolean
 find_parts (gchar ** host_dir, gchar ** root, gchar ** error)
 {
   Dl_info info;
+  char self[PATH_MAX];
   gchar *self_dir, *installed, *marker, *contents = NULL;
 
   if (!dladdr ((void *) find_parts, &info) || !info.dli_fname) {
     *error = g_strdup ("cannot tell where the plugin file is (dladdr failed)");
     return FALSE;
   }
-  self_dir = g_path_get_dirname (info.dli_fname);
+  /* the loader gives the name it was opened with, relative when GST_PLUGIN_PATH is: make it absolute
+   * (and follow links to the real file) before anything is looked up beside it */
+  if (!realpath (info.dli_fname, self)) {
+    *error = g_strdup_printf ("cannot resolve the plugin file's path '%s': %s", info.dli_fname,
+        g_strerror (errno));
+    return FALSE;
+  }
+  self_dir = g_path_get_dirname (self);
   installed = g_build_filename (self_dir, "..", PACKAGE, NULL);
   marker = g_build_filename (self_dir, UNINSTALLED_MARKER, NULL);
   if (g_file_get_contents (marker, &contents, NULL, NULL)) {

@@ -1,4 +1,4 @@
-// qtisocket-ts host library: embeds Debian's libnode (Node 18) in a GStreamer process.
+// qtisocket-ts host library: embeds the distribution's shared libnode in a GStreamer process.
 //
 // Loaded by the shim plugin (gstqtisocketts.c) with RTLD_GLOBAL. qtisocket_host_boot() starts Node on a
 // dedicated thread, with its environment on uv_default_loop() (node-gtk queues vfunc calls made on
@@ -211,9 +211,13 @@ extern "C" __attribute__((visibility("default"))) gboolean qtisocket_host_boot(G
   g_mutex_unlock(&host.lock);
 
   // GStreamer opened us RTLD_LOCAL-ish through the shim: make libnode's symbols (v8, node, uv, napi)
-  // visible to the addons Node will load (node-gtk, the helper).
-  if (!dlopen("libnode.so.108", RTLD_NOW | RTLD_GLOBAL | RTLD_NOLOAD)) {
-    *error = g_strdup_printf("libnode.so.108 is not loaded: %s", dlerror());
+  // visible to the addons Node will load (node-gtk, the helper). Which libnode this library was
+  // linked with (libnode.so.108, .115...) is asked of the loader, not written here.
+  Dl_info libnode_info;
+  if (!dladdr((void *)&napi_create_function, &libnode_info) || !libnode_info.dli_fname ||
+      !dlopen(libnode_info.dli_fname, RTLD_NOW | RTLD_GLOBAL | RTLD_NOLOAD)) {
+    *error = g_strdup_printf("cannot make libnode's symbols global: %s", dlerror());
+    SetPhase(Phase::kFailed);
     return FALSE;
   }
 
