@@ -85,8 +85,11 @@ libnode_info() { # prints the info file's lines for the prefix $1 (the library a
   lib=$(find "$prefix/usr/lib" -name 'libnode.so.*' -type f 2>/dev/null | head -1)
   inc=$(dirname "$(find "$prefix/usr/include" -path '*/node/node_version.h' 2>/dev/null | head -1)")
   [ -n "$lib" ] && [ -e "$inc/node.h" ] || return 1
-  ver=$(awk '/define NODE_(MAJOR|MINOR|PATCH)_VERSION /{v[$2]=$3} END{print v["NODE_MAJOR_VERSION"]"."v["NODE_MINOR_VERSION"]"."v["NODE_PATCH_VERSION"]}' "$inc/node_version.h")
-  abi=$(awk '/define NODE_MODULE_VERSION /{print $3}' "$inc/node_version.h")
+  # the header's own answer, through the preprocessor (NODE_MODULE_VERSION sits in an #if)
+  local major minor patch
+  read -r major minor patch abi < <(printf '#include <node_version.h>\nNODE_MAJOR_VERSION NODE_MINOR_VERSION NODE_PATCH_VERSION NODE_MODULE_VERSION\n' \
+    | cc -E -P -I"$inc" -x c - 2>/dev/null | tail -1)
+  ver=$major.$minor.$patch
   [[ $ver =~ ^[0-9]+\.[0-9]+\.[0-9]+$ && $abi =~ ^[0-9]+$ ]] || return 1
   printf 'LIBNODE_LIB=%s\nLIBNODE_INCLUDE=%s\nLIBNODE_VERSION=%s\nLIBNODE_ABI=%s\n' \
     "${lib/#$prefix/$LIBNODE}" "${inc/#$prefix/$LIBNODE}" "$ver" "$abi"

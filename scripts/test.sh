@@ -13,6 +13,12 @@ node_modules/.bin/ava --tap "$@" 2>&1 | tee "$tap"
 rc=${PIPESTATUS[0]}
 passed=$(grep -c '^ok ' "$tap")
 failed=$(grep -c '^not ok ' "$tap")
+# ava ended badly without naming a failed test (a timeout whose report crashed its TAP reporter, a
+# worker that died): that is a failure too, and the line below must say so
+if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then
+  echo "# ava exited with status $rc without reporting a failed test: counted as one failure"
+  failed=1
+fi
 rm -f "$tap"
 echo "$passed passed, $failed failed"
 [ "$rc" -eq 0 ] && [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

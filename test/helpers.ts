@@ -33,6 +33,13 @@ process.on('exit', () => {
     child.kill('SIGKILL')
 })
 
+/** argv run so that the process is killed when this test worker goes, however it goes: ava ends a
+ *  worker that timed out or failed without running its exit hooks (PR_SET_PDEATHSIG, set by setpriv
+ *  from util-linux, kept across exec) */
+export function diesWithUs(argv: string[]): string[] {
+  return ['/usr/bin/setpriv', '--pdeathsig', 'KILL', '--', ...argv]
+}
+
 /** A gst-launch-1.0 process; its stdout and stderr are collected together. */
 export class Launch {
   readonly child: ChildProcess
@@ -50,7 +57,8 @@ export class Launch {
     // QTISOCKET_TEST_NO_FAULT=1: crash with a core file instead of gst-launch's "Caught SIGSEGV, spinning"
     const noFault = process.env.QTISOCKET_TEST_NO_FAULT ? ['--no-fault'] : []
     const argv = opts.argv ?? ['gst-launch-1.0', ...noFault, ...(opts.args ?? []), ...pipeline.trim().split(/\s+/)]
-    const [command, ...rest] = [...(opts.wrap ?? []), ...argv]
+    const wrapped = opts.wrap ? [...diesWithUs(opts.wrap), ...diesWithUs(argv)] : diesWithUs(argv)
+    const [command, ...rest] = wrapped
     this.child = spawn(command!, rest, { env, stdio: ['ignore', 'pipe', 'pipe'] })
     running.add(this.child)
     const collect = (d: Buffer) => {
@@ -270,8 +278,8 @@ export class Peer {
   readonly exited: Promise<number | null>
 
   constructor(script: string, args: string[], env: Record<string, string> = {}) {
-    this.child = spawn('/usr/bin/python3', [path.join(ROOT, 'test', 'peers', script), ...args],
-      { env: gstEnv(env), stdio: ['pipe', 'pipe', 'pipe'] })
+    const [command, ...rest] = diesWithUs(['/usr/bin/python3', path.join(ROOT, 'test', 'peers', script), ...args])
+    this.child = spawn(command!, rest, { env: gstEnv(env), stdio: ['pipe', 'pipe', 'pipe'] })
     running.add(this.child)
     this.child.stdout!.on('data', d => { this.out += d })
     this.child.stderr!.on('data', d => { this.out += d })

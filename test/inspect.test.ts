@@ -1,6 +1,10 @@
 // gst-inspect-1.0 sees stock-looking elements; the socket property refuses paths not ending in .sock.
 import test from 'ava'
-import { inspect, launch } from './helpers'
+import { spawnSync } from 'child_process'
+import * as fs from 'fs'
+import * as os from 'os'
+import * as path from 'path'
+import { gstEnv, inspect, launch, parseChecksums, PLUGIN_PATH, ROOT } from './helpers'
 
 test('qtisocketsink is a GstBaseSink subclass with the three caps and the socket property', t => {
   const { code, out } = inspect('qtisocketsink')
@@ -58,3 +62,25 @@ for (const factory of ['qtisocketsink', 'qtisocketsrc']) {
     t.notRegex(out, /Origin URL\s+https?:/)
   })
 }
+
+// GStreamer takes relative entries in GST_PLUGIN_PATH; the plugin must then still find its parts (it
+// resolves its own file's real path), from the project's folder and from another one, with a registry
+// of its own so that the plugin is really loaded from that path.
+test('a relative GST_PLUGIN_PATH works, from any folder: gst-inspect-1.0 and a pipeline', async t => {
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'qtisocket-relative-'))
+  for (const cwd of [ROOT, scratch, path.join(ROOT, 'build')]) {
+    const relative = path.relative(cwd, PLUGIN_PATH)
+    t.false(path.isAbsolute(relative))
+    const env = { ...gstEnv(), GST_PLUGIN_PATH: relative, GST_REGISTRY_1_0: path.join(scratch, `registry-${path.basename(cwd)}.bin`) }
+    const r = spawnSync('gst-inspect-1.0', ['qtisocketsrc'], { cwd, env, encoding: 'utf8' })
+    t.is(r.status, 0, `GST_PLUGIN_PATH=${relative} from ${cwd}: ${r.stdout}${r.stderr}`)
+    t.regex(r.stdout, /Long-name\s+QTI socket source/, relative)
+    t.notRegex(r.stderr, /could not start|Cannot find module/, relative)
+    const sock = path.join(scratch, `relative-${path.basename(cwd)}.sock`)
+    const run = spawnSync('gst-launch-1.0', ['-q', 'videotestsrc', 'num-buffers=5', '!', 'video/x-raw,width=64,height=48',
+      '!', 'qtisocketsink', `socket=${sock}`, 'qtisocketsrc', `socket=${sock}`, '!', 'checksumsink'],
+      { cwd, env, encoding: 'utf8', timeout: 60000 })
+    t.is(run.status, 0, run.stdout + run.stderr)
+    t.is(parseChecksums(run.stdout).length, 5, run.stdout + run.stderr)
+  }
+})

@@ -7,12 +7,13 @@ import { spawn } from 'child_process'
 import * as fs from 'fs'
 import * as os from 'os'
 import * as path from 'path'
-import { parseChecksums, ROOT } from './helpers'
+import { diesWithUs, parseChecksums, ROOT } from './helpers'
 
 interface Run { code: number | null, out: string }
 function run(command: string, args: string[], env: NodeJS.ProcessEnv, cwd: string, timeoutMs = 180000): Promise<Run> {
   return new Promise(resolve => {
-    const child = spawn(command, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] })
+    const [cmd, ...rest] = diesWithUs([command, ...args])
+    const child = spawn(cmd!, rest, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] })
     let out = ''
     child.stdout.on('data', d => { out += d })
     child.stderr.on('data', d => { out += d })

@@ -7,14 +7,15 @@ import * as fs from 'fs'
 import * as os from 'os'
 import * as path from 'path'
 import { Pipeline, PipelineError, register, State, StateChange } from '../lib'
-import { ROOT, socketPath } from './helpers'
+import { diesWithUs, ROOT, socketPath } from './helpers'
 
 const test = anyTest.serial
 register()
 
 function node(script: string, args: string[]): Promise<{ code: number | null, out: string }> {
   return new Promise(resolve => {
-    const p = spawn('node', [path.join(ROOT, 'dist', 'examples', script), ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const [command, ...rest] = diesWithUs(['node', path.join(ROOT, 'dist', 'examples', script), ...args])
+    const p = spawn(command!, rest, { stdio: ['ignore', 'pipe', 'pipe'] })
     let out = ''
     p.stdout.on('data', d => { out += d })
     p.stderr.on('data', d => { out += d })

@@ -9,13 +9,14 @@
 import test from 'ava'
 import { spawn } from 'child_process'
 import * as path from 'path'
-import { gstEnv, ROOT } from './helpers'
+import { diesWithUs, gstEnv, ROOT } from './helpers'
 
 test('soak, short: 600,000 small buffers and 12 s of 1080p; fds and RSS of both processes stay flat', async t => {
   t.timeout(300_000) // about 35 s here; a loaded machine takes longer
   const r = await new Promise<{ status: number | null, stdout: string, stderr: string }>(resolve => {
-    const p = spawn('node', [path.join(ROOT, 'dist', 'scripts', 'soak.js'), '--small', '600000', '--seconds', '12',
-      '--warmup', '2', '--rss-slack-kib', '65536', '--fd-slack', '18'], { env: gstEnv() })
+    const [command, ...rest] = diesWithUs(['node', path.join(ROOT, 'dist', 'scripts', 'soak.js'), '--small', '600000',
+      '--seconds', '12', '--warmup', '2', '--rss-slack-kib', '65536', '--fd-slack', '18'])
+    const p = spawn(command!, rest, { env: gstEnv() })
     let stdout = ''
     let stderr = ''
     p.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
