@@ -759,14 +759,22 @@ async function main(): Promise<void> {
   const title = `sync=false, the rate seen by the last process, median of ${REPS} runs`
   process.stdout.write(`${title}\n${lines.join('\n')}\n`)
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${os.release()}`
-  fs.writeFileSync(path.join(__dirname, '..', '..', 'docs', 'bench.md'), `# Benchmark\n\nMade by \`npm run bench\` ` +
+  // docs/bench.md: the latest run goes between its markers; what is written by hand around them stays
+  const file = path.join(__dirname, '..', '..', 'docs', 'bench.md')
+  const [START, END] = ['<!-- bench:start -->', '<!-- bench:end -->']
+  const old = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : ''
+  const at = old.indexOf(START)
+  const end = old.indexOf(END)
+  const [before, after] = at >= 0 && end > at ? [old.slice(0, at), old.slice(end + END.length)]
+    : [old || '# Benchmark\n\n', '\n']
+  fs.writeFileSync(file, `${before}${START}\nMade by \`npm run bench\` ` +
     `(scripts/bench.ts) on ${new Date().toISOString().slice(0, 10)}, ${machine}: ${title}. CPU is user + system ` +
     'time of every process of the case (/proc/<pid>/stat, 10 ms ticks), per buffer, sampled while the buffers flow ' +
     '(start-up and tear-down left out); the transport\'s share is that minus the producer alone. Bytes copied are ' +
     'counted by each qtisocketsink (producer hop / relay hop), and so are the fds passed; JS calls per buffer are those ' +
     'of all our elements together, from their stats (start, caps, greeting and the first buffers included). Peak RSS ' +
     'from /usr/bin/time, peak open fds sampled from /proc/<pid>/fd.\n\n![plot](bench.png)\n\n' +
-    `${lines.join('\n')}\n\n${peersNote()}\n${SHM_NOTE}`)
+    `${lines.join('\n')}\n\n${peersNote()}\n${SHM_NOTE}${END}${after}`)
 }
 
 main().catch(e => {

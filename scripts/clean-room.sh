@@ -189,7 +189,7 @@ done
 run_tests() { # the README's test command in the root (emulated: the files that need no peer, serially)
   local t0=$SECONDS args="" line inner_passed inner_failed
   if $EMULATED; then
-    args="--serial $(cd "$CR$INNER" && ls test/*.test.ts | grep -vE '/(vendor|unixfd|soak|install)\.test\.ts$' \
+    args="--serial --timeout=10m $(cd "$CR$INNER" && ls test/*.test.ts | grep -vE '/(vendor|unixfd|soak|install)\.test\.ts$' \
       | sed -E 's|^test/(.*)\.ts$|dist/test/\1.js|' | tr '\n' ' ')"
   fi
   in_root -- "cd $INNER && bash scripts/test.sh $args" >"$LOGS/test.log" 2>&1

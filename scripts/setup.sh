@@ -26,7 +26,7 @@ APT_PACKAGES=(
   libgirepository1.0-dev libcairo2-dev meson ninja-build pkg-config g++ make python3 python3-gi time git
   ca-certificates
 )
-# no Node.js on the machine: Debian's own (Node 18), with npm
+# no Node.js on the machine: Debian's own (Node 18 on Debian 12, 20 on Debian 13), with npm
 command -v node >/dev/null 2>&1 || APT_PACKAGES+=(nodejs npm)
 mkdir -p "$BUILD"
 apt_updated=false
@@ -65,8 +65,8 @@ fi
 # every element the demo, the recipes and the tests name must exist now (scripts/elements.txt)
 present=$(GST_PLUGIN_PATH= gst-inspect-1.0 2>/dev/null | sed -nE 's/^[^ :]+: +([^ :]+): .*/\1/p' | sort -u)
 absent=0
-while read -r element package; do
-  [[ -z $element || $element == \#* ]] && continue
+while read -r element package optional; do
+  [[ -z $element || $element == \#* || $optional == optional* ]] && continue
   if ! grep -qx "$element" <<<"$present"; then
     log "GStreamer element '$element' is missing: it comes with the Debian package '$package'"
     absent=$((absent + 1))

@@ -8,7 +8,8 @@ const CAPS = 'video/x-raw,format=I420,width=1920,height=1080,framerate=30/1'
 
 /** The same frames in the same order, and the same timing: the receiver's timestamps are its running
  *  times for the sender's instants, so they keep the sender's spacing exactly. Frame 0 is the
- *  sender's preroll buffer, sent before its running time sat on the clock: stamped on arrival. */
+ *  sender's preroll buffer, sent before its running time sat on the clock: it comes placed at the
+ *  instant it was sent, which is before frame 1 is due, however late a slow receiver reads it. */
 function sameFramesAndTiming(t: import('ava').ExecutionContext, received: Checksum[], sent: Checksum[]): void {
   t.deepEqual(received.map(c => c.sha1), sent.map(c => c.sha1), 'byte-identical, in order')
   for (let i = 2; i < sent.length; i++)

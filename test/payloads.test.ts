@@ -60,7 +60,7 @@ test('regions of interest (type, box, id, parent, parameters), a buffer without 
   t.is(r.status, 0, r.out)
   const lines = r.stdout.trimEnd().split('\n')
   t.is(lines.length, 5, r.out)
-  // the first frame left before the sender was PLAYING: stamped on arrival
+  // the first frame left before the sender was PLAYING: placed at the instant it was sent
   t.regex(lines[0]!, /^\d+ mem=1 size=12288 flags=40 7$/)
   t.is(lines[1], '  roi id=1 parent=-1 type=face box=10,5,30x40 detection, label=(string)face, ' +
     'confidence=(double)0.93000000000000005; tracking, track-id=(uint)7;')

@@ -9,7 +9,7 @@ test('running time equals the sender\'s; segment base honoured; dts, duration, o
   t.is(r.status, 0, r.out)
   const lines = r.stdout.trim().split('\n')
   t.is(lines.length, 3, r.out)
-  // the preroll frame left before the sender's running time sat on the clock: stamped on arrival
+  // the preroll frame left before the sender's running time sat on the clock: placed at the instant it was sent
   t.regex(lines[0]!, /^pts=\d+ dts=18446744073709551615 duration=1000000000 offset=0 offset_end=1 .* bytes=preroll$/)
   // pts 30 s in a segment of base 0, then pts 1 s in a segment of base 30 s: 30 s and 31 s of running time
   t.is(lines[1], 'pts=30000000000 dts=29000000000 duration=1000000000 offset=7 offset_end=8 flags=64 bytes=A')
@@ -36,6 +36,6 @@ test('the receiver\'s stats give the one-way latency of the buffers of a syncing
   const m = r.out.match(/latency-p50=\(gint64\)(-?\d+), latency-p99=\(gint64\)(-?\d+), latency-samples=\(uint\)(\d+)/)
   t.truthy(m, r.out)
   const [p50, p99, n] = [Number(m![1]), Number(m![2]), Number(m![3])]
-  t.is(n, 59, 'every buffer but the preroll one, sent before the sender\'s running time was on the clock')
+  t.is(n, 60, 'every buffer, the preroll one too (sent before the sender\'s running time was on the clock, it is placed at the instant it was sent)')
   t.true(p50 > 0 && p50 <= p99 && p99 < 50e6, `p50 ${p50} ns, p99 ${p99} ns`)
 })

@@ -5,7 +5,9 @@
 // that lies (sizes, counts, fds of the wrong kind, ids it never got) is warned about, naming the socket,
 // and disconnected, the others served, no fd left behind.
 import test from 'ava'
-import { DEBUG, fdsButMemfds, fdsSettled, launch, Launch, parseChecksums, Peer, sleep, socketPath, stoppedStats } from './helpers'
+import { spawnSync } from 'child_process'
+import { DEBUG, fdsButMemfds, fdsSettled, gstEnv, launch, Launch, parseChecksums, Peer, sleep, socketPath, stoppedStats,
+  waitAll } from './helpers'
 
 const CAPS = 'video/x-raw,format=NV12,width=320,height=240,framerate=30/1'
 const sha1s = (out: string) => parseChecksums(out).map(c => c.sha1)
@@ -181,3 +183,66 @@ test('a unixfd sink on a socket where a listening sink of our wire is: refused, 
   first.kill('SIGINT')
   await first.wait(20000)
 })
+
+// The real elements, where the system's GStreamer has them (Debian 13's 1.26; Debian 12's 1.22 has
+// none): their unixfdsink to our src, our sink to their unixfdsrc, and their sink through our relay to
+// their src. (The tests above use test/peers/unixfd_peer.py, written from their source, everywhere.)
+const systemUnixfd = ['unixfdsink', 'unixfdsrc'].every(e => spawnSync('gst-inspect-1.0', [e], { env: gstEnv() }).status === 0)
+if (systemUnixfd) {
+  const produce = `videotestsrc num-buffers=30 pattern=ball ! ${CAPS}`
+
+  test('the system\'s unixfdsink → our src (wire=unixfd): every frame identical, every buffer returned, nothing copied, end-of-stream crosses', async t => {
+    const sock = socketPath('sys-ufd-in')
+    const reference = sha1s((await launch(`${produce} ! checksumsink`)).out)
+    const receiver = new Launch(`qtisocketsrc socket=${sock} wire=unixfd ! checksumsink`, { debug: DEBUG })
+    await receiver.waitFor(/no sender listens on/)
+    const [sent, got] = await waitAll([new Launch(`${produce} ! unixfdsink socket-path=${sock} wait-for-connection=true`),
+      receiver], 30000)
+    t.is(sent.code, 0, sent.out)
+    t.is(got.code, 0, got.out)
+    t.deepEqual(sha1s(got.out), reference)
+    const stats = stoppedStats(got.out, 'qtisocketsrc')
+    t.is(stats.received, 30)
+    t.is(stats.returned, 30)
+    t.is(stats.copied, 0)
+    t.notRegex(got.out, /WARNING|ERROR/)
+  })
+
+  test('our sink (wire=unixfd) → the system\'s unixfdsrc: every frame identical, every buffer returned, nothing copied, end-of-stream crosses', async t => {
+    const sock = socketPath('sys-ufd-out')
+    const reference = sha1s((await launch(`${produce} ! checksumsink`)).out)
+    const sender = new Launch(`${produce} ! qtisocketsink socket=${sock} wire=unixfd wait-for-connection=true`, { debug: DEBUG })
+    await sender.waitFor(/listening on/)
+    const [sent, got] = await waitAll([sender, new Launch(`unixfdsrc socket-path=${sock} ! checksumsink`)], 30000)
+    t.is(sent.code, 0, sent.out)
+    t.is(got.code, 0, got.out)
+    t.deepEqual(sha1s(got.out), reference)
+    const stats = stoppedStats(sent.out, 'qtisocketsink')
+    t.is(stats.sent, 30)
+    t.is(stats.returned, 30)
+    t.is(stats['bytes-copied'], 0)
+    t.notRegex(sent.out, /WARNING|ERROR/)
+  })
+
+  test('the system\'s unixfdsink → our relay (wire=unixfd both sides) → the system\'s unixfdsrc: every frame identical, nothing copied by the relay', async t => {
+    const inSock = socketPath('sys-ufd-relay-in')
+    const outSock = socketPath('sys-ufd-relay-out')
+    const reference = sha1s((await launch(`${produce} ! checksumsink`)).out)
+    const relay = new Launch(`qtisocketsrc socket=${inSock} wire=unixfd ! qtisocketsink socket=${outSock} wire=unixfd ` +
+      'wait-for-connection=true', { debug: DEBUG })
+    await relay.waitFor(/listening on/)
+    const receiver = new Launch(`unixfdsrc socket-path=${outSock} ! checksumsink`)
+    await relay.waitFor(/receiver 1 .* joined/)
+    const [sent, relayed, got] = await waitAll([new Launch(`${produce} ! unixfdsink socket-path=${inSock} wait-for-connection=true`),
+      relay, receiver], 30000)
+    t.is(sent.code, 0, sent.out)
+    t.is(relayed.code, 0, relayed.out)
+    t.is(got.code, 0, got.out)
+    t.deepEqual(sha1s(got.out), reference)
+    const sink = stoppedStats(relayed.out, 'qtisocketsink')
+    t.is(sink.sent, 30)
+    t.is(sink.returned, 30)
+    t.is(sink['bytes-copied'], 0, 'the memfds received went on as they were')
+    t.notRegex(relayed.out, /WARNING|ERROR/)
+  })
+}

@@ -522,3 +522,20 @@ qs_base_monotonic (GstElement * element)
   gst_object_unref (clock);
   return result;
 }
+
+/* Before PLAYING no running time sits on the clock yet, but the buffer is sent now: placing it at
+ * that instant (as upstream's unixfd does) keeps the receiver's stamps in order whatever its own
+ * delay, since the first buffer rendered in PLAYING is due at base + rt, after PLAYING began, after
+ * this. (Stamping it on arrival, as a base of all ones asks, put a slow receiver's preroll frame
+ * after the next one.) */
+GstClockTime
+qs_sent_base (GstElement * element, GstClockTime rt)
+{
+  GstClockTime base = qs_base_monotonic (element);
+  guint64 now;
+
+  if (GST_CLOCK_TIME_IS_VALID (base) || !GST_CLOCK_TIME_IS_VALID (rt))
+    return base;
+  now = qs_monotonic_now ();
+  return now > rt ? now - rt : GST_CLOCK_TIME_NONE;
+}

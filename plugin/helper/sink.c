@@ -1123,7 +1123,8 @@ describe (GstBaseSink * bsink, QsInstance * inst, QsPeer * peer, GstBuffer * buf
       .offset_end = GST_BUFFER_OFFSET_END (buf), .flags = GST_BUFFER_FLAGS (buf), .n_memories = n,
       .has_video_meta = has_layout, .running_pts = qs_running_time (&seg, GST_BUFFER_PTS (buf)),
       .running_dts = qs_running_time (&seg, GST_BUFFER_DTS (buf)),
-      .base_monotonic = qs_base_monotonic (GST_ELEMENT (bsink)), .n_rois = n_roi, .inline_length = inline_len,
+      .base_monotonic = qs_sent_base (GST_ELEMENT (bsink), qs_running_time (&seg, GST_BUFFER_PTS (buf))),
+      .n_rois = n_roi, .inline_length = inline_len,
       .fd_naming = mode };
     memcpy (d, &h, sizeof h);
   }
@@ -1274,10 +1275,11 @@ send_to_peer (GstBaseSink * bsink, QsInstance * inst, QsPeer * peer, GstBuffer *
   if (!peer->vendor) {
     /* our wire: encoded natively, every buffer (encode.c) */
     GstSegment seg;
-    QsEncodeArgs a = { sendbuf, id, &seg, qs_base_monotonic (GST_ELEMENT (bsink)), NULL, peer };
+    QsEncodeArgs a = { sendbuf, id, &seg, GST_CLOCK_TIME_NONE, NULL, peer };
     GST_OBJECT_LOCK (bsink);
     seg = bsink->segment;
     GST_OBJECT_UNLOCK (bsink);
+    a.base_monotonic = qs_sent_base (GST_ELEMENT (bsink), qs_running_time (&seg, GST_BUFFER_PTS (sendbuf)));
     /* caps go in-band with the first buffer of each connection and after every change */
     if (!peer->caps_sent)
       a.caps_item = inst->caps_item;

@@ -269,11 +269,29 @@ our_running_time (QsInstance * inst, guint64 rt, guint64 sender_base)
   return instant > base ? instant - base : 0;
 }
 
-/* a GstVideoFormat's name, whatever number came (no critical for UNKNOWN or beyond the table) */
+/* Whether GStreamer knows this video format number as a raw format. GStreamer 1.26 asserts (a
+ * CRITICAL) on a number beyond its table where 1.22 answered NULL, and the number comes from the
+ * peer: the largest of GStreamer's raw formats bounds the table. */
+static gboolean
+known_raw_format (guint format)
+{
+  static gsize largest = 0;
+  if (g_once_init_enter (&largest)) {
+    guint len = 0, i;
+    gsize m = GST_VIDEO_FORMAT_ENCODED;
+    const GstVideoFormat *all = gst_video_formats_raw (&len);
+    for (i = 0; i < len; i++)
+      m = MAX (m, (gsize) all[i]);
+    g_once_init_leave (&largest, m);
+  }
+  return format != GST_VIDEO_FORMAT_UNKNOWN && format != GST_VIDEO_FORMAT_ENCODED && format <= largest;
+}
+
+/* a GstVideoFormat's name, whatever number came */
 static const gchar *
 format_name (guint format)
 {
-  const gchar *name = format == GST_VIDEO_FORMAT_UNKNOWN ? NULL : gst_video_format_to_string (format);
+  const gchar *name = known_raw_format (format) ? gst_video_format_to_string (format) : NULL;
   return name ? name : "?";
 }
 
@@ -287,9 +305,7 @@ video_meta_problem (guint format, guint width, guint height, guint n_planes, con
   const GstVideoFormatInfo *finfo;
   guint p, c;
 
-  /* gst_video_format_to_string answers NULL beyond the known formats, without a critical */
-  if (format == GST_VIDEO_FORMAT_UNKNOWN || format == GST_VIDEO_FORMAT_ENCODED ||
-      !gst_video_format_to_string (format) || !(finfo = gst_video_format_get_info (format)))
+  if (!known_raw_format (format) || !(finfo = gst_video_format_get_info (format)))
     return "unknown video format";
   if (GST_VIDEO_FORMAT_INFO_IS_TILED (finfo))
     return NULL;                /* tiles: planes are not rows of a stride; GStreamer checks those itself */
