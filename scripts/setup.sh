@@ -118,7 +118,7 @@ if [ ! -s "$LIBNODE/info" ]; then
   fi
   # the libraries libnode and its headers need, installed as usual; the node-* JavaScript packages unpacked
   lib_deps=$( (apt-cache depends --important "$LIBNODE_PKG"; echo "$dev_deps") \
-    | sed -nE 's/^ *(Pre)?Depends: ([a-z0-9][a-z0-9.+-]*)$/\2/p' | grep -vE "^(node-|libnode|libc6$|libgcc-s1$|libstdc\+\+6$)" | sort -u)
+    | sed -nE 's/^ *(Pre)?Depends: ([a-z0-9][a-z0-9.+-]*)$/\2/p' | { grep -vE "^(node-|libnode|libc6$|libgcc-s1$|libstdc\+\+6$)" || true; } | sort -u)
   missing=()
   for p in $lib_deps; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
@@ -140,7 +140,10 @@ if [ ! -s "$LIBNODE/info" ]; then
     (cd "$BUILD/debs" && apt-get download "${NODE_DEBS[@]}" >"$BUILD/apt-download.log" 2>&1) \
       || { tail -5 "$BUILD/apt-download.log" >&2; log "setup stopped: cannot download ${NODE_DEBS[*]}"; rm -rf "$LIBNODE.part"; exit 1; }
   fi
-  for deb in "$BUILD"/debs/*.deb; do dpkg-deb -x "$deb" "$LIBNODE.part"; done
+  for deb in "$BUILD"/debs/*.deb; do
+    [ -e "$deb" ] || continue
+    dpkg-deb -x "$deb" "$LIBNODE.part" || { log "setup stopped: cannot unpack $deb"; rm -rf "$LIBNODE.part"; exit 1; }
+  done
   info=$(libnode_info "$LIBNODE.part") \
     || { log "setup stopped: $LIBNODE_PKG and libnode-dev unpacked, but no libnode.so.* with node.h and node_version.h in them"; rm -rf "$LIBNODE.part"; exit 1; }
   rm -rf "$LIBNODE" "$BUILD/debs"
