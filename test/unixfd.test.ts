@@ -184,6 +184,21 @@ test('a unixfd sink on a socket where a listening sink of our wire is: refused, 
   await first.wait(20000)
 })
 
+test('their sink greets a client that comes before its caps with CAPS "NULL": our src waits for the real caps, and every frame arrives', async t => {
+  // GStreamer 1.26's unixfdsink sends gst_caps_to_string (NULL) to a client that connects before the
+  // sink has caps (a relay in front of it, a camera still starting): found against the real one
+  const sock = socketPath('ufd-null-caps')
+  const peer = new Peer('unixfd_peer.py', ['sink', sock, 'NV12', '320', '240', '10', '--null-caps'])
+  await peer.waitFor('listening')
+  // downstream takes video only (as a relay's sink does): "NULL" taken for caps is refused there
+  const got = await launch(`qtisocketsrc socket=${sock} wire=unixfd ! video/x-raw ! checksumsink`, { debug: DEBUG })
+  t.is(got.code, 0, got.out)
+  t.is(await peer.exited, 0, peer.out)
+  t.deepEqual(sha1s(got.out), peerLines(peer.out, 'raw'))
+  t.regex(got.out, /caps from the sender on .*: video\/x-raw, format=\(string\)NV12/)
+  t.notRegex(got.out, /caps NULL|WARNING|ERROR/)
+})
+
 // The real elements, where the system's GStreamer has them (Debian 13's 1.26; Debian 12's 1.22 has
 // none): their unixfdsink to our src, our sink to their unixfdsrc, and their sink through our relay to
 // their src. (The tests above use test/peers/unixfd_peer.py, written from their source, everywhere.)

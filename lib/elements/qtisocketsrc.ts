@@ -179,6 +179,12 @@ class Impl extends SocketElementImpl {
     const peer = first ? { peer: 'unixfdsink (upstream GStreamer\'s unixfd wire)' } : {}
     switch (msg.type) {
       case 'caps':
+        if (msg.caps === 'NULL') {
+          // their sink greets a client that connects before it has caps with gst_caps_to_string (NULL):
+          // not caps, but "none yet"; the real ones follow when it gets them
+          this.log(LogLevel.Debug, `the sender on ${this.path} has no caps yet (it sent "NULL")`)
+          return { action: Action.None, ...peer }
+        }
         this.caps = msg.caps
         this.log(LogLevel.Info, `caps from the sender on ${this.path}: ${msg.caps}`)
         return { action: Action.None, caps: msg.caps, mode: Mode.Unixfd, ...peer }

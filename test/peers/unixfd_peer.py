@@ -15,7 +15,8 @@ that buffer is freed. unixfdsink listens and serves any number of clients (a lat
 first); unixfdsrc connects, and fails at once if nobody listens.
 
 Roles:
-  sink SOCKET FORMAT WIDTH HEIGHT COUNT [--pad N] [--unsealed]: listens, serves the first client: CAPS,
+  sink SOCKET FORMAT WIDTH HEIGHT COUNT [--pad N] [--unsealed] [--null-caps]: listens, serves the first
+    client: CAPS (with --null-caps, first the "NULL" their sink sends a client before it has caps),
     then COUNT frames of FORMAT (NV12 or I420) in memfds from a pool, sealed against shrinking as their
     shm allocator does (not with --unsealed), each stride padded by N bytes (a video meta saying so),
     each frame different (prints "raw N SHA1" of its whole memory too); reads releases; then EOS, and waits (10 s at most) until every
@@ -31,7 +32,7 @@ Roles:
     at once; checks what it gets (fd count, spans within each fd's size, the meta's planes within the
     memory) and exits 1 naming the lie.
 
-usage: unixfd_peer.py sink SOCKET FORMAT WIDTH HEIGHT COUNT [--pad N] [--unsealed] [--lie KIND]
+usage: unixfd_peer.py sink SOCKET FORMAT WIDTH HEIGHT COUNT [--pad N] [--unsealed] [--null-caps] [--lie KIND]
        unixfd_peer.py src SOCKET [--lie KIND]"""
 import array
 import fcntl
@@ -155,7 +156,7 @@ def sink_lie(sock, lie, fixed, size, meta, fd):
         sys.exit(f'unknown lie {lie}')
 
 
-def run_sink(path, fmt, w, h, count, pad, unsealed, lie):
+def run_sink(path, fmt, w, h, count, pad, unsealed, lie, null_caps=False):
     layout = []
     offset = 0
     for row, rows in planes(fmt, w, h):
@@ -173,6 +174,10 @@ def run_sink(path, fmt, w, h, count, pad, unsealed, lie):
     listener.listen(8)
     print('listening', flush=True)
     sock, _ = listener.accept()
+    if null_caps:
+        # what their sink sends a client that connects before it has caps: gst_caps_to_string (NULL)
+        send_command(sock, CAPS, b'NULL\0')
+        time.sleep(0.5)         # its caps come when its upstream has them
     send_command(sock, CAPS, caps.encode() + b'\0')
 
     pool = []
@@ -357,7 +362,7 @@ if __name__ == '__main__':
     if len(sys.argv) >= 7 and sys.argv[1] == 'sink':
         pad = int(sys.argv[sys.argv.index('--pad') + 1]) if '--pad' in sys.argv else 0
         run_sink(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]), pad,
-                 '--unsealed' in sys.argv, lie)
+                 '--unsealed' in sys.argv, lie, '--null-caps' in sys.argv)
     elif len(sys.argv) >= 3 and sys.argv[1] == 'src':
         run_src(sys.argv[2], lie)
     else:
