@@ -38,7 +38,9 @@ test('producer -> relay -> consumer: frames identical, zero bytes copied on both
   t.like(hop2, { sent: frames, returned: frames, copied: 0, 'bytes-copied': 0 })
   t.is(stoppedStats(c.out, 'qtisocketsrc').received, frames)
   // the fd cache on both hops: the relay forwards memory on the fds it keeps cached, so it too sends
-  // each of them once
-  t.true(hop1['fds-sent']! <= 8, `hop 1: ${hop1['fds-sent']} fds for ${frames} frames`)
-  t.true(hop2['fds-sent']! <= 8, `hop 2: ${hop2['fds-sent']} fds for ${frames} frames`)
+  // each of them once. How many memfds the producer's pool makes depends on how many buffers are held
+  // at once: 2 to 8 here, more on a slow machine (17 under arm64 emulation), never more than
+  // max-in-flight (16) plus the pool's 2 spare
+  t.true(hop1['fds-sent']! <= 18, `hop 1: ${hop1['fds-sent']} fds for ${frames} frames`)
+  t.true(hop2['fds-sent']! <= hop1['fds-sent']!, `hop 2: ${hop2['fds-sent']} fds for ${frames} frames, hop 1 ${hop1['fds-sent']}`)
 })

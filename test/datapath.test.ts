@@ -38,7 +38,9 @@ test('1080p I420 frames arrive in order, byte-identical, pts preserved; both pro
   const got = stoppedStats(received.out, 'qtisocketsrc')
   t.is(got.received, frames)
   // the fd cache: each of the pool's memfds crosses once; later buffers name it by id
-  t.true(sent['fds-sent']! >= 2 && sent['fds-sent']! <= 8, `${sent['fds-sent']} fds sent for ${frames} buffers`)
+  // (as many as the pool has memfds: 2 to 8 here, more where the receiver holds more at once, e.g. 12
+  // under arm64 emulation; never more than max-in-flight (16) plus the pool's 2 spare)
+  t.true(sent['fds-sent']! >= 2 && sent['fds-sent']! <= 18, `${sent['fds-sent']} fds sent for ${frames} buffers`)
   t.is(got['fds-received'], sent['fds-sent'])
   // the fast path: each buffer is answered natively on both sides, without a call into JavaScript,
   // but for those that bring a new fd (the first brings the caps too) and the one after them that
