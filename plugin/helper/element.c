@@ -529,9 +529,8 @@ qs_base_monotonic (GstElement * element)
  * this. (Stamping it on arrival, as a base of all ones asks, put a slow receiver's preroll frame
  * after the next one.) */
 GstClockTime
-qs_sent_base (GstElement * element, GstClockTime rt)
+qs_sent_base (GstClockTime base, GstClockTime rt)
 {
-  GstClockTime base = qs_base_monotonic (element);
   guint64 now;
 
   if (GST_CLOCK_TIME_IS_VALID (base) || !GST_CLOCK_TIME_IS_VALID (rt))

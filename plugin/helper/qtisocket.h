@@ -361,9 +361,10 @@ enum { QS_MEM_FD = 1, QS_MEM_DMABUF = 2, QS_MEM_INLINE = 3 };
  * or before PLAYING): running time rt happens at monotonic time rt + qs_base_monotonic () */
 guint64 qs_monotonic_now (void);
 GstClockTime qs_base_monotonic (GstElement * element);
-/* the base a sender puts on the wire for a buffer at running time rt: the element's; before PLAYING
- * (a preroll buffer), the one that places rt at the instant it is sent (NONE if rt is) */
-GstClockTime qs_sent_base (GstElement * element, GstClockTime rt);
+/* the base a sender puts on the wire for a buffer at running time rt: the element's (base, from
+ * qs_base_monotonic); before PLAYING (a preroll buffer), the one that places rt at the instant it is
+ * sent (NONE if rt is) */
+GstClockTime qs_sent_base (GstClockTime base, GstClockTime rt);
 
 /* ---- memfd allocator and pool -------------------------------------------------------------------- */
 #define QS_MEMFD_ALLOCATOR "qtisocketmemfd"

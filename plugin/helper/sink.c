@@ -1118,12 +1118,13 @@ describe (GstBaseSink * bsink, QsInstance * inst, QsPeer * peer, GstBuffer * buf
   seg = bsink->segment;
   GST_OBJECT_UNLOCK (bsink);
   {
+    GstClockTime running_pts = qs_running_time (&seg, GST_BUFFER_PTS (buf));
     QsDesc h = { .id = id, .pts = GST_BUFFER_PTS (buf), .dts = GST_BUFFER_DTS (buf),
       .duration = GST_BUFFER_DURATION (buf), .offset = GST_BUFFER_OFFSET (buf),
       .offset_end = GST_BUFFER_OFFSET_END (buf), .flags = GST_BUFFER_FLAGS (buf), .n_memories = n,
-      .has_video_meta = has_layout, .running_pts = qs_running_time (&seg, GST_BUFFER_PTS (buf)),
+      .has_video_meta = has_layout, .running_pts = running_pts,
       .running_dts = qs_running_time (&seg, GST_BUFFER_DTS (buf)),
-      .base_monotonic = qs_sent_base (GST_ELEMENT (bsink), qs_running_time (&seg, GST_BUFFER_PTS (buf))),
+      .base_monotonic = qs_sent_base (qs_base_monotonic (GST_ELEMENT (bsink)), running_pts),
       .n_rois = n_roi, .inline_length = inline_len,
       .fd_naming = mode };
     memcpy (d, &h, sizeof h);
@@ -1279,7 +1280,10 @@ send_to_peer (GstBaseSink * bsink, QsInstance * inst, QsPeer * peer, GstBuffer *
     GST_OBJECT_LOCK (bsink);
     seg = bsink->segment;
     GST_OBJECT_UNLOCK (bsink);
-    a.base_monotonic = qs_sent_base (GST_ELEMENT (bsink), qs_running_time (&seg, GST_BUFFER_PTS (sendbuf)));
+    /* the encoder writes the base it is given (a codec: codec.test.ts checks it both ways); which base
+     * a preroll buffer gets is the sink's to say */
+    a.base_monotonic = qs_sent_base (qs_base_monotonic (GST_ELEMENT (bsink)),
+        qs_running_time (&seg, GST_BUFFER_PTS (sendbuf)));
     /* caps go in-band with the first buffer of each connection and after every change */
     if (!peer->caps_sent)
       a.caps_item = inst->caps_item;
